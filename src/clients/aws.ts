@@ -1,0 +1,98 @@
+/**
+ * AWS SDK v3 clients, created lazily (each costs ~0.1 s to import) with the config's region, the SDK's default
+ * credential chain, adaptive retry, and AWS_ENDPOINT_URL honoured (the lab's moto). Every call is counted, so
+ * tests can prove a re-run makes zero writes.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { traceRequest } from '../trace.js';
+
+/** Counts of AWS calls made through a factory: reads (Describe/Get/List) and writes (everything else). */
+export interface AwsCallCounts {
+  reads: number;
+  writes: number;
+  calls: string[];
+}
+
+/** The AWS clients a step may use. */
+export interface AwsClients {
+  readonly region: string;
+  readonly counts: AwsCallCounts;
+  sts(): Promise<STSClient>;
+  iam(): Promise<IAMClient>;
+  kms(): Promise<KMSClient>;
+  eks(): Promise<EKSClient>;
+  ecr(): Promise<ECRClient>;
+  ec2(): Promise<EC2Client>;
+  elbv2(): Promise<ElasticLoadBalancingV2Client>;
+  tagging(): Promise<ResourceGroupsTaggingAPIClient>;
+}
+
+const isRead = (op: string) => /^(Describe|Get|List|Head)/.test(op);
+
+interface SdkClient {
+  middlewareStack: {
+    add(mw: unknown, opts: { step: string; name: string }): void;
+  };
+}
+
+/** Creates the lazy client factory for one region (and optional profile). */
+export function createAwsClients(opts: { region: string; profile?: string }): AwsClients {
+  const counts: AwsCallCounts = { reads: 0, writes: 0, calls: [] };
+  const cache = new Map<string, Promise<unknown>>();
+  const config = {
+    region: opts.region,
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}),
+    retryMode: 'adaptive',
+    maxAttempts: 5,
+  };
+  const count = (client: SdkClient, service: string) => {
+    client.middlewareStack.add(
+      (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        counts.calls.push(`${service}:${op}`);
+        if (isRead(op)) counts.reads++;
+        else counts.writes++;
+        traceRequest('aws', isRead(op) ? 'GET' : 'POST', `${service}:${op}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'platctlCallCounter' },
+    );
+    return client;
+  };
+  const lazy =
+    <T>(service: string, load: () => Promise<new (c: typeof config) => T>) =>
+    () => {
+      let p = cache.get(service) as Promise<T> | undefined;
+      if (!p) {
+        p = load().then((Ctor) => count(new Ctor(config) as unknown as SdkClient, service) as unknown as T);
+        cache.set(service, p);
+      }
+      return p;
+    };
+  return {
+    region: opts.region,
+    counts,
+    sts: lazy('sts', async () => (await import('@aws-sdk/client-sts')).STSClient),
+    iam: lazy('iam', async () => (await import('@aws-sdk/client-iam')).IAMClient),
+    kms: lazy('kms', async () => (await import('@aws-sdk/client-kms')).KMSClient),
+    eks: lazy('eks', async () => (await import('@aws-sdk/client-eks')).EKSClient),
+    ecr: lazy('ecr', async () => (await import('@aws-sdk/client-ecr')).ECRClient),
+    ec2: lazy('ec2', async () => (await import('@aws-sdk/client-ec2')).EC2Client),
+    elbv2: lazy(
+      'elbv2',
+      async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client,
+    ),
+    tagging: lazy(
+      'tagging',
+      async () => (await import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPIClient,
+    ),
+  };
+}

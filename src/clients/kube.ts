@@ -1,0 +1,176 @@
+/**
+ * The narrow Kubernetes interface steps use, and its implementation: client-node's KubeConfig for
+ * authentication (loaded lazily: it costs ~0.5 s) and plain HTTPS for requests, so platctl controls
+ * exactly how many requests it makes.
+ */
+import { PlatctlError } from '../errors.js';
+import { collectionPath, knownResource, type ResourceInfo } from './kube-resources.js';
+
+/** The minimum shape of a Kubernetes object. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+/** Names one object. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** What steps may do to the cluster. Tests swap this for a fake. */
+export interface KubeClient {
+  /** The API server URL, for messages. */
+  readonly server: string;
+  get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined>;
+  list<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    opts?: { namespace?: string; labelSelector?: string },
+  ): Promise<T[]>;
+  create<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T>;
+  /** Replaces an object; with metadata.resourceVersion set, a stale write fails with code KUBE_CONFLICT. */
+  replace<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T>;
+  /** Server-side apply with field manager "platctl". */
+  apply<T extends KubeObject = KubeObject>(obj: KubeObject, opts?: { force?: boolean }): Promise<T>;
+  /** Merge-patches an object (or its status subresource). */
+  patch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: unknown, opts?: { subresource?: string }): Promise<T>;
+  /** Deletes an object; false when it was already gone. */
+  delete(ref: ObjectRef, opts?: { propagation?: 'Foreground' | 'Background' | 'Orphan' }): Promise<boolean>;
+}
+
+/** Where to find the cluster: a kubeconfig file (or KUBECONFIG / ~/.kube/config) and a context. */
+export interface KubeTarget {
+  kubeconfig?: string;
+  context?: string;
+}
+
+/** Raw transport, injected so the client can be tested without a server. */
+export interface KubeTransport {
+  readonly server: string;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; body: string }>;
+}
+
+/** A Kubernetes API error carrying the HTTP status. */
+export function kubeError(status: number, what: string, body: string): PlatctlError {
+  let message = body.slice(0, 300);
+  try {
+    message = (JSON.parse(body) as { message?: string }).message ?? message;
+  } catch {
+    // not JSON: keep the raw text
+  }
+  const code = status === 409 ? 'KUBE_CONFLICT' : 'KUBE_API';
+  const err = new PlatctlError(code, `${what}: ${status} ${message}`);
+  return Object.assign(err, { status });
+}
+
+/** Builds a {@link KubeClient} over a transport. */
+export function kubeClientOver(t: KubeTransport): KubeClient {
+  const discovered = new Map<string, Record<string, ResourceInfo>>();
+  const resolve = async (apiVersion: string, kind: string): Promise<ResourceInfo> => {
+    const hit = knownResource(apiVersion, kind) ?? discovered.get(apiVersion)?.[kind];
+    if (hit) return hit;
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const res = await t.request('GET', base);
+    if (res.status !== 200) throw kubeError(res.status, `discover ${apiVersion}`, res.body);
+    const list = JSON.parse(res.body) as { resources: { name: string; kind: string; namespaced: boolean }[] };
+    const map: Record<string, ResourceInfo> = {};
+    for (const r of list.resources)
+      if (!r.name.includes('/')) map[r.kind] = { plural: r.name, namespaced: r.namespaced };
+    discovered.set(apiVersion, map);
+    const found = map[kind];
+    if (!found) throw new PlatctlError('KUBE_API', `the API server does not serve ${kind} in ${apiVersion}`);
+    return found;
+  };
+  const itemPath = async (ref: ObjectRef) => {
+    const info = await resolve(ref.apiVersion, ref.kind);
+    return `${collectionPath(ref.apiVersion, info, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+  };
+  const refOf = (o: KubeObject): ObjectRef => ({
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    name: o.metadata.name,
+    namespace: o.metadata.namespace,
+  });
+  const label = (r: ObjectRef) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+  const expect = async <T>(
+    what: string,
+    call: Promise<{ status: number; body: string }>,
+    ok: number[] = [200, 201],
+  ): Promise<T> => {
+    const res = await call;
+    if (!ok.includes(res.status)) throw kubeError(res.status, what, res.body);
+    return JSON.parse(res.body) as T;
+  };
+
+  return {
+    server: t.server,
+    async get<T extends KubeObject>(ref: ObjectRef) {
+      const res = await t.request('GET', await itemPath(ref));
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) throw kubeError(res.status, `read ${label(ref)}`, res.body);
+      return JSON.parse(res.body) as T;
+    },
+    async list<T extends KubeObject>(
+      apiVersion: string,
+      kind: string,
+      opts: { namespace?: string; labelSelector?: string } = {},
+    ) {
+      const info = await resolve(apiVersion, kind);
+      const q = opts.labelSelector ? `?labelSelector=${encodeURIComponent(opts.labelSelector)}` : '';
+      const res = await t.request('GET', collectionPath(apiVersion, info, opts.namespace) + q);
+      if (res.status === 404) return [];
+      if (res.status !== 200) throw kubeError(res.status, `list ${kind}`, res.body);
+      const items = (JSON.parse(res.body) as { items: T[] }).items;
+      return items.map((i) => ({ ...i, apiVersion, kind }));
+    },
+    async create<T extends KubeObject>(obj: KubeObject) {
+      const info = await resolve(obj.apiVersion, obj.kind);
+      const p = collectionPath(obj.apiVersion, info, obj.metadata.namespace);
+      return expect<T>(`create ${label(refOf(obj))}`, t.request('POST', p, obj));
+    },
+    async replace<T extends KubeObject>(obj: KubeObject) {
+      return expect<T>(`replace ${label(refOf(obj))}`, t.request('PUT', await itemPath(refOf(obj)), obj));
+    },
+    async apply<T extends KubeObject>(obj: KubeObject, opts: { force?: boolean } = {}) {
+      const p = `${await itemPath(refOf(obj))}?fieldManager=platctl${opts.force ? '&force=true' : ''}`;
+      return expect<T>(`apply ${label(refOf(obj))}`, t.request('PATCH', p, obj, 'application/apply-patch+yaml'));
+    },
+    async patch<T extends KubeObject>(ref: ObjectRef, body: unknown, opts: { subresource?: string } = {}) {
+      const p = (await itemPath(ref)) + (opts.subresource ? `/${opts.subresource}` : '');
+      return expect<T>(`patch ${label(ref)}`, t.request('PATCH', p, body, 'application/merge-patch+json'));
+    },
+    async delete(ref: ObjectRef, opts: { propagation?: 'Foreground' | 'Background' | 'Orphan' } = {}) {
+      const body = { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: opts.propagation ?? 'Background' };
+      const res = await t.request('DELETE', await itemPath(ref), body);
+      if (res.status === 404) return false;
+      if (res.status !== 200 && res.status !== 202) throw kubeError(res.status, `delete ${label(ref)}`, res.body);
+      return true;
+    },
+  };
+}
+
+/** Connects to a cluster from a kubeconfig (client-node is imported here, lazily, not at start-up). */
+export async function connectKube(target: KubeTarget = {}): Promise<KubeClient> {
+  const { httpsTransport } = await import('./kube-transport.js');
+  return kubeClientOver(await httpsTransport(target));
+}

@@ -1,0 +1,43 @@
+/** `platctl bootstrap <cluster>`: thin; the runner and the steps do the work. */
+import type { Command } from 'commander';
+import { runBootstrap } from '../runner/pipeline.js';
+import { summarise } from '../runner/report.js';
+import { selectSteps } from '../runner/select.js';
+import { StateSession } from '../runner/session.js';
+import { loadSteps } from '../steps-registry.js';
+import { printResult, setupCommand } from './common.js';
+import { finishRun } from './finish.js';
+
+/** Runs the selected steps and returns the exit code. */
+export default async function bootstrap(clusterName: string, opts: { from?: string; only?: string }, cmd: Command) {
+  const setup = await setupCommand(clusterName, cmd);
+  const steps = selectSteps(await loadSteps(), opts);
+  const { session, state } = await StateSession.open({
+    cluster: clusterName,
+    log: setup.log,
+    command: 'bootstrap',
+    kube: setup.kube,
+    lock: !setup.flags.dryRun,
+    breakLock: setup.flags.breakLock,
+  });
+  let current = state;
+  try {
+    const report = await runBootstrap({
+      steps,
+      base: setup.base(() => current.steps.access?.outputs ?? {}),
+      session,
+      state,
+      verify: setup.flags.verify,
+      tty: setup.tty,
+      debug: setup.flags.debug,
+      colour: setup.colour,
+      onState: (s) => {
+        current = s;
+      },
+    });
+    printResult(setup.flags, report, () => summarise(report));
+    return finishRun(report, setup);
+  } finally {
+    await session.close();
+  }
+}

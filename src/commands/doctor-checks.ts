@@ -1,0 +1,105 @@
+/** The individual checks behind `platctl doctor`. */
+
+import type { GlobalOptions } from '../cli.js';
+import type { Exec } from '../clients/exec.js';
+import type { ClusterConfig } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import { kubeTarget } from './common.js';
+
+/** One row of the doctor table. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  required: boolean;
+  detail: string;
+}
+
+interface ToolSpec {
+  name: string;
+  candidates: string[];
+  args: string[];
+  pattern: RegExp;
+  min?: [number, number];
+  required: boolean;
+}
+
+const tools: ToolSpec[] = [
+  {
+    name: 'terraform/tofu',
+    candidates: ['tofu', 'terraform'],
+    args: ['version'],
+    pattern: /v(\d+)\.(\d+)\.(\d+)/,
+    min: [1, 6],
+    required: true,
+  },
+  {
+    name: 'helm',
+    candidates: ['helm'],
+    args: ['version', '--short'],
+    pattern: /v(\d+)\.(\d+)\.(\d+)/,
+    min: [3, 12],
+    required: true,
+  },
+  {
+    name: 'git',
+    candidates: ['git'],
+    args: ['--version'],
+    pattern: /(\d+)\.(\d+)\.(\d+)/,
+    min: [2, 30],
+    required: true,
+  },
+  { name: 'ssh-keyscan', candidates: ['ssh-keyscan'], args: ['-h'], pattern: /$^/, required: true },
+];
+
+/** Finds each external tool on PATH and checks its version. */
+export async function checkTools(exec: Exec): Promise<Check[]> {
+  return Promise.all(
+    tools.map(async (t): Promise<Check> => {
+      for (const bin of t.candidates) {
+        try {
+          const r = await exec.run(bin, t.args, { okExitCodes: [0, 1], timeoutMs: 10_000 });
+          const m = t.pattern.exec(`${r.stdout}\n${r.stderr}`);
+          if (!m) return { name: t.name, ok: true, required: t.required, detail: `${bin} found` };
+          const [maj, min] = [Number(m[1]), Number(m[2])];
+          const ok = !t.min || maj > t.min[0] || (maj === t.min[0] && min >= t.min[1]);
+          const need = t.min ? ` (need ≥ ${t.min.join('.')})` : '';
+          return { name: t.name, ok, required: t.required, detail: `${bin} ${m[0]}${ok ? '' : need}` };
+        } catch (err) {
+          if (describeError(err).includes('not installed')) continue;
+          return { name: t.name, ok: false, required: t.required, detail: describeError(err) };
+        }
+      }
+      return {
+        name: t.name,
+        ok: false,
+        required: t.required,
+        detail: `not found on PATH (${t.candidates.join(' or ')})`,
+      };
+    }),
+  );
+}
+
+/** STS GetCallerIdentity with the default credential chain; compares the account with the config's. */
+export async function checkAws(cluster?: ClusterConfig): Promise<Check> {
+  const region = cluster?.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const { createAwsClients } = await import('../clients/aws.js');
+  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const sts = await createAwsClients({ region, profile: cluster?.aws.profile }).sts();
+  const id = await sts.send(new GetCallerIdentityCommand({}));
+  const mismatch = cluster && id.Account !== cluster.aws.accountId;
+  return {
+    name: 'aws credentials',
+    ok: !mismatch,
+    required: true,
+    detail: mismatch ? `account ${id.Account} but config says ${cluster.aws.accountId}` : `${id.Arn} (${region})`,
+  };
+}
+
+/** Reads namespace kube-system through the configured kubeconfig/context. */
+export async function checkKube(flags: GlobalOptions, cluster?: ClusterConfig): Promise<Check> {
+  const { connectKube } = await import('../clients/kube.js');
+  const target = cluster ? kubeTarget(flags, cluster) : { kubeconfig: flags.kubeconfig, context: flags.context };
+  const kube = await connectKube(target);
+  await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' });
+  return { name: 'kubernetes', ok: true, required: false, detail: `reachable at ${kube.server}` };
+}

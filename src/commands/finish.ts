@@ -1,0 +1,12 @@
+/** Turns a finished run report into the exit code, printing the failure the platctl way. */
+import { ExitCode } from '../errors.js';
+import { reportError } from '../main.js';
+import type { RunReport } from '../runner/report.js';
+import type { CommandSetup } from './common.js';
+
+/** 0 when every step went well; otherwise prints the first error and returns its exit code (1, 2 or 3). */
+export function finishRun(report: RunReport, setup: Pick<CommandSetup, 'flags' | 'colour'>): number {
+  if (report.ok) return ExitCode.ok;
+  const cause = (report as RunReport & { cause?: unknown }).cause;
+  return reportError(cause ?? new Error('a step failed'), Boolean(setup.flags.debug), setup.colour);
+}

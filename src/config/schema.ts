@@ -1,0 +1,168 @@
+/**
+ * The platform.yaml schema: the single source of truth for configuration. The JSON Schema that editors use
+ * (`platctl config schema`, docs/platform.schema.json) is generated from it. Unknown keys are errors.
+ */
+import { z } from 'zod';
+import { isValidCidr, isValidRegion } from './validators.js';
+
+/** EKS cluster-name rules: 1–100 characters, starting alphanumeric. */
+export const clusterNamePattern = /^[0-9A-Za-z][A-Za-z0-9\-_]*$/;
+/** DNS-1123 label: tenant and namespace names. */
+export const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const dnsLabel = z.string().max(63).regex(dns1123Label, 'must be a DNS-1123 label (lowercase letters, digits, "-")');
+const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'must be a duration such as 90s, 10m or 1h');
+const filePath = z.string().min(1, 'must not be empty');
+
+const awsSchema = z.strictObject({
+  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  region: z.string().refine(isValidRegion, { message: 'must be an AWS region such as us-east-1' }),
+  profile: z.string().optional(),
+  /** Tags added to every AWS object besides platctl.io/cluster and platctl.io/step. */
+  tags: z.record(z.string(), z.string()).default({}),
+});
+
+const kubernetesSchema = z.strictObject({
+  version: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as 1.34'),
+  access: z.enum(['eks', 'kubeconfig']).default('eks'),
+  kubeconfig: filePath.optional(),
+  context: z.string().optional(),
+});
+
+const terraformSchema = z.strictObject({
+  binary: z.enum(['auto', 'terraform', 'tofu']).default('auto'),
+  module: filePath.default('templates/terraform/eks'),
+  variables: z.record(z.string(), z.unknown()).default({}),
+  vpcCidr: z
+    .string()
+    .refine(isValidCidr, { message: 'must be an IPv4 CIDR such as 10.0.0.0/16' })
+    .default('10.0.0.0/16'),
+  backend: z
+    .strictObject({
+      type: z.enum(['s3', 'local']),
+      config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    })
+    .default({ type: 'local', config: {} }),
+});
+
+const fleetSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(/^(ssh:\/\/|[\w.-]+@[\w.-]+:)/, 'must be an ssh URL such as ssh://git@github.com/org/fleet.git'),
+  branch: z.string().default('main'),
+  path: z.string().optional(),
+  knownHosts: z.string().optional(),
+  keyType: z.enum(['ed25519', 'ecdsa-p384']).default('ed25519'),
+});
+
+const fluxSchema = z.strictObject({
+  version: z
+    .string()
+    .regex(/^v\d+\.\d+\.\d+$/, 'must be a release such as v2.9.4')
+    .default('v2.9.4'),
+  manifests: z.string().optional(),
+  timeout: duration.default('10m'),
+});
+
+const istioSchema = z.strictObject({
+  version: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, 'must be a release such as 1.30.3')
+    .default('1.30.3'),
+  revision: dnsLabel.optional(),
+  tags: z.array(dnsLabel).default(['prod-stable']),
+  charts: z.string().default('https://istio-release.storage.googleapis.com/charts'),
+  namespaces: z.array(dnsLabel).default([]),
+});
+
+const vaultSchema = z
+  .strictObject({
+    chart: z.string().default('https://helm.releases.hashicorp.com'),
+    chartVersion: z.string().default('0.34.1'),
+    namespace: dnsLabel.default('vault'),
+    replicas: z.number().int().min(1).max(7).default(3),
+    kmsAlias: z
+      .string()
+      .regex(/^alias\//, 'must start with alias/')
+      .optional(),
+    keyShares: z.number().int().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').default(5),
+    keyThreshold: z.number().int().min(1, 'must be ≥ 1').default(3),
+    pgpKeys: z.array(filePath).default([]),
+    rootTokenPgpKey: filePath.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.keyThreshold > v.keyShares) {
+      ctx.addIssue({ code: 'custom', path: ['keyThreshold'], message: `must be ≤ keyShares (${v.keyShares})` });
+    }
+    if (v.pgpKeys.length > 0 && v.pgpKeys.length !== v.keyShares) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pgpKeys'],
+        message: `has ${v.pgpKeys.length} keys but keyShares is ${v.keyShares}: one PGP key per share`,
+      });
+    }
+  });
+
+const tenantSchema = z.strictObject({
+  name: dnsLabel,
+  namespaces: z.array(dnsLabel).optional(),
+  repo: z.string().optional(),
+  branch: z.string().default('main'),
+  path: z.string().default('./'),
+  role: z
+    .string()
+    .refine((r) => r !== 'cluster-admin', { message: 'must not be cluster-admin' })
+    .default('admin'),
+  quota: z.strictObject({ cpu: z.string(), memory: z.string(), pods: z.number().int().min(1) }).optional(),
+  hosts: z.array(z.string()).default([]),
+});
+
+/** One cluster in platform.yaml. */
+export const clusterSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters (EKS limit)')
+    .regex(clusterNamePattern, 'must start with a letter or digit and use only letters, digits, "-" and "_"'),
+  aws: awsSchema,
+  kubernetes: kubernetesSchema,
+  terraform: terraformSchema.default(terraformSchema.parse({})),
+  fleet: fleetSchema,
+  flux: fluxSchema.default(fluxSchema.parse({})),
+  istio: istioSchema.default(istioSchema.parse({})),
+  vault: vaultSchema.default(vaultSchema.parse({})),
+  images: z.strictObject({ mirror: z.string().optional() }).default({}),
+  access: z
+    .strictObject({ admins: z.array(z.string()).default([]), readOnly: z.array(z.string()).default([]) })
+    .default({ admins: [], readOnly: [] }),
+  tenants: z.array(tenantSchema).default([]),
+});
+
+/** The whole platform.yaml. */
+export const platformSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    clusters: z.array(clusterSchema).min(1, 'must list at least one cluster'),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Map<string, number>();
+    p.clusters.forEach((c, i) => {
+      const first = seen.get(c.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicates clusters[${first}].name` });
+      }
+      seen.set(c.name, i);
+    });
+  });
+
+/** A validated platform.yaml. */
+export type PlatformConfig = z.infer<typeof platformSchema>;
+/** One validated cluster entry. */
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+/** One tenant entry. */
+export type TenantConfig = z.infer<typeof tenantSchema>;
+
+/** The JSON Schema for platform.yaml, generated from the zod schema. */
+export function platformJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(platformSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

@@ -1,0 +1,117 @@
+/**
+ * The run lock once state is in the cluster: Lease platctl-system/platctl-lock. Taken with optimistic
+ * concurrency, renewed every {@link RENEW_SECONDS} while the run lives, released at the end. An expired lease, or
+ * one whose holder is a dead process on this host, is taken over; a live one makes the run exit 3.
+ */
+import type { KubeClient, KubeObject } from '../clients/kube.js';
+import { isPlatctlError, PlatctlError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { ensureSystemNamespace, SYSTEM_NAMESPACE } from '../state/configmap.js';
+import type { RunLock } from './file-lock.js';
+import { formatAge, holderIdentity, holderIsDead } from './holder.js';
+
+/** Name of the Lease. */
+export const LOCK_LEASE = 'platctl-lock';
+const DURATION_SECONDS = 60;
+const RENEW_SECONDS = 15;
+
+interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number;
+    acquireTime?: string | null;
+    renewTime?: string | null;
+    leaseTransitions?: number;
+  };
+}
+
+const microTime = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM_NAMESPACE, name: LOCK_LEASE };
+
+function leaseBody(spec: Lease['spec'], resourceVersion?: string): Lease {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: {
+      name: LOCK_LEASE,
+      namespace: SYSTEM_NAMESPACE,
+      labels: { 'app.kubernetes.io/managed-by': 'platctl' },
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
+    spec,
+  };
+}
+
+/** Takes the cluster Lease; throws LOCK_HELD (exit 3) naming the holder and the lock's age. */
+export async function acquireLease(
+  kube: KubeClient,
+  opts: { breakLock?: boolean; log: Logger; command: string },
+): Promise<RunLock> {
+  await ensureSystemNamespace(kube);
+  const me = holderIdentity();
+  let current = await kube.get<Lease>(ref);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const holder = current?.spec?.holderIdentity;
+    if (holder && holder !== me) {
+      const renewed = new Date(current?.spec?.renewTime ?? current?.spec?.acquireTime ?? 0);
+      const expired = Date.now() - renewed.getTime() > (current?.spec?.leaseDurationSeconds ?? DURATION_SECONDS) * 1000;
+      const acquired = new Date(current?.spec?.acquireTime ?? renewed);
+      if (!expired && !holderIsDead(holder) && !opts.breakLock) {
+        throw new PlatctlError(
+          'LOCK_HELD',
+          `cluster is locked by ${holder} for ${formatAge(acquired)} (Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE})`,
+          {
+            hint: 'wait for that run to finish; if it is gone, re-run with --break-lock',
+          },
+        );
+      }
+      opts.log.warning(`taking over the lock held by ${holder}${expired ? ' (expired)' : ''}`);
+    }
+    const now = microTime();
+    const spec = {
+      holderIdentity: me,
+      leaseDurationSeconds: DURATION_SECONDS,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: (current?.spec?.leaseTransitions ?? 0) + (holder && holder !== me ? 1 : 0),
+    };
+    try {
+      const rv = current?.metadata.resourceVersion;
+      current = rv ? await kube.replace<Lease>(leaseBody(spec, rv)) : await kube.create<Lease>(leaseBody(spec));
+      return heldLease(kube, current, opts.log);
+    } catch (err) {
+      if (!(isPlatctlError(err) && err.code === 'KUBE_CONFLICT')) throw err;
+      current = await kube.get<Lease>(ref);
+    }
+  }
+  throw new PlatctlError('LOCK_HELD', `could not take Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE}: it keeps changing`);
+}
+
+function heldLease(kube: KubeClient, lease: Lease, log: Logger): RunLock {
+  let latest = lease;
+  let lost = false;
+  const renew = async () => {
+    try {
+      latest = await kube.replace<Lease>(
+        leaseBody({ ...latest.spec, renewTime: microTime() }, latest.metadata.resourceVersion),
+      );
+    } catch (err) {
+      lost = true;
+      log.warning(`could not renew the run lock: ${(err as Error).message}`);
+    }
+  };
+  const timer = setInterval(() => void renew(), RENEW_SECONDS * 1000);
+  timer.unref();
+  return {
+    kind: 'lease',
+    async release() {
+      clearInterval(timer);
+      if (lost) return;
+      try {
+        await kube.replace<Lease>(leaseBody({ ...latest.spec, holderIdentity: null }, latest.metadata.resourceVersion));
+      } catch (err) {
+        log.warning(`could not release the run lock: ${(err as Error).message}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,270 @@
+/**
+ * The tiny runner: bootstrap walks the ordered steps (check → apply only what is missing → record), teardown
+ * walks them in exactly the reverse order (destroy what state says was applied). State is written before
+ * moving on: a step is marked running before apply and done/failed after, so a killed run resumes.
+ */
+import { createPrompter } from '../clients/prompt.js';
+import { describeError, isPlatctlError } from '../errors.js';
+import { whoAmI } from '../paths.js';
+import { maskSecrets } from '../secrets.js';
+import type { State, StepOutputs, StepState } from '../state/types.js';
+import { pushHistory } from '../state/types.js';
+import type { Step, StepContext } from '../step.js';
+import { crashPoint } from './crash.js';
+import { type DriveTask, drive, type TaskIo } from './drive.js';
+import type { RunReport, StepReport } from './report.js';
+import { hashInputs } from './select.js';
+import type { StateSession } from './session.js';
+
+/** What every step context shares; the runner adds the per-task parts. */
+export type BaseContext = Omit<StepContext, 'log' | 'deep' | 'progress' | 'outputs' | 'prompt'> & {
+  log: StepContext['log'];
+  interactive: boolean;
+};
+
+/** Options for a pipeline run. */
+export interface PipelineOptions {
+  steps: readonly Step[];
+  base: BaseContext;
+  session: StateSession;
+  state: State;
+  verify?: boolean;
+  tty: boolean;
+  debug?: boolean;
+  colour?: boolean;
+  /** Called whenever the run's state changes (the kube target reads the access step's outputs from it). */
+  onState?: (state: State) => void;
+}
+
+const now = () => new Date().toISOString();
+
+function errorReport(err: unknown): RunReport['error'] {
+  return isPlatctlError(err)
+    ? { code: err.code, message: maskSecrets(err.message), hint: err.hint }
+    : { code: 'STEP_FAILED', message: maskSecrets(describeError(err)) };
+}
+
+class Run {
+  private current: State;
+  firstError?: unknown;
+  constructor(private readonly o: PipelineOptions) {
+    this.current = o.state;
+  }
+
+  get state(): State {
+    return this.current;
+  }
+
+  set state(s: State) {
+    this.current = s;
+    this.o.onState?.(s);
+  }
+
+  ctx(io: TaskIo, deep: boolean): StepContext {
+    const { interactive: _i, ...base } = this.o.base;
+    return {
+      ...base,
+      log: io.log,
+      deep,
+      progress: io.progress,
+      outputs: (id) => this.state.steps[id]?.outputs ?? {},
+      prompt: createPrompter({ yes: base.yes, interactive: this.o.base.interactive, runner: io.promptRunner }),
+    };
+  }
+
+  async record(
+    id: string,
+    patch: Partial<StepState> & Pick<StepState, 'status'>,
+    history?: Parameters<typeof pushHistory>[1],
+  ) {
+    this.state = await this.o.session.store.update((s) => {
+      const prev = s.steps[id];
+      s.steps[id] = { outputs: {}, ...prev, ...patch, by: whoAmI() };
+      if (patch.error === undefined) delete s.steps[id].error;
+      if (history) pushHistory(s, history);
+    });
+  }
+
+  fail(step: Step, err: unknown, started: number, action: 'apply' | 'destroy'): Promise<StepReport> {
+    this.firstError ??= err;
+    const message = maskSecrets(describeError(err));
+    const report: StepReport = {
+      id: step.id,
+      title: step.title,
+      result: 'failed',
+      detail: message,
+      durationMs: Date.now() - started,
+    };
+    if (this.o.base.dryRun) return Promise.resolve(report);
+    return this.record(
+      step.id,
+      { status: 'failed', finishedAt: now(), error: message },
+      {
+        at: now(),
+        step: step.id,
+        action,
+        result: 'failed',
+        by: whoAmI(),
+        ms: report.durationMs,
+        error: message,
+      },
+    ).then(
+      () => report,
+      () => report,
+    );
+  }
+
+  async bootstrapStep(step: Step, io: TaskIo): Promise<StepReport> {
+    const started = Date.now();
+    const base = { id: step.id, title: step.title };
+    try {
+      const rec = this.state.steps[step.id];
+      const inputsHash = hashInputs(step.inputs(this.ctx(io, false)));
+      const deep = Boolean(this.o.verify) || rec?.status !== 'done' || rec.inputsHash !== inputsHash;
+      const ctx = this.ctx(io, deep);
+      const check = await step.check(ctx);
+      let result: StepReport;
+      if (check.status === 'up-to-date') {
+        const outputs: StepOutputs = { ...(rec?.outputs ?? {}), ...(check.outputs ?? {}) };
+        const changed =
+          rec?.status !== 'done' ||
+          rec.inputsHash !== inputsHash ||
+          JSON.stringify(outputs) !== JSON.stringify(rec.outputs);
+        if (changed && !ctx.dryRun) {
+          await this.record(
+            step.id,
+            { status: 'done', inputsHash, outputs, finishedAt: now() },
+            {
+              at: now(),
+              step: step.id,
+              action: 'apply',
+              result: 'up-to-date',
+              by: whoAmI(),
+            },
+          );
+        }
+        result = { ...base, result: 'up-to-date', detail: check.detail, durationMs: Date.now() - started, outputs };
+      } else if (ctx.dryRun) {
+        result = {
+          ...base,
+          result: 'would-apply',
+          detail: check.detail,
+          changes: check.changes,
+          durationMs: Date.now() - started,
+        };
+      } else {
+        io.log.action(check.detail);
+        await this.record(
+          step.id,
+          { status: 'running', startedAt: now(), inputsHash },
+          {
+            at: now(),
+            step: step.id,
+            action: 'apply',
+            result: 'started',
+            by: whoAmI(),
+          },
+        );
+        crashPoint(step.id, 'start');
+        const outputs = (await step.apply(ctx)) ?? {};
+        crashPoint(step.id, 'end');
+        const ms = Date.now() - started;
+        await this.record(
+          step.id,
+          { status: 'done', inputsHash, outputs, finishedAt: now() },
+          {
+            at: now(),
+            step: step.id,
+            action: 'apply',
+            result: 'done',
+            by: whoAmI(),
+            ms,
+          },
+        );
+        result = { ...base, result: 'applied', detail: check.detail, durationMs: ms, outputs };
+      }
+      if (step.movesStateToCluster && !ctx.dryRun) this.state = await this.o.session.moveToCluster(this.state);
+      return result;
+    } catch (err) {
+      return this.fail(step, err, started, 'apply');
+    }
+  }
+
+  async teardownStep(step: Step, io: TaskIo): Promise<StepReport> {
+    const started = Date.now();
+    const base = { id: step.id, title: step.title };
+    const rec = this.state.steps[step.id];
+    if (!rec || rec.status === 'pending' || rec.status === 'destroyed') {
+      return { ...base, result: 'not-applied', detail: '', durationMs: 0 };
+    }
+    if (this.o.base.dryRun) {
+      return { ...base, result: 'would-destroy', detail: `destroy what ${step.id} made`, durationMs: 0 };
+    }
+    try {
+      if (step.movesStateToCluster) this.state = await this.o.session.moveToLocal();
+      await this.record(
+        step.id,
+        { status: 'destroying', startedAt: now() },
+        {
+          at: now(),
+          step: step.id,
+          action: 'destroy',
+          result: 'started',
+          by: whoAmI(),
+        },
+      );
+      crashPoint(step.id, 'destroy-start');
+      await step.destroy(this.ctx(io, true));
+      crashPoint(step.id, 'destroy-end');
+      const ms = Date.now() - started;
+      await this.record(
+        step.id,
+        { status: 'destroyed', finishedAt: now(), outputs: {} },
+        {
+          at: now(),
+          step: step.id,
+          action: 'destroy',
+          result: 'done',
+          by: whoAmI(),
+          ms,
+        },
+      );
+      return { ...base, result: 'destroyed', detail: '', durationMs: ms };
+    } catch (err) {
+      return this.fail(step, err, started, 'destroy');
+    }
+  }
+}
+
+async function execute(command: RunReport['command'], o: PipelineOptions, order: readonly Step[]): Promise<RunReport> {
+  const run = new Run(o);
+  const tasks: DriveTask[] = order.map((step) => ({
+    id: step.id,
+    title: step.title,
+    run: (io) => (command === 'bootstrap' ? run.bootstrapStep(step, io) : run.teardownStep(step, io)),
+  }));
+  const reports = await drive(tasks, { tty: o.tty, log: o.base.log, debug: o.debug, colour: o.colour });
+  for (const step of order.slice(reports.length)) {
+    reports.push({ id: step.id, title: step.title, result: 'not-reached', detail: '', durationMs: 0 });
+  }
+  const ok = !reports.some((r) => r.result === 'failed');
+  return {
+    command,
+    cluster: o.base.cluster.name,
+    dryRun: o.base.dryRun,
+    ok,
+    steps: reports,
+    ...(ok ? {} : { error: errorReport(run.firstError) }),
+    ...(run.firstError ? { cause: run.firstError } : {}),
+  } as RunReport;
+}
+
+/** Runs steps in order. */
+export function runBootstrap(o: PipelineOptions): Promise<RunReport> {
+  return execute('bootstrap', o, o.steps);
+}
+
+/** Runs the destroy of every applied step, in exactly the reverse order. */
+export function runTeardown(o: PipelineOptions): Promise<RunReport> {
+  return execute('teardown', o, [...o.steps].reverse());
+}

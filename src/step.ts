@@ -1,0 +1,64 @@
+/**
+ * The step contract. A step checks the real world, applies only what is missing, and can destroy what it made.
+ * steps/index.ts lists every step in order; that list is the only place the order is defined.
+ */
+import type { AwsClients } from './clients/aws.js';
+import type { Exec } from './clients/exec.js';
+import type { KubeClient } from './clients/kube.js';
+import type { Prompter } from './clients/prompt.js';
+import type { ClusterConfig } from './config/schema.js';
+import type { Logger } from './log.js';
+import type { StepOutputs } from './state/types.js';
+
+/** What a check found. */
+export type CheckStatus = 'up-to-date' | 'drift' | 'absent';
+
+/** The result of {@link Step.check}. */
+export interface CheckResult {
+  status: CheckStatus;
+  /** One line for humans: "role eks-vault-demo trust policy differs", "3 to add, 0 to change, 0 to destroy". */
+  detail: string;
+  /** Itemised changes for --dry-run ("+ IAM role eks-vault-demo"). */
+  changes?: string[];
+  /** Outputs observed by the check, recorded when the step is up to date (adopted resources). */
+  outputs?: StepOutputs;
+}
+
+/** Everything a step may use; tests swap any of it. */
+export interface StepContext {
+  readonly cluster: ClusterConfig;
+  /** Task-scoped logger: in a TTY its lines become the task's sub-output. */
+  readonly log: Logger;
+  readonly exec: Exec;
+  readonly aws: AwsClients;
+  /** The cluster's API, connected on first use. */
+  kube(): Promise<KubeClient>;
+  readonly prompt: Prompter;
+  /** Only checks run; nothing is written anywhere. */
+  readonly dryRun: boolean;
+  /** No prompts: every confirmation is yes. */
+  readonly yes: boolean;
+  /** Run the deep drift check (plan, values diff) rather than the cheap one. */
+  readonly deep: boolean;
+  /** Outputs recorded by an earlier step (empty when it has not run). */
+  outputs(stepId: string): StepOutputs;
+  /** Progress for long work: shown under the task in a TTY, as a plain line otherwise. */
+  progress(message: string): void;
+}
+
+/** One step of the pipeline. */
+export interface Step {
+  /** Stable id used in state, --from/--only and docs/steps/<id>.md. */
+  readonly id: string;
+  readonly title: string;
+  /** The config (and earlier outputs) this step depends on; a change in its hash re-runs the step. */
+  inputs(ctx: StepContext): unknown;
+  /** Read-only: is the real world as this step wants it? */
+  check(ctx: StepContext): Promise<CheckResult>;
+  /** Makes it so. Runs only when check is not up to date. Returns outputs for state (never secrets). */
+  apply(ctx: StepContext): Promise<StepOutputs | undefined>;
+  /** Undoes what apply made. Must tolerate things already gone. */
+  destroy(ctx: StepContext): Promise<void>;
+  /** After this step, state moves from the local journal into the cluster (the kubeconfig step). */
+  readonly movesStateToCluster?: boolean;
+}
