@@ -71,6 +71,36 @@ function resolvePaths(c: ClusterConfig, dir: string): ClusterConfig {
   };
 }
 
+/**
+ * Expands ${VAR} in string values from the environment (the lab's example uses ${PLATCTL_LAB_DIR}); an unset
+ * variable is a config error naming the field. $${VAR} keeps a literal ${VAR}.
+ */
+export function expandEnv(value: unknown, at: PropertyKey[], file: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (match, name: string) => {
+      if (match.startsWith('$$')) return match.slice(1);
+      const v = process.env[name];
+      if (v === undefined) {
+        throw new PlatctlError(
+          'CONFIG_INVALID',
+          `${file} is invalid:\n  ${formatPath(at)}: environment variable ${name} is not set`,
+          {
+            hint: name.startsWith('PLATCTL_LAB')
+              ? 'run `source .lab/env` (after `npm run lab -- up`) first'
+              : `export ${name}`,
+          },
+        );
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, [...at, i], file));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, [...at, k], file)]));
+  }
+  return value;
+}
+
 /** Reads, parses and validates a platform.yaml. Every error is a PlatctlError with exit code 2. */
 export async function loadConfig(file: string): Promise<PlatformConfig> {
   let text: string;
@@ -87,7 +117,7 @@ export async function loadConfig(file: string): Promise<PlatformConfig> {
     const lines = doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
     throw new PlatctlError('CONFIG_INVALID', `${file} is not valid YAML:\n  ${lines.join('\n  ')}`);
   }
-  const config = validateConfig(doc.toJS(), file);
+  const config = validateConfig(expandEnv(doc.toJS(), [], file), file);
   const dir = path.dirname(path.resolve(file));
   return { ...config, clusters: config.clusters.map((c) => resolvePaths(c, dir)) };
 }
