@@ -59,6 +59,13 @@ export class ConfigMapStore implements StateStore {
         hint: `platctl never overwrites it. Inspect with: kubectl -n ${SYSTEM_NAMESPACE} get configmap ${STATE_CONFIGMAP} -o yaml; repair the JSON, or restore it from ~/.platctl/${this.cluster}/state.json.bak if you have one`,
       });
     }
+    if (parsed.state.cluster !== this.cluster) {
+      throw new PlatctlError(
+        'STATE_ELSEWHERE',
+        `${this.name} holds the state of cluster "${parsed.state.cluster}", not "${this.cluster}"`,
+        { hint: 'check --kubeconfig/--context: this API server belongs to another cluster' },
+      );
+    }
     return parsed.state;
   }
 

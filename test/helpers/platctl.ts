@@ -1,0 +1,54 @@
+/** Spawning a real platctl process (from source, under tsx) against the lab. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { stringify } from 'yaml';
+import type { LabEnv } from '../lab/env.js';
+import { labProcessEnv } from '../lab/env.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const entry = path.join(root, 'test', 'helpers', 'platctl-entry.ts');
+
+/** A sandbox for one test: its own PLATCTL_HOME, working dir and config file. */
+export interface Sandbox {
+  dir: string;
+  home: string;
+  config: string;
+  env: Record<string, string>;
+}
+
+/** Creates a sandbox whose platform.yaml points at the lab (kubeconfig access, moto account). */
+export function sandbox(lab: LabEnv, cluster: string, extra: Record<string, unknown> = {}): Sandbox {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `platctl-${cluster}-`));
+  const home = path.join(dir, 'home');
+  const config = path.join(dir, 'platform.yaml');
+  writeFileSync(
+    config,
+    stringify({
+      clusters: [
+        {
+          name: cluster,
+          aws: { accountId: '123456789012', region: lab.region },
+          kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig },
+          fleet: { url: lab.fleetUrl },
+          ...extra,
+        },
+      ],
+    }),
+  );
+  const env = { ...labProcessEnv(lab), PLATCTL_HOME: home, PLATCTL_TEST_DIR: dir, CI: 'true', NO_COLOR: '1' };
+  return { dir, home, config, env };
+}
+
+/** Starts `platctl <args>`; await it for the result (never rejects on a non-zero exit). */
+export function platctl(args: string[], env: Record<string, string>): ResultPromise<{ reject: false; all: true }> {
+  return execa(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  }) as unknown as ResultPromise<{ reject: false; all: true }>;
+}
