@@ -9,8 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube, type KubeClient, type KubeObject } from '../../src/clients/kube.js';
 import { removeClusterState } from '../../src/runner/session.js';
-import { lab } from '../lab/env.js';
 import { platctl, type Sandbox, sandbox } from '../helpers/platctl.js';
+import { lab } from '../lab/env.js';
 
 const stepsModule = path.resolve('test/engine/lab-steps.ts');
 const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'platctl-system', name: 'platctl-state' };
@@ -119,7 +119,9 @@ describe('engine on the lab', () => {
     const journal = JSON.parse(readFileSync(path.join(sb.home, 'engine', 'state.json'), 'utf8'));
     expect(journal.location).toBe('local');
     expect(Object.values(journal.steps).every((s) => (s as { status: string }).status === 'destroyed')).toBe(true);
-    expect(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'platctl-test-slow' })).toBeUndefined();
+    expect(
+      await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'platctl-test-slow' }),
+    ).toBeUndefined();
     expect(await readState()).toBeUndefined();
   });
 });

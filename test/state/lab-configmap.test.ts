@@ -14,7 +14,12 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'platctl-system', name: 'platctl-state' });
-  await kube.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: 'platctl-system', name: 'platctl-lock' });
+  await kube.delete({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    namespace: 'platctl-system',
+    name: 'platctl-lock',
+  });
 });
 
 describe('ConfigMapStore on a real apiserver', () => {
@@ -54,14 +59,22 @@ describe('Lease lock on a real apiserver', () => {
     const log = memoryLogger();
     const held = await acquireLease(kube, { log, command: 'test' });
     // Same process identity would re-enter; simulate another live holder by rewriting the holder identity.
-    const lease = await kube.get<{ apiVersion: string; kind: string; metadata: { name: string }; spec: Record<string, unknown> }>({
+    const lease = await kube.get<{
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string };
+      spec: Record<string, unknown>;
+    }>({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       namespace: 'platctl-system',
       name: 'platctl-lock',
     });
     await kube.replace({ ...lease!, spec: { ...lease!.spec, holderIdentity: 'alice@elsewhere:1' } });
-    await expect(acquireLease(kube, { log, command: 'test' })).rejects.toMatchObject({ code: 'LOCK_HELD', exitCode: 3 });
+    await expect(acquireLease(kube, { log, command: 'test' })).rejects.toMatchObject({
+      code: 'LOCK_HELD',
+      exitCode: 3,
+    });
     const broken = await acquireLease(kube, { log, command: 'test', breakLock: true });
     expect(log.lines.some((l) => l.includes('taking over the lock held by alice@elsewhere:1'))).toBe(true);
     await broken.release();
