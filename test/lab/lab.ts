@@ -1,0 +1,145 @@
+/**
+ * The local lab's programmatic API: bring it up (idempotently), tell what runs, tear it down.
+ * Also re-exports the helpers tests use (env, keys, resets).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, resolve } from 'node:path';
+import { baoSpec, baoUrl } from './bao.js';
+import { labPaths, REPO_ROOT, VERSIONS } from './config.js';
+import { fleetUrl, gitSshCommand, sshdSpec, sshPaths } from './git-ssh.js';
+import { binPaths, installAll, isInstalled } from './install.js';
+import { apiserverSpec, apiserverUrl, controllerManagerSpec, etcdSpec, writeKubeconfig } from './kube.js';
+import { type LabEnv, makeLabEnv, writeLabEnv } from './lab-env.js';
+import { motoSpec, motoUrl } from './moto.js';
+import { ensurePki } from './pki.js';
+import { type PortName, resolvePorts } from './ports.js';
+import { isRunning, readPidRecord, stopService } from './proc.js';
+import { ensureService, type ServiceSpec } from './service.js';
+
+export { resetBao } from './bao.js';
+export { authorizeKey, resetAuthorizedKeys, resetFleetRepo, revokeKey } from './git-ssh.js';
+export { type LabEnv, labProcessEnv, readLabEnv } from './lab-env.js';
+export { resetMoto } from './moto.js';
+export { LabError } from './proc.js';
+
+/** Services in start order; `down` stops them in reverse. */
+export const SERVICES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto', 'openbao', 'sshd'] as const;
+
+/** Which service listens on each port (a running owner keeps its port). */
+const PORT_OWNER: Record<PortName, (typeof SERVICES)[number]> = {
+  etcd: 'etcd',
+  etcdPeer: 'etcd',
+  apiserver: 'kube-apiserver',
+  controllerManager: 'kube-controller-manager',
+  moto: 'moto',
+  bao: 'openbao',
+  baoCluster: 'openbao',
+  sshd: 'sshd',
+};
+
+/** One row of `lab status`. */
+export interface LabStatusRow {
+  component: string;
+  address: string;
+  version: string;
+  /** Undefined when not running (or not a process: helm, tofu). */
+  pid?: number;
+  running: boolean;
+  /** False for tools that are only installed (helm, tofu, the bao CLI). */
+  service: boolean;
+}
+
+/**
+ * Starts whatever is not running and returns the lab's env; installs missing binaries
+ * first (slow the first time: Go builds). Idempotent.
+ */
+export async function labUp(log: (msg: string) => void = () => {}): Promise<LabEnv> {
+  await installAll(log);
+  const p = labPaths();
+  await Promise.all([p.logs, p.run, p.data].map((d) => mkdir(d, { recursive: true })));
+  const ports = await resolvePorts((name) => isRunning(readPidRecord(PORT_OWNER[name])));
+  const bins = binPaths();
+  const pki = await ensurePki();
+  await writeKubeconfig(p.kubeconfig, ports, pki);
+  const start = async (specs: (ServiceSpec | Promise<ServiceSpec>)[]) => {
+    for (const s of specs) await ensureService(await s);
+  };
+  const results = await Promise.allSettled([
+    start([
+      etcdSpec(bins, ports),
+      apiserverSpec(bins, ports, pki),
+      controllerManagerSpec(bins, ports, pki, p.kubeconfig),
+    ]),
+    start([motoSpec(bins, ports)]),
+    start([baoSpec(bins, ports)]),
+    start([sshdSpec(bins, ports)]),
+  ]);
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((f) => f.reason));
+  const s = sshPaths();
+  const env = makeLabEnv({
+    ports,
+    bins,
+    apiserverUrl: apiserverUrl(ports),
+    etcdUrl: `http://127.0.0.1:${ports.etcd}`,
+    awsEndpoint: motoUrl(ports),
+    vaultAddr: baoUrl(ports),
+    fleetUrl: fleetUrl(ports),
+    fleetRepoPath: s.fleetRepo,
+    caCert: pki.caCert,
+    operatorKey: s.operatorKey,
+    knownHosts: s.knownHosts,
+    gitSshCommand: gitSshCommand(s.operatorKey, s.knownHosts),
+  });
+  await writeLabEnv(env);
+  return env;
+}
+
+/** What runs (services) and what is installed (tools). */
+export function labStatus(): LabStatusRow[] {
+  const rows: LabStatusRow[] = SERVICES.map((name) => {
+    const rec = readPidRecord(name);
+    const running = isRunning(rec);
+    return {
+      component: name,
+      address: rec?.address ?? '-',
+      version: rec?.version ?? '-',
+      pid: running ? rec.pid : undefined,
+      running,
+      service: true,
+    };
+  });
+  const b = binPaths();
+  for (const [name, bin] of [
+    ['helm', b.helm],
+    ['tofu', b.tofu],
+    ['bao (cli)', b.bao],
+  ] as const) {
+    const c = name === 'bao (cli)' ? 'openbao' : name;
+    rows.push({
+      component: name,
+      address: bin,
+      version: isInstalled(c) ? VERSIONS[c] : 'not installed',
+      running: false,
+      service: false,
+    });
+  }
+  return rows;
+}
+
+/** Stops every lab process and removes the lab dir (data, keys, logs, env). */
+export async function labDown(): Promise<void> {
+  const p = labPaths();
+  // Anything with a pid record, including services this version no longer knows.
+  const names = new Set<string>([...SERVICES].reverse());
+  if (existsSync(p.run)) for (const f of readdirSync(p.run)) if (f.endsWith('.json')) names.add(f.slice(0, -5));
+  for (const name of names) await stopService(name);
+  const dir = resolve(p.dir);
+  // PLATCTL_LAB_DIR may point anywhere: never wipe the repo, $HOME or /.
+  if ([REPO_ROOT, homedir(), '/'].includes(dir) || (basename(dir) !== '.lab' && !existsSync(p.state))) {
+    throw new Error(`lab: refusing to remove ${dir}: it does not look like a lab dir`);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
