@@ -6,8 +6,7 @@
 const registered = new Set<string>();
 
 const pemBlock = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----[\s\S]*?-----END \1-----/g;
-const awsSecretInText =
-  /(aws_secret_access_key|AWS_SECRET_ACCESS_KEY|secretAccessKey)(\s*[=:]\s*["']?)[A-Za-z0-9/+=]{16,}/g;
+const awsSecretInText = /(aws_secret_access_key|secret_?access_?key)(["']?\s*[=:]\s*["']?)[A-Za-z0-9/+=]{16,}/gi;
 const eksToken = /k8s-aws-v1\.[A-Za-z0-9_-]{20,}/g;
 
 /** Registers a secret value so it is masked wherever it would be printed. Short values are ignored. */

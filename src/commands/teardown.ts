@@ -2,12 +2,19 @@
 import type { Command } from 'commander';
 import { createPrompter } from '../clients/prompt.js';
 import { PlatctlError } from '../errors.js';
+import { reportError } from '../main.js';
 import { runTeardown } from '../runner/pipeline.js';
 import { summarise } from '../runner/report.js';
 import { StateSession } from '../runner/session.js';
 import { loadSteps } from '../steps-registry.js';
+import { type Orphan, orphanReport } from '../teardown/orphans.js';
+import { type PrepareReport, prepareTeardown } from '../teardown/prepare.js';
+import { formatOrphans, formatPrepare } from '../teardown/report.js';
 import { printResult, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
+
+/** Step states in which the cluster (and the controllers that delete load balancers) may still be there. */
+const STANDING = new Set(['done', 'failed', 'running', 'destroying']);
 
 /** Destroys every applied step, last first, and returns the exit code. */
 export default async function teardown(clusterName: string, _opts: unknown, cmd: Command) {
@@ -32,6 +39,12 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
       if (typed !== clusterName)
         throw new PlatctlError('ABORTED', `teardown aborted: "${typed}" is not "${clusterName}"`);
     }
+    // Cloud resources Kubernetes made go first, while the cluster and its controllers still run
+    // (docs/commands/teardown-safety.md). Skipped once the cluster step is destroyed; a dry run only lists.
+    let prepared: PrepareReport | undefined;
+    if (STANDING.has(state.steps.cluster?.status ?? 'pending')) {
+      prepared = await prepareTeardown({ ...base, progress: (m) => setup.log.waiting(m) });
+    }
     const report = await runTeardown({
       steps,
       base,
@@ -44,7 +57,24 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
         current = s;
       },
     });
-    printResult(setup.flags, report, () => summarise(report));
+    const orphans: Orphan[] | undefined =
+      report.ok && !setup.flags.dryRun && prepared ? await orphanReport(base.aws, clusterName) : undefined;
+    printResult(setup.flags, { ...report, prepare: prepared, orphans }, () => [
+      ...(prepared ? formatPrepare(prepared) : []),
+      ...summarise(report),
+      ...(orphans ? formatOrphans(clusterName, orphans) : []),
+    ]);
+    if (orphans && orphans.length > 0) {
+      return reportError(
+        new PlatctlError(
+          'STEP_FAILED',
+          `teardown of ${clusterName} left ${orphans.length} AWS resource(s) tagged platctl.io/cluster=${clusterName}: ${orphans.map((o) => o.arn).join(', ')}`,
+          { hint: 'delete them by hand (the tagging API can lag behind a deletion: run teardown again to re-check)' },
+        ),
+        Boolean(setup.flags.debug),
+        setup.colour,
+      );
+    }
     return finishRun(report, setup);
   } finally {
     await session.close();

@@ -37,7 +37,7 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
 
 /** Validates an already-parsed object; throws CONFIG_INVALID listing every problem. */
 export function validateConfig(raw: unknown, source: string): PlatformConfig {
-  const result = platformSchema.safeParse(raw);
+  const result = platformSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
   const lines = formatIssues(result.error.issues);
   throw new PlatctlError(

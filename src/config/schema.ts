@@ -90,18 +90,23 @@ const vaultSchema = z
     pgpKeys: z.array(filePath).default([]),
     rootTokenPgpKey: filePath.optional(),
   })
-  .superRefine((v, ctx) => {
-    if (v.keyThreshold > v.keyShares) {
-      ctx.addIssue({ code: 'custom', path: ['keyThreshold'], message: `must be ≤ keyShares (${v.keyShares})` });
-    }
-    if (v.pgpKeys.length > 0 && v.pgpKeys.length !== v.keyShares) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pgpKeys'],
-        message: `has ${v.pgpKeys.length} keys but keyShares is ${v.keyShares}: one PGP key per share`,
-      });
-    }
-  });
+  .superRefine(
+    (v, ctx) => {
+      if (typeof v.keyThreshold !== 'number' || typeof v.keyShares !== 'number') return;
+      if (v.keyThreshold > v.keyShares) {
+        ctx.addIssue({ code: 'custom', path: ['keyThreshold'], message: `must be ≤ keyShares (${v.keyShares})` });
+      }
+      if (Array.isArray(v.pgpKeys) && v.pgpKeys.length > 0 && v.pgpKeys.length !== v.keyShares) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pgpKeys'],
+          message: `has ${v.pgpKeys.length} keys but keyShares is ${v.keyShares}: one PGP key per share`,
+        });
+      }
+    },
+    // Run even when another vault field has the wrong type, so every problem is reported at once.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 
 const tenantSchema = z.strictObject({
   name: dnsLabel,

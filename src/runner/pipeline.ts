@@ -37,6 +37,8 @@ export interface PipelineOptions {
 }
 
 const now = () => new Date().toISOString();
+/** Longest error text kept in state (step record and history); the run report keeps it whole. */
+const MAX_ERROR = 1000;
 
 function errorReport(err: unknown): RunReport['error'] {
   return isPlatctlError(err)
@@ -88,6 +90,11 @@ class Run {
   fail(step: Step, err: unknown, started: number, action: 'apply' | 'destroy'): Promise<StepReport> {
     this.firstError ??= err;
     const message = maskSecrets(describeError(err));
+    // State keeps a bounded copy (mask first, so a cut never splits a secret past the masker).
+    const stored =
+      message.length > MAX_ERROR
+        ? `${message.slice(0, MAX_ERROR)}… (${message.length - MAX_ERROR} more characters)`
+        : message;
     const report: StepReport = {
       id: step.id,
       title: step.title,
@@ -98,7 +105,7 @@ class Run {
     if (this.o.base.dryRun) return Promise.resolve(report);
     return this.record(
       step.id,
-      { status: 'failed', finishedAt: now(), error: message },
+      { status: 'failed', finishedAt: now(), error: stored },
       {
         at: now(),
         step: step.id,
@@ -106,7 +113,7 @@ class Run {
         result: 'failed',
         by: whoAmI(),
         ms: report.durationMs,
-        error: message,
+        error: stored,
       },
     ).then(
       () => report,

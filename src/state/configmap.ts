@@ -23,7 +23,14 @@ const isConflict = (err: unknown) => isPlatctlError(err) && err.code === 'KUBE_C
 
 /** Ensures platctl-system exists (idempotent). */
 export async function ensureSystemNamespace(kube: KubeClient): Promise<void> {
-  if (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: SYSTEM_NAMESPACE })) return;
+  const ref = { apiVersion: 'v1', kind: 'Namespace', name: SYSTEM_NAMESPACE };
+  // A namespace still terminating (a teardown just ran) cannot take new objects: wait until it is gone.
+  for (let i = 0; i < 300; i++) {
+    const ns = await kube.get(ref);
+    if (!ns) break;
+    if (!ns.metadata.deletionTimestamp) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   try {
     await kube.create({
       apiVersion: 'v1',
