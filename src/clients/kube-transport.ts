@@ -1,63 +1,62 @@
 /**
- * HTTPS transport to the API server, authenticated by client-node's KubeConfig (certificates, tokens and exec
- * plugins such as `platctl eks token`). Honours --kubeconfig, --context and KUBECONFIG as kubectl does.
+ * HTTPS transport to the API server: TLS and credentials from the kubeconfig (kubeconfig-auth.ts), keep-alive,
+ * request tracing, and connection failures turned into one clear KUBE_UNREACHABLE line naming the server.
  */
 import https from 'node:https';
 import { PlatctlError } from '../errors.js';
 import { traceRequest } from '../trace.js';
 import type { KubeTarget, KubeTransport } from './kube.js';
+import { bearerSource, resolveKubeconfig } from './kubeconfig-auth.js';
 
 const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 
-/** Loads the kubeconfig and returns a transport to its current (or named) context's server. */
-export async function httpsTransport(target: KubeTarget): Promise<KubeTransport> {
+/** Header source for the deprecated auth-provider stanza: only client-node understands it (loaded lazily). */
+async function clientNodeAuth(target: KubeTarget): Promise<() => Promise<string | undefined>> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
-  try {
-    if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
-    else kc.loadFromDefault();
-    if (target.context) kc.setCurrentContext(target.context);
-  } catch (err) {
-    throw new PlatctlError('KUBE_UNREACHABLE', `cannot load kubeconfig ${target.kubeconfig ?? '(default)'}`, {
-      cause: err,
-      hint: 'pass --kubeconfig <file> or set KUBECONFIG',
-    });
-  }
-  if (target.context && !kc.getContextObject(target.context)) {
-    throw new PlatctlError('KUBE_UNREACHABLE', `kubeconfig has no context "${target.context}"`);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) {
-    throw new PlatctlError('KUBE_UNREACHABLE', 'kubeconfig has no current cluster', {
-      hint: 'pass --kubeconfig <file> and --context <name>',
-    });
-  }
-  const server = cluster.server.replace(/\/$/, '');
-  const base: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(base);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 16, ca: base.ca, cert: base.cert, key: base.key });
+  if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
+  else kc.loadFromDefault();
+  if (target.context) kc.setCurrentContext(target.context);
+  return async () => {
+    const opts: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    const h = (opts.headers ?? {}) as Record<string, string>;
+    return h.Authorization ?? h.authorization;
+  };
+}
+
+/** Loads the kubeconfig and returns a transport to its current (or named) context's server. */
+export async function httpsTransport(target: KubeTarget): Promise<KubeTransport> {
+  const cfg = resolveKubeconfig(target);
+  const auth = cfg.user['auth-provider'] ? await clientNodeAuth(target) : bearerSource(cfg);
+  const server = cfg.server;
   const url = new URL(server);
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 16,
+    ca: cfg.ca,
+    cert: cfg.cert,
+    key: cfg.key,
+    rejectUnauthorized: !cfg.insecure,
+  });
 
   return {
     server,
     async request(method, path, body, contentType = 'application/json') {
       traceRequest('kube', method, path);
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      // Re-read auth headers per request: exec-plugin tokens (EKS) expire; client-node caches them until then.
-      const auth: https.RequestOptions = {};
-      await kc.applyToHTTPSOptions(auth);
+      const authorization = await auth();
       return new Promise((resolve, reject) => {
         const req = https.request(
           {
-            ...base,
             agent,
             method,
             hostname: url.hostname,
             port: url.port || 443,
             path: (url.pathname === '/' ? '' : url.pathname) + path,
             headers: {
-              ...(auth.headers ?? {}),
               accept: 'application/json',
+              ...(authorization ? { authorization } : {}),
               ...(payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
             },
             timeout: 30_000,
