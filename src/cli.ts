@@ -103,6 +103,15 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .allowUnknownOption()
     .action(notYet('remove-tenant'));
 
+  const eks = program.command('eks').description('EKS helpers');
+  eks
+    .command('token')
+    .description('print an ExecCredential with an EKS bearer token (kubectl exec plugin; no aws CLI needed)')
+    .requiredOption('--cluster <name>', 'EKS cluster name')
+    .option('--region <region>', 'AWS region (default: $AWS_REGION)')
+    .option('--role-arn <arn>', 'assume this IAM role before signing')
+    .action(lazy(() => import('./commands/eks-token.js')));
+
   program
     .command('doctor')
     .description('check external tools, AWS credentials and Kubernetes reachability')

@@ -40,6 +40,8 @@ export interface StepContext {
   readonly yes: boolean;
   /** Run the deep drift check (plan, values diff) rather than the cheap one. */
   readonly deep: boolean;
+  /** The --kubeconfig flag, when given: where the access step writes its entry. */
+  readonly kubeconfig?: string;
   /** Outputs recorded by an earlier step (empty when it has not run). */
   outputs(stepId: string): StepOutputs;
   /** Progress for long work: shown under the task in a TTY, as a plain line otherwise. */

@@ -75,6 +75,7 @@ export async function setupCommand(clusterName: string, cmd: Command): Promise<C
         exec: createExec(),
         aws: createAwsClients({ region: cluster.aws.region, profile: cluster.aws.profile }),
         kube: getKube,
+        kubeconfig: flags.kubeconfig,
         dryRun: Boolean(flags.dryRun),
         yes: Boolean(flags.yes),
         interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
