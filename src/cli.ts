@@ -81,17 +81,43 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
   const notYet = (name: string) => async () => {
     throw new PlatctlError('NOT_IMPLEMENTED', `${name} is not implemented yet`);
   };
+  program
+    .command('istio')
+    .description('Istio operations')
+    .command('upgrade <cluster>')
+    .description('canary-upgrade Istio: install a revision beside the old one, move tags, roll back or finish')
+    .addOption(config())
+    .requiredOption('--version <version>', 'Istio version to upgrade to, e.g. 1.30.4')
+    .option('--tag <tag>', 'move this revision tag to the new revision (with --rollback: back)')
+    .option('--rollback', 'move the tag back; without --tag, move every tag back and remove the new revision')
+    .option('--finish', 'remove the old revision once no namespace points at it')
+    .option('-y, --yes', 'do not prompt')
+    .addOption(output())
+    .action(lazy(() => import('./commands/istio-upgrade.js')));
+
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
   const vault = program.command('vault').description('Vault operations');
   vault
     .command('init <cluster>')
-    .description('initialise Vault with PGP-encrypted shares')
-    .allowUnknownOption()
-    .action(notYet('vault init'));
+    .description('initialise Vault; shares and root token PGP-encrypted by Vault to the given public keys')
+    .addOption(config())
+    .option('--pgp-key <file>', 'PGP public key for one share (repeat; the number of shares is their count)', collect)
+    .option('--key-threshold <n>', 'shares needed to unseal or recover')
+    .option('--root-token-pgp-key <file>', 'PGP public key the root token is encrypted to')
+    .option('--vault-addr <url>', 'Vault address (default: $VAULT_ADDR, else a port-forward to vault-0)')
+    .option('-y, --yes', 'do not ask before initialising')
+    .option('--break-lock', 'take over a stale run lock')
+    .addOption(output())
+    .action(lazy(() => import('./commands/vault-init.js')));
   vault
     .command('unseal <cluster>')
-    .description('unseal a Shamir-sealed Vault')
-    .allowUnknownOption()
-    .action(notYet('vault unseal'));
+    .description('unseal a Shamir-sealed Vault: prompts (hidden) for decrypted shares, then checks Raft peers')
+    .addOption(config())
+    .option('--vault-addr <url>', 'Vault address (default: $VAULT_ADDR, else a port-forward to the pod)')
+    .option('--pod <name>', 'pod to port-forward to (each sealed replica is unsealed on its own)', 'vault-0')
+    .option('--reset', 'discard an unseal attempt already in progress')
+    .addOption(output())
+    .action(lazy(() => import('./commands/vault-unseal.js')));
   program
     .command('add-tenant <cluster> <tenant>')
     .description('onboard a tenant')
@@ -135,6 +161,12 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
   return {
     program,
     async run(argv: string[]) {
+      // Below a subcommand, --version is the subcommand's (istio upgrade --version X), not platctl's.
+      const first = argv.slice(2).find((a) => !a.startsWith('-'));
+      if (first && program.commands.some((c) => c.name() === first)) {
+        const root = program as unknown as { options: { long?: string }[] };
+        root.options = root.options.filter((o) => o.long !== '--version');
+      }
       try {
         await program.parseAsync(argv);
       } catch (err) {

@@ -33,6 +33,8 @@ export const ErrorCodes = {
   AWS_CREDENTIALS: ExitCode.stepFailed,
   AWS_ACCOUNT_MISMATCH: ExitCode.usage,
   AWS_API: ExitCode.stepFailed,
+  AWS_ACCESS_DENIED: ExitCode.stepFailed,
+  VAULT_INIT_LOST: ExitCode.stepFailed,
   TOOL_MISSING: ExitCode.stepFailed,
   TOOL_FAILED: ExitCode.stepFailed,
   DOCTOR_FAILED: ExitCode.stepFailed,

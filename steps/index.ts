@@ -6,6 +6,24 @@ import type { Step } from '../src/step.js';
 import { accessStep } from './access.js';
 import { accessEntriesStep } from './access-entries.js';
 import { clusterStep } from './cluster.js';
+import { iamStep } from './iam.js';
+import { istioStep } from './istio.js';
+import { kmsStep } from './kms.js';
+import { networkStep } from './network.js';
+import { registryStep } from './registry.js';
+import { vaultStep } from './vault.js';
+import { vaultInitStep } from './vault-init.js';
 
 /** The ordered steps of `platctl bootstrap`. */
-export const steps: readonly Step[] = [clusterStep, accessStep, accessEntriesStep];
+export const steps: readonly Step[] = [
+  clusterStep,
+  accessStep,
+  accessEntriesStep,
+  iamStep,
+  kmsStep,
+  networkStep,
+  registryStep,
+  istioStep,
+  vaultStep,
+  vaultInitStep,
+];

@@ -65,7 +65,7 @@ export function awsError(action: string, resource: string, err: unknown, princip
   const name = awsErrorName(err) ?? '';
   const who = principal ?? 'the calling principal';
   if (accessDenied.has(name) || awsHttpStatus(err) === 403) {
-    return new PlatctlError('AWS_API', `AccessDenied: ${who} is not allowed to call ${action} on ${resource}`, {
+    return new PlatctlError('AWS_ACCESS_DENIED', `AccessDenied: ${who} is not allowed to call ${action} on ${resource}`, {
       cause: err,
       hint: `grant ${action} on ${resource} to ${who} (the permissions each step needs are in docs/steps/<step>.md)`,
     });

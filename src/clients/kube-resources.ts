@@ -21,6 +21,8 @@ const known: Record<string, ResourceInfo> = {
   'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
   'apps/v1/StatefulSet': { plural: 'statefulsets', namespaced: true },
   'apps/v1/DaemonSet': { plural: 'daemonsets', namespaced: true },
+  'batch/v1/CronJob': { plural: 'cronjobs', namespaced: true },
+  'batch/v1/Job': { plural: 'jobs', namespaced: true },
   'coordination.k8s.io/v1/Lease': { plural: 'leases', namespaced: true },
   'rbac.authorization.k8s.io/v1/Role': { plural: 'roles', namespaced: true },
   'rbac.authorization.k8s.io/v1/RoleBinding': { plural: 'rolebindings', namespaced: true },

@@ -137,6 +137,9 @@ export const clusterSchema = z.strictObject({
   istio: istioSchema.default(istioSchema.parse({})),
   vault: vaultSchema.default(vaultSchema.parse({})),
   images: z.strictObject({ mirror: z.string().optional() }).default({}),
+  kms: z
+    .strictObject({ deletionWindowDays: z.number().int().min(7, 'must be ≥ 7 (AWS minimum)').max(30, 'must be ≤ 30') })
+    .default({ deletionWindowDays: 30 }),
   access: z
     .strictObject({ admins: z.array(z.string()).default([]), readOnly: z.array(z.string()).default([]) })
     .default({ admins: [], readOnly: [] }),

@@ -1,0 +1,182 @@
+/**
+ * Step `vault-init`: initialise Vault once, with every unseal/recovery share and the root token encrypted by
+ * Vault itself to the holders' PGP keys. platctl keeps only the ciphertext (clusterDir/vault-init.json, 0600)
+ * and records fingerprints plus the file's sha256 in state. See docs/steps/vault-init.md.
+ */
+import type { ClusterConfig } from '../src/config/schema.js';
+import { PlatctlError } from '../src/errors.js';
+import type { StepOutputs } from '../src/state/types.js';
+import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { type VaultApi, vaultApi } from '../src/vault/api.js';
+import {
+  type InitPlan,
+  type InitResult,
+  initialiseVault,
+  loadInitKeys,
+  lostInitError,
+  planFromConfig,
+  readLocalInit,
+} from '../src/vault/init.js';
+import { type PodForwarder, reachClusterVault } from '../src/vault/reach.js';
+
+/** How the step is built: `platctl vault init` passes its flags; bootstrap uses the defaults. */
+export interface VaultInitStepOptions {
+  /** --vault-addr (else VAULT_ADDR, else a port-forward to vault-0). */
+  vaultAddr?: string;
+  /** Overrides platform.yaml's shares/threshold/key files (the command's --pgp-key etc.). */
+  plan?: InitPlan;
+  /** Ask before initialising (the command without --yes). */
+  confirm?: boolean;
+  /** Kubeconfig target for the port-forward (the command's --kubeconfig/--context). */
+  kube?: { kubeconfig?: string; context?: string };
+  /** Test seam for the port-forward. */
+  forwarder?: PodForwarder;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+
+/** Runs `fn` with a client for the cluster's Vault, closing any port-forward afterwards. */
+async function withVault<T>(ctx: StepContext, o: VaultInitStepOptions, fn: (api: VaultApi) => Promise<T>): Promise<T> {
+  const access = ctx.outputs('access');
+  const endpoint = await reachClusterVault({
+    cluster: ctx.cluster,
+    vaultAddr: o.vaultAddr,
+    kubeTarget: o.kube ?? {
+      kubeconfig: ctx.cluster.kubernetes.kubeconfig ?? str(access.kubeconfig),
+      context: ctx.cluster.kubernetes.context ?? str(access.context),
+    },
+    kube: () => ctx.kube(),
+    forwarder: o.forwarder,
+  });
+  ctx.log.debug(`reaching Vault at ${endpoint.addr} (${endpoint.description})`);
+  try {
+    return await fn(vaultApi(endpoint.addr, { ca: endpoint.ca, servername: endpoint.servername }));
+  } finally {
+    await endpoint.close();
+  }
+}
+
+function planOf(cluster: ClusterConfig, o: VaultInitStepOptions): InitPlan {
+  return o.plan ?? planFromConfig(cluster.vault);
+}
+
+function outputsOf(r: { fingerprints: string[]; sha256: string }): StepOutputs {
+  return { fingerprints: r.fingerprints, outputSha256: r.sha256, initialized: true };
+}
+
+/** What a key holder does next; never any key material. */
+function nextSteps(ctx: StepContext, r: InitResult, plan: InitPlan): void {
+  const name = ctx.cluster.name;
+  ctx.log.success(`Vault initialised (${r.sealType} seal): ${plan.shares} shares, threshold ${plan.threshold}`);
+  ctx.log.info(`encrypted init output: ${r.file} (0600, sha256 ${r.sha256.slice(0, 16)}…); copy it somewhere safe`);
+  for (const [i, fp] of r.fingerprints.entries()) ctx.log.info(`  share ${i + 1} encrypted to ${fp}`);
+  ctx.log.info(`  root token encrypted to ${r.rootTokenFingerprint}`);
+  const field = r.sealType === 'shamir' ? 'keys_base64' : 'recovery_keys_base64';
+  ctx.log.info(`each holder decrypts their share: jq -r '.${field}[<share-1>]' vault-init.json | base64 -d | gpg -d`);
+  if (r.sealType === 'shamir') ctx.log.info(`then unseal with ${plan.threshold} shares: platctl vault unseal ${name}`);
+  else ctx.log.info('Vault unseals itself with KMS; the recovery shares are for generate-root and rekey only');
+  ctx.log.info('the root token holder decrypts .root_token the same way; revoke it once initial setup is done');
+}
+
+/** Builds the step (options come from `platctl vault init`; bootstrap uses {@link vaultInitStep}). */
+export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
+  return {
+    id: 'vault-init',
+    title: 'Initialise Vault (PGP-encrypted shares)',
+
+    inputs(ctx) {
+      const p = planOf(ctx.cluster, o);
+      return {
+        shares: p.shares,
+        threshold: p.threshold,
+        pgpKeys: p.pgpKeyFiles,
+        rootTokenPgpKey: p.rootTokenPgpKeyFile,
+      };
+    },
+
+    async check(ctx): Promise<CheckResult> {
+      const local = await readLocalInit(ctx.cluster.name);
+      const installed = Object.keys(ctx.outputs('vault')).length > 0;
+      return withVault(ctx, o, async (api) => {
+        const status = await api.initStatus().catch((err: unknown) => {
+          // A first dry run: the vault step has not installed Vault yet, so there is nothing to reach.
+          if (installed) throw err;
+          return undefined;
+        });
+        if (!status) {
+          const p = planOf(ctx.cluster, o);
+          return {
+            status: 'absent',
+            detail: `Vault is not reachable yet (the vault step has not run): ${api.addr}`,
+            changes: [`+ vault init: ${p.shares} PGP-encrypted shares, threshold ${p.threshold}`],
+          };
+        }
+        if (!status.initialized) {
+          const p = planOf(ctx.cluster, o);
+          const old = local.output ? `; the older ${local.files.output} will be kept aside` : '';
+          return {
+            status: 'absent',
+            detail: `Vault at ${api.addr} is not initialised${old}`,
+            changes: [`+ vault init: ${p.shares} PGP-encrypted shares, threshold ${p.threshold}`],
+          };
+        }
+        if (local.output) {
+          return {
+            status: 'up-to-date',
+            detail: `Vault initialised; platctl holds the encrypted init output ${local.files.output}`,
+            outputs: outputsOf({ fingerprints: local.output.fingerprints, sha256: local.output.sha256 }),
+          };
+        }
+        // Initialised, no output, an init was in flight: the answer was lost. Stop, loudly, every run.
+        if (local.intent) throw lostInitError(local, api.addr);
+        return {
+          status: 'up-to-date',
+          detail: `Vault initialised outside platctl: this tool holds no init output (${local.files.output} absent)`,
+          outputs: { initialized: true },
+        };
+      });
+    },
+
+    async apply(ctx) {
+      // Every key file is validated before Vault is contacted: bad input never half-initialises anything.
+      const keys = await loadInitKeys(planOf(ctx.cluster, o));
+      return withVault(ctx, o, async (api) => {
+        const local = await readLocalInit(ctx.cluster.name);
+        if ((await api.initStatus()).initialized) {
+          if (local.output) return outputsOf({ fingerprints: local.output.fingerprints, sha256: local.output.sha256 });
+          if (local.intent) throw lostInitError(local, api.addr);
+          throw new PlatctlError('STEP_FAILED', `Vault at ${api.addr} was initialised by someone else meanwhile`, {
+            hint: 'whoever ran it holds the init output; platctl never initialises twice',
+          });
+        }
+        const seal = await api.sealStatus();
+        const fps = keys.shareKeys.map((k) => k.fingerprint).join(', ');
+        if (
+          o.confirm &&
+          !(await ctx.prompt.confirm(`Initialise Vault at ${api.addr} (${seal.type} seal) for ${fps}?`))
+        ) {
+          throw new PlatctlError('ABORTED', 'vault init aborted: nothing was changed');
+        }
+        ctx.progress(`initialising Vault at ${api.addr} (${seal.type} seal)`);
+        const result = await initialiseVault({
+          api,
+          cluster: ctx.cluster.name,
+          keys,
+          sealType: seal.type,
+          log: ctx.log,
+        });
+        nextSteps(ctx, result, keys.plan);
+        return outputsOf(result);
+      });
+    },
+
+    async destroy(ctx) {
+      // Vault's data goes with the vault step's storage; the ciphertext stays with its owners on purpose.
+      const local = await readLocalInit(ctx.cluster.name);
+      if (local.output) ctx.log.info(`kept ${local.files.output}; delete it once that Vault's data is gone for good`);
+    },
+  };
+}
+
+/** The `vault-init` step of `platctl bootstrap`. */
+export const vaultInitStep: Step = createVaultInitStep();

@@ -1,0 +1,131 @@
+/**
+ * Step `vault`: the Vault Helm release (HA on Raft, awskms seal, IRSA), values from src/vault/values.ts.
+ * It installs; it does not initialise (step vault-init) and does not wait for pods (nothing here needs them
+ * Ready, and the lab has no kubelet). See docs/steps/vault.md.
+ */
+
+import { PlatctlError } from '../src/errors.js';
+import { deleteNamespaceIfOurs, ensureNamespace } from '../src/istio/namespaces.js';
+import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { helmFor } from '../src/tools/helm.js';
+import { chartSource, expectedChartVersion } from '../src/tools/helm-chart.js';
+import { diffReleases, ensureRelease, type ReleaseSpec, valuesDiff } from '../src/tools/helm-ensure.js';
+import { readDeployedRelease } from '../src/tools/helm-release.js';
+import {
+  VAULT_RELEASE,
+  VAULT_TLS_SECRET,
+  type VaultValuesInput,
+  vaultMeshed,
+  vaultValues,
+  vaultValuesSummary,
+} from '../src/vault/values.js';
+
+const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+
+/** The values' inputs: config plus the kms and iam steps' outputs (read defensively: they may not have run). */
+function valuesInput(ctx: Pick<StepContext, 'cluster' | 'outputs'>): VaultValuesInput {
+  return {
+    cluster: ctx.cluster,
+    kmsAlias: str(ctx.outputs('kms').vaultKeyAlias) ?? ctx.cluster.vault.kmsAlias,
+    roleArn: str(ctx.outputs('iam').vaultRoleArn),
+  };
+}
+
+/** The release as config wants it. */
+export function vaultSpec(ctx: Pick<StepContext, 'cluster' | 'outputs'>): ReleaseSpec {
+  const v = ctx.cluster.vault;
+  return {
+    release: VAULT_RELEASE,
+    namespace: v.namespace,
+    chart: chartSource(v.chart, 'vault', v.chartVersion),
+    values: vaultValues(valuesInput(ctx)),
+  };
+}
+
+const outputs = (ctx: Pick<StepContext, 'cluster'>) => ({
+  release: VAULT_RELEASE,
+  namespace: ctx.cluster.vault.namespace,
+});
+
+/** The TLS Secret, when Vault serves TLS itself and the Secret is missing: a change line. */
+async function tlsSecretChange(ctx: StepContext): Promise<string | undefined> {
+  if (vaultMeshed(ctx.cluster)) return undefined;
+  const ns = ctx.cluster.vault.namespace;
+  const kube = await ctx.kube();
+  const secret = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: VAULT_TLS_SECRET });
+  return secret ? undefined : `! Secret ${ns}/${VAULT_TLS_SECRET} (tls.crt, tls.key, ca.crt) is missing`;
+}
+
+async function check(ctx: StepContext): Promise<CheckResult> {
+  const spec = vaultSpec(ctx);
+  const name = `${spec.namespace}/${spec.release}`;
+  const summary = vaultValuesSummary(valuesInput(ctx));
+  if (!ctx.deep) {
+    // One read: the deployed release's storage Secret carries its chart version and values.
+    const r = await readDeployedRelease(await ctx.kube(), spec.release, spec.namespace);
+    if (!r)
+      return { status: 'absent', detail: `helm release ${name} is not deployed`, changes: [`+ ${name}`, ...summary] };
+    const paths = valuesDiff(spec.values, r.values);
+    const chart = expectedChartVersion(spec.chart);
+    if (paths.length > 0 || r.chartVersion !== chart) {
+      const why = paths.length > 0 ? `values differ at ${paths.join(', ')}` : `chart ${r.chartVersion} → ${chart}`;
+      return { status: 'drift', detail: `${name}: ${why}`, changes: [`~ ${name}: ${why}`, ...summary] };
+    }
+    return { status: 'up-to-date', detail: `Vault ${name}: up to date`, outputs: outputs(ctx) };
+  }
+  const [diff] = await diffReleases(helmFor(ctx), [spec]);
+  const changes = [...(diff?.reasons ?? [])];
+  const tls = await tlsSecretChange(ctx);
+  if (tls) changes.push(tls);
+  if (diff?.state === 'absent')
+    return { status: 'absent', detail: `helm release ${name} is not installed`, changes: [...changes, ...summary] };
+  if (changes.length > 0) return { status: 'drift', detail: changes.join('; '), changes: [...changes, ...summary] };
+  return { status: 'up-to-date', detail: `Vault ${name}: up to date`, outputs: outputs(ctx) };
+}
+
+async function apply(ctx: StepContext) {
+  const spec = vaultSpec(ctx);
+  const input = valuesInput(ctx);
+  const kube = await ctx.kube();
+  if (await ensureNamespace(kube, spec.namespace, 'vault')) ctx.log.created(`namespace ${spec.namespace}`);
+  const tls = await tlsSecretChange(ctx);
+  if (tls) {
+    throw new PlatctlError(
+      'STEP_FAILED',
+      `Vault serves TLS itself, but Secret ${spec.namespace}/${VAULT_TLS_SECRET} is missing`,
+      {
+        hint:
+          `create it with tls.crt, tls.key and ca.crt for *.vault-internal (e.g. a cert-manager Certificate), ` +
+          `or put ${spec.namespace} in istio.namespaces so Istio's mTLS covers Vault`,
+      },
+    );
+  }
+  if (!input.kmsAlias)
+    ctx.log.warning('no KMS alias (kms step output or vault.kmsAlias): Vault will use the Shamir seal');
+  if (!input.roleArn)
+    ctx.log.warning('no IRSA role (iam step output vaultRoleArn): the awskms seal needs AWS credentials');
+  for (const line of vaultValuesSummary(input)) ctx.log.info(line.trim());
+  ctx.progress(`helm release ${spec.namespace}/${spec.release}`);
+  await ensureRelease(helmFor(ctx), spec, ctx.log);
+  return outputs(ctx);
+}
+
+async function destroy(ctx: StepContext): Promise<void> {
+  const ns = ctx.cluster.vault.namespace;
+  if (await helmFor(ctx).uninstall(VAULT_RELEASE, ns)) ctx.log.success(`helm release ${ns}/${VAULT_RELEASE} removed`);
+  // Raft data lives on PVCs the StatefulSet leaves behind; they go with the namespace when platctl made it.
+  if (await deleteNamespaceIfOurs(await ctx.kube(), ns, 'vault')) ctx.log.success(`namespace ${ns} deleted`);
+}
+
+/** The vault step. */
+export const vaultStep: Step = {
+  id: 'vault',
+  title: 'Vault on Raft (Helm)',
+  inputs: (ctx) => {
+    const { chart, chartVersion, namespace } = ctx.cluster.vault;
+    return { chart, chartVersion, namespace, values: vaultSpec(ctx).values };
+  },
+  check,
+  apply,
+  destroy,
+};

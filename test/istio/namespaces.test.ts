@@ -1,0 +1,81 @@
+/**
+ * Namespace labelling against the lab's apiserver: istio.io/rev set, istio-injection removed (never both),
+ * only platctl's own labels and namespaces removed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectKube, type KubeClient } from '../../src/clients/kube.js';
+import {
+  deleteNamespaceIfOurs,
+  ensureNamespace,
+  labelNamespaces,
+  namespaceLabelChanges,
+  namespacesPointingAt,
+  unlabelNamespaces,
+} from '../../src/istio/namespaces.js';
+import { lab } from '../lab/env.js';
+
+const env = lab();
+const id = process.pid;
+const legacy = `legacy-${id}`;
+const other = `other-${id}`;
+const created = `created-${id}`;
+const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', name });
+let kube: KubeClient;
+
+beforeAll(async () => {
+  kube = await connectKube({ kubeconfig: env.kubeconfig });
+  await kube.create({ ...ns(legacy), metadata: { name: legacy, labels: { 'istio-injection': 'enabled' } } });
+  await kube.create({ ...ns(other), metadata: { name: other, labels: { 'istio.io/rev': 'someone-elses' } } });
+});
+afterAll(async () => {
+  for (const n of [legacy, other, created]) await kube.delete(ns(n));
+});
+
+describe('namespace labels', () => {
+  it('lists the changes, then labels (creating the missing one) and drops istio-injection', async () => {
+    const names = [legacy, created];
+    expect(await namespaceLabelChanges(kube, names, 'prod-stable')).toEqual([
+      `~ namespace ${legacy} label istio.io/rev=prod-stable`,
+      `- namespace ${legacy} label istio-injection`,
+      `+ namespace ${created} (istio.io/rev=prod-stable)`,
+    ]);
+    expect(await labelNamespaces(kube, names, 'prod-stable')).toEqual(names);
+    const l = await kube.get(ns(legacy));
+    expect(l?.metadata.labels?.['istio.io/rev']).toBe('prod-stable');
+    expect(l?.metadata.labels?.['istio-injection']).toBeUndefined();
+    expect((await kube.get(ns(created)))?.metadata.annotations?.['platctl.io/created-by']).toBe('istio');
+    expect(await namespaceLabelChanges(kube, names, 'prod-stable')).toEqual([]);
+    expect(await labelNamespaces(kube, names, 'prod-stable')).toEqual([]);
+  });
+
+  it('finds the namespaces pointing at a revision or its tags', async () => {
+    const found = await namespacesPointingAt(kube, ['1-30-3', 'prod-stable']);
+    expect(found).toEqual(expect.arrayContaining([legacy, created]));
+    expect(found).not.toContain(other);
+    expect(await namespacesPointingAt(kube, [])).toEqual([]);
+  });
+
+  it('removes only the labels platctl set, and deletes only namespaces the step created', async () => {
+    expect(await unlabelNamespaces(kube, [legacy, other], ['prod-stable', '1-30-3'])).toEqual([legacy]);
+    expect((await kube.get(ns(other)))?.metadata.labels?.['istio.io/rev']).toBe('someone-elses');
+    expect(await deleteNamespaceIfOurs(kube, other, 'istio')).toBe(false);
+    expect(await deleteNamespaceIfOurs(kube, created, 'vault')).toBe(false);
+    expect(await deleteNamespaceIfOurs(kube, created, 'istio')).toBe(true);
+    expect(await ensureNamespace(kube, legacy, 'istio')).toBe(false);
+  });
+
+  it('refuses to use a namespace that is being deleted', async () => {
+    const term = `term-${id}`;
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', namespace: term, name: 'hold' };
+    await kube.create({ ...ns(term), metadata: { name: term } });
+    // A finalizer on something inside keeps the namespace Terminating until this test lets it go.
+    await kube.create({ ...cm, metadata: { name: 'hold', namespace: term, finalizers: ['platctl.test/hold'] } });
+    await kube.delete(ns(term));
+    try {
+      expect((await kube.get(ns(term)))?.metadata.deletionTimestamp).toBeDefined();
+      await expect(ensureNamespace(kube, term, 'istio')).rejects.toThrow(`namespace ${term} is being deleted`);
+    } finally {
+      await kube.patch(cm, { metadata: { finalizers: null } });
+    }
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * Step flux against the lab when Flux does NOT become Ready: a failed, stalled or suspended object stops the
+ * wait at once with its own message; silence runs into the timeout, which names each object with its
+ * conditions and every controller Deployment that never became available.
+ *
+ * PRETEND CONTROLLER: no Flux controller runs in the lab (no kubelet), so these tests use
+ * test/lab/pretend-controller.ts to write the failure statuses kustomize-controller would write (and, for
+ * the setup, the Ready status at the pushed commit). The timeout test writes nothing: nothing answers.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncRefs } from '../../src/flux/wait.js';
+import { createFluxStep } from '../../steps/flux.js';
+import { lab } from '../lab/env.js';
+import { PretendController } from '../lab/pretend-controller.js';
+import {
+  actAsFlux,
+  FLUX_INSTALL,
+  fleetHead,
+  fluxContext,
+  KS_FLUX,
+  labCluster,
+  labKube,
+  uniqueName,
+  useOperatorCredentials,
+  waitFluxNamespaceSettled,
+} from './helpers/flux-context.js';
+
+const env = lab();
+const kube = await labKube(env);
+const pretend = PretendController.forLab(env);
+const step = createFluxStep({ pollMs: 100 });
+const name = uniqueName('fluxfail');
+const cluster = labCluster(env, name);
+const [gitRef, ksRef] = syncRefs();
+const saved = { home: process.env.PLATCTL_HOME, ssh: process.env.GIT_SSH_COMMAND };
+let tmp: string;
+
+/** Runs apply and returns its error message, asserting it came well before the 30 s timeout. */
+async function failsQuickly(what: string): Promise<string> {
+  const started = Date.now();
+  const err = await step.apply(fluxContext(cluster, { kube }).ctx).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  expect(Date.now() - started, what).toBeLessThan(20_000);
+  expect(err, what).toBeInstanceOf(Error);
+  return err?.message ?? '';
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), 'platctl-flux-fail-'));
+  process.env.PLATCTL_HOME = tmp;
+  useOperatorCredentials(env);
+  await waitFluxNamespaceSettled(kube);
+  for (const r of [ksRef!, gitRef!]) await kube.delete(r);
+  // A first, successful apply: Flux installed, fleet files pushed, Ready at the push.
+  const flux = actAsFlux(env, kube, pretend, `clusters/${name}`);
+  await step.apply(fluxContext(cluster, { kube }).ctx);
+  await flux;
+});
+afterAll(async () => {
+  try {
+    // Leave the lab as we found it: no Flux.
+    await step.destroy(fluxContext(cluster, { kube }).ctx);
+  } finally {
+    for (const [k, v] of [
+      ['PLATCTL_HOME', saved.home],
+      ['GIT_SSH_COMMAND', saved.ssh],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+describe('flux step: the Ready wait when Flux does not get there', () => {
+  it('fails early with the message of a failed Kustomization (Ready=False)', async () => {
+    await pretend.setFluxReady(KS_FLUX, {
+      ready: false,
+      reason: 'BuildFailed',
+      message: 'kustomize build failed: boom',
+    });
+    const message = await failsQuickly('Ready=False');
+    expect(message).toContain(
+      'Kustomization flux-system/flux-system: Ready=False (BuildFailed: kustomize build failed: boom)',
+    );
+  });
+
+  it('fails early with the message of a stalled Kustomization', async () => {
+    const now = new Date().toISOString();
+    const stalled = {
+      type: 'Stalled',
+      status: 'True',
+      reason: 'InvalidPath',
+      message: 'path not found: ./x',
+      lastTransitionTime: now,
+    };
+    await pretend.setFluxReady(KS_FLUX, { ready: false, extra: { conditions: [stalled] } });
+    expect(await failsQuickly('Stalled')).toContain('Stalled=True (InvalidPath: path not found: ./x)');
+  });
+
+  it('fails early on a suspended Kustomization', async () => {
+    await pretend.setFluxReady(KS_FLUX, { revision: `main@sha1:${await fleetHead(env)}` });
+    await kube.patch(ksRef!, { spec: { suspend: true } });
+    expect(await failsQuickly('suspended')).toContain('Kustomization flux-system/flux-system: suspended');
+    await kube.patch(ksRef!, { spec: { suspend: null } });
+  });
+
+  it('times out naming each object with its conditions and every controller that never became available', async () => {
+    await kube.delete(ksRef!);
+    const short = labCluster(env, name, { flux: { manifests: FLUX_INSTALL, timeout: '2s' } });
+    const started = Date.now();
+    const err = await step.apply(fluxContext(short, { kube }).ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(err?.message).toContain('within 2s');
+    expect(err?.message).toContain('Kustomization flux-system/flux-system: no status yet');
+    expect(err?.message).toContain('GitRepository flux-system/flux-system: Ready=True');
+    expect(err?.message).toContain(
+      'controller Deployments never became available: helm-controller, kustomize-controller, notification-controller, source-controller',
+    );
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * Step flux against the lab: the real kube-apiserver (CRDs, server-side apply), the fixture install.yaml,
+ * and the fleet repo over the lab's real sshd, pushed with the operator's own key (GIT_SSH_COMMAND).
+ *
+ * PRETEND CONTROLLER: no Flux controller runs in the lab (no kubelet), so these tests use
+ * test/lab/pretend-controller.ts (through actAsFlux) to write the status source-controller and
+ * kustomize-controller would write: Ready, at the revision they applied = the commit platctl pushed.
+ * The failure and timeout paths of the wait are in flux-failures.test.ts.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../../src/clients/kube.js';
+import { parseManifests } from '../../src/flux/manifests.js';
+import { syncRefs } from '../../src/flux/wait.js';
+import { runBootstrap } from '../../src/runner/pipeline.js';
+import { StateSession } from '../../src/runner/session.js';
+import { createFluxStep } from '../../steps/flux.js';
+import { lab } from '../lab/env.js';
+import { PretendController } from '../lab/pretend-controller.js';
+import {
+  actAsFlux as actAsFluxIn,
+  countingKube,
+  FLUX_INSTALL,
+  fleetFile,
+  fleetGit,
+  fleetHead,
+  fluxContext,
+  interceptExec,
+  labCluster,
+  labKube,
+  pushAsOperator,
+  uniqueName,
+  useOperatorCredentials,
+  waitFluxNamespaceSettled,
+} from './helpers/flux-context.js';
+
+const env = lab();
+const kube = await labKube(env);
+const pretend = PretendController.forLab(env);
+const step = createFluxStep({ pollMs: 100 });
+const MIRROR = 'mirror.lab.invalid/platform';
+const nameA = uniqueName('fluxa');
+const clusterA = labCluster(env, nameA, { images: { mirror: MIRROR } });
+const [gitRef, ksRef] = syncRefs();
+const saved = { home: process.env.PLATCTL_HOME, ssh: process.env.GIT_SSH_COMMAND };
+let tmp: string;
+let pushedA: string;
+const actAsFlux = (clusterPath: string) => actAsFluxIn(env, kube, pretend, clusterPath);
+
+async function openState(cluster: string) {
+  return StateSession.open({
+    cluster,
+    log: fluxContext(clusterA, { kube }).log,
+    command: 'bootstrap',
+    kube: async () => kube,
+    lock: false,
+  });
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), 'platctl-flux-'));
+  process.env.PLATCTL_HOME = tmp;
+  useOperatorCredentials(env);
+  await waitFluxNamespaceSettled(kube);
+  for (const r of [ksRef!, gitRef!]) await kube.delete(r);
+});
+afterAll(async () => {
+  process.env.PLATCTL_HOME = saved.home;
+  process.env.GIT_SSH_COMMAND = saved.ssh;
+  if (saved.home === undefined) delete process.env.PLATCTL_HOME;
+  if (saved.ssh === undefined) delete process.env.GIT_SSH_COMMAND;
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('flux step', () => {
+  it('bootstraps: installs Flux locked down and mirrored, pushes the fleet files, waits for Ready at the push', async () => {
+    const before = await fleetHead(env);
+    const { session, state } = await openState(nameA);
+    const { ctx } = fluxContext(clusterA, { kube });
+    const flux = actAsFlux(`clusters/${nameA}`);
+    const report = await runBootstrap({
+      steps: [step],
+      base: { ...ctx, interactive: false },
+      session,
+      state,
+      tty: false,
+    });
+    const rev = await flux;
+    expect(report.ok, JSON.stringify(report.error)).toBe(true);
+    pushedA = await fleetHead(env);
+    expect(pushedA).not.toBe(before);
+    expect(rev).toBe(`main@sha1:${pushedA}`);
+    expect(report.steps[0]).toMatchObject({ result: 'applied', outputs: { revision: rev, path: `clusters/${nameA}` } });
+
+    // Install objects in the apiserver: every CRD Established, controllers mirrored and locked down.
+    const fixture = parseManifests(await readFile(FLUX_INSTALL, 'utf8'));
+    for (const crd of fixture.filter((o) => o.kind === 'CustomResourceDefinition')) {
+      const live = (await kube.get({
+        apiVersion: crd.apiVersion,
+        kind: crd.kind,
+        name: crd.metadata.name,
+      })) as KubeObject & {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      expect(live?.status?.conditions?.find((c) => c.type === 'Established')?.status, crd.metadata.name).toBe('True');
+    }
+    const container = async (name: string) => {
+      const d = (await kube.get({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: 'flux-system',
+        name,
+      })) as KubeObject & {
+        spec: { template: { spec: { containers: { image: string; args: string[] }[] } } };
+      };
+      return d.spec.template.spec.containers[0]!;
+    };
+    const kc = await container('kustomize-controller');
+    expect(kc.image).toBe(`${MIRROR}/fluxcd/kustomize-controller:v1.9.4`);
+    expect(kc.args).toEqual(
+      expect.arrayContaining([
+        '--no-cross-namespace-refs=true',
+        '--default-service-account=default',
+        '--no-remote-bases=true',
+      ]),
+    );
+    const hc = await container('helm-controller');
+    expect(hc.args).toEqual(
+      expect.arrayContaining(['--no-cross-namespace-refs=true', '--default-service-account=default']),
+    );
+    expect(hc.args).not.toContain('--no-remote-bases=true');
+    expect((await container('notification-controller')).args).toContain('--no-cross-namespace-refs=true');
+    const sc = await container('source-controller');
+    expect(sc.image).toBe(`${MIRROR}/fluxcd/source-controller:v1.9.1`);
+    expect(sc.args.filter((a) => a.startsWith('--no-cross') || a.startsWith('--default-service'))).toEqual([]);
+
+    // The fleet repo over ssh holds the cluster's files at the pushed commit.
+    const dir = `clusters/${nameA}/flux-system`;
+    const sync = parseAllDocuments((await fleetFile(env, pushedA, `${dir}/gotk-sync.yaml`)) ?? '').map((d) => d.toJS());
+    expect(sync[0]).toMatchObject({
+      kind: 'GitRepository',
+      spec: { url: env.fleetUrl, secretRef: { name: 'flux-system' }, ref: { branch: 'main' } },
+    });
+    expect(sync[1]).toMatchObject({
+      kind: 'Kustomization',
+      spec: { prune: true, path: `./clusters/${nameA}`, serviceAccountName: 'kustomize-controller' },
+    });
+    const components = (await fleetFile(env, pushedA, `${dir}/gotk-components.yaml`)) ?? '';
+    expect(components).toContain(`image: ${MIRROR}/fluxcd/helm-controller:v1.6.3`);
+    const kustomization = (await fleetFile(env, pushedA, `${dir}/kustomization.yaml`)) ?? '';
+    expect(kustomization).toMatch(/^# platctl:managed sha256=[0-9a-f]{64}/);
+    expect(parse(kustomization)).toMatchObject({ resources: ['gotk-components.yaml', 'gotk-sync.yaml'] });
+    for (const f of ['sources', 'istio', 'vault']) {
+      expect(await fleetFile(env, pushedA, `clusters/${nameA}/platform/${f}.yaml`), f).toContain('kind: Helm');
+    }
+    // And the same objects in the cluster.
+    expect(await kube.get(gitRef!)).toMatchObject({ spec: { url: env.fleetUrl, secretRef: { name: 'flux-system' } } });
+    expect(await kube.get(ksRef!)).toMatchObject({
+      spec: { prune: true, path: `./clusters/${nameA}`, serviceAccountName: 'kustomize-controller' },
+    });
+    await session.close();
+  });
+
+  it('adoption manifests are valid Flux objects for the real apiserver (CRD schemas)', async () => {
+    const docs = ['sources', 'istio', 'vault'].flatMap(async (f) =>
+      parseManifests((await fleetFile(env, pushedA, `clusters/${nameA}/platform/${f}.yaml`)) ?? ''),
+    );
+    const objects = (await Promise.all(docs)).flat();
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'HelmRelease/istio-base',
+      'HelmRelease/istio-ingress',
+      'HelmRelease/istiod-1-30-3',
+      'HelmRelease/vault',
+      'HelmRepository/hashicorp',
+      'HelmRepository/istio',
+    ]);
+    for (const o of objects) {
+      const created = await kube.apply(o, { force: true });
+      expect(created.metadata.uid).toBeTruthy();
+      await kube.delete({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        namespace: o.metadata.namespace,
+        name: o.metadata.name,
+      });
+    }
+  });
+
+  it('a re-run makes no commit, no write, one read, and is up to date (also with --verify)', async () => {
+    const head = await fleetHead(env);
+    for (const verify of [false, true]) {
+      const { session, state } = await openState(nameA);
+      const counted = countingKube(kube);
+      const { ctx } = fluxContext(clusterA, { kube: counted.kube });
+      const report = await runBootstrap({
+        steps: [step],
+        base: { ...ctx, kube: async () => counted.kube, interactive: false },
+        session,
+        state,
+        verify,
+        tty: false,
+      });
+      await session.close();
+      expect(report.steps[0]?.result, `verify=${verify}: ${report.steps[0]?.detail}`).toBe('up-to-date');
+      expect(report.steps[0]?.detail).toContain('up to date');
+      expect(counted.counts.writes).toBe(0);
+      if (!verify) expect(counted.counts.reads).toBe(1);
+      expect(await fleetHead(env)).toBe(head);
+    }
+  });
+
+  it('apply with nothing to change makes no commit', async () => {
+    const head = await fleetHead(env);
+    const { ctx, log } = fluxContext(clusterA, { kube });
+    const out = await step.apply(ctx);
+    expect(out).toEqual({ revision: `main@sha1:${head}`, path: `clusters/${nameA}` });
+    expect(await fleetHead(env)).toBe(head);
+    expect(log.lines.join('\n')).toContain('no commit');
+  });
+
+  it('a second cluster gets its own path, and a push that lost a race is retried from a fresh clone', async () => {
+    const nameB = uniqueName('fluxb');
+    const clusterB = labCluster(env, nameB);
+    let raced = false;
+    // Plays a concurrent writer: just before platctl's first push, someone else pushes to main.
+    const exec = interceptExec(async (file, args) => {
+      if (file === 'git' && args[0] === 'push' && !raced) {
+        raced = true;
+        await pushAsOperator(env, { [`clusters/${nameB}/notes.md`]: 'concurrent\n' }, 'concurrent commit');
+      }
+    });
+    const { ctx, log } = fluxContext(clusterB, { kube, exec });
+    const flux = actAsFlux(`clusters/${nameB}`);
+    const out = await step.apply(ctx);
+    await flux;
+    expect(raced).toBe(true);
+    expect(log.lines.join('\n')).toMatch(/lost a race/);
+    const head = await fleetHead(env);
+    expect(out).toEqual({ revision: `main@sha1:${head}`, path: `clusters/${nameB}` });
+    expect(await fleetGit(env, ['log', '--format=%s', '-3', head])).toContain('concurrent commit');
+    expect(await fleetFile(env, head, `clusters/${nameB}/notes.md`)).toBe('concurrent');
+    const syncB = parseAllDocuments(
+      (await fleetFile(env, head, `clusters/${nameB}/flux-system/gotk-sync.yaml`)) ?? '',
+    ).map((d) => d.toJS());
+    expect(syncB[1]).toMatchObject({ spec: { path: `./clusters/${nameB}` } });
+    // Cluster A's folder is untouched.
+    expect(await fleetGit(env, ['diff', '--stat', pushedA, head, '--', `clusters/${nameA}`])).toBe('');
+  });
+
+  it('destroy suspends and deletes the sync objects, removes Flux and leaves the fleet repo alone', async () => {
+    const head = await fleetHead(env);
+    const { ctx } = fluxContext(clusterA, { kube });
+    await step.destroy(ctx);
+    expect(await kube.get(ksRef!)).toBeUndefined();
+    const crd = await kube.get({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: 'kustomizations.kustomize.toolkit.fluxcd.io',
+    });
+    expect(crd === undefined || Boolean(crd.metadata.deletionTimestamp)).toBe(true);
+    expect(
+      await kube.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'crd-controller' }),
+    ).toBeUndefined();
+    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'flux-system' });
+    expect(ns === undefined || Boolean(ns.metadata.deletionTimestamp)).toBe(true);
+    expect(await fleetHead(env)).toBe(head);
+    await waitFluxNamespaceSettled(kube);
+    await step.destroy(ctx);
+    expect((await step.check(fluxContext(clusterA, { kube, deep: false }).ctx)).status).toBe('absent');
+  });
+});

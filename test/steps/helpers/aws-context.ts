@@ -1,0 +1,161 @@
+/**
+ * Test helpers for the AWS steps (iam, kms, network, registry) against the lab: moto through AWS_ENDPOINT_URL,
+ * the lab apiserver for kube. A hand-built step context whose `ctx.aws.counts` counts every call, a separate
+ * uncounted client factory for assertions, and a middleware that measures how many calls are in flight.
+ */
+import { type AwsClients, createAwsClients } from '../../../src/clients/aws.js';
+import { createExec } from '../../../src/clients/exec.js';
+import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
+import { createPrompter } from '../../../src/clients/prompt.js';
+import { validateConfig } from '../../../src/config/load.js';
+import type { ClusterConfig } from '../../../src/config/schema.js';
+import { memoryLogger } from '../../../src/log.js';
+import type { StepOutputs } from '../../../src/state/types.js';
+import type { StepContext } from '../../../src/step.js';
+import { type LabEnv, labProcessEnv } from '../../lab/env.js';
+
+/** moto's fixed account id. */
+export const MOTO_ACCOUNT = '123456789012';
+
+/** A unique, lowercase cluster name: moto and the apiserver are shared with other test files. */
+export const uniqueCluster = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** Points this process's AWS SDK at the lab's moto (endpoint, region, dummy credentials). */
+export function useLabAws(env: LabEnv): void {
+  const vars = labProcessEnv(env);
+  for (const k of [
+    'AWS_ENDPOINT_URL',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_EC2_METADATA_DISABLED',
+  ])
+    process.env[k] = vars[k];
+  delete process.env.AWS_PROFILE;
+}
+
+/** A validated cluster config aimed at the lab (moto's account, the lab kubeconfig). */
+export function awsCluster(env: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
+  const raw = {
+    name,
+    aws: { accountId: MOTO_ACCOUNT, region: env.region },
+    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig },
+    fleet: { url: env.fleetUrl, branch: 'main' },
+    ...extra,
+  };
+  const cluster = validateConfig({ clusters: [raw] }, 'aws step test config').clusters[0];
+  if (!cluster) throw new Error('config lost its cluster');
+  return cluster;
+}
+
+/** A step context plus the handles tests assert on. */
+export interface AwsTestContext {
+  ctx: StepContext;
+  aws: AwsClients;
+  lines: string[];
+  /** Outputs other steps "recorded"; tests set them as the engine would. */
+  outputs: Record<string, StepOutputs>;
+}
+
+/** Builds a step context over fresh, counting AWS clients. */
+export function awsContext(
+  env: LabEnv,
+  cluster: ClusterConfig,
+  o: { outputs?: Record<string, StepOutputs>; deep?: boolean; kube?: () => Promise<KubeClient> } = {},
+): AwsTestContext {
+  const aws = createAwsClients({ region: cluster.aws.region });
+  const log = memoryLogger();
+  const outputs = o.outputs ?? {};
+  const ctx: StepContext = {
+    cluster,
+    log,
+    exec: createExec(),
+    aws,
+    kube: o.kube ?? (() => connectKube({ kubeconfig: env.kubeconfig, context: env.kubeContext })),
+    prompt: createPrompter({ yes: true, interactive: false }),
+    dryRun: false,
+    yes: true,
+    deep: o.deep ?? true,
+    outputs: (id) => outputs[id] ?? {},
+    progress: () => {},
+  };
+  return { ctx, aws, lines: log.lines, outputs };
+}
+
+/** The same context with `deep` switched (fresh counts are NOT implied: the clients are shared). */
+export const withDeep = (t: AwsTestContext, deep: boolean): StepContext => ({ ...t.ctx, deep });
+
+interface Stack {
+  middlewareStack: { add(mw: unknown, opts: { step: string; name: string }): void };
+}
+
+/**
+ * Counts in-flight calls whose operation matches `op` on an SDK client: timing-free evidence that calls run
+ * concurrently (max > 1) or serially (max = 1).
+ */
+export function inFlight(client: unknown, op: RegExp): { max: () => number; total: () => number } {
+  let now = 0;
+  let max = 0;
+  let total = 0;
+  (client as Stack).middlewareStack.add(
+    (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (!op.test(context.commandName ?? '')) return next(args);
+      now++;
+      total++;
+      max = Math.max(max, now);
+      try {
+        return await next(args);
+      } finally {
+        now--;
+      }
+    },
+    { step: 'initialize', name: `inFlight${Math.random()}` },
+  );
+  return { max: () => max, total: () => total };
+}
+
+/** Wraps a kube client counting reads (get/list) and writes (everything else). */
+export function countingKube(inner: KubeClient): { kube: KubeClient; reads: () => number; writes: () => number } {
+  const n = { reads: 0, writes: 0 };
+  const counted =
+    <A extends unknown[], R>(kind: 'reads' | 'writes', fn: (...a: A) => Promise<R>) =>
+    (...a: A): Promise<R> => {
+      n[kind]++;
+      return fn(...a);
+    };
+  const kube = {
+    server: inner.server,
+    get: counted('reads', inner.get.bind(inner)),
+    list: counted('reads', inner.list.bind(inner)),
+    create: counted('writes', inner.create.bind(inner)),
+    replace: counted('writes', inner.replace.bind(inner)),
+    apply: counted('writes', inner.apply.bind(inner)),
+    patch: counted('writes', inner.patch.bind(inner)),
+    delete: counted('writes', inner.delete.bind(inner)),
+  } as KubeClient;
+  return { kube, reads: () => n.reads, writes: () => n.writes };
+}
+
+/**
+ * Makes an SDK client throw `error` for one command, the first `times` calls (every call by default): e.g. an
+ * AccessDenied moto does not enforce in the lab, or IAM's propagation delay that moto does not have.
+ */
+export function failCommand(
+  client: unknown,
+  commandName: string,
+  error: unknown,
+  times = Number.POSITIVE_INFINITY,
+): void {
+  let failed = 0;
+  (client as Stack).middlewareStack.add(
+    (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (context.commandName === commandName && failed < times) {
+        failed++;
+        throw error;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: `fail${commandName}${Math.random()}` },
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * Step contexts for the Helm-based steps (istio, vault) against the lab: real helm (the lab's build), the
+ * real kube-apiserver, charts from ../shared/fixtures/charts. Exec and kube are wrapped so tests can count
+ * what a run did (helm upgrades, API reads and writes).
+ */
+import path from 'node:path';
+import { createAwsClients } from '../../../src/clients/aws.js';
+import { createExec, type Exec } from '../../../src/clients/exec.js';
+import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
+import { createPrompter } from '../../../src/clients/prompt.js';
+import { validateConfig } from '../../../src/config/load.js';
+import type { ClusterConfig } from '../../../src/config/schema.js';
+import { type Logger, memoryLogger } from '../../../src/log.js';
+import type { StepOutputs } from '../../../src/state/types.js';
+import type { StepContext } from '../../../src/step.js';
+import { FIXTURES } from '../../lab/config.js';
+import type { LabEnv } from '../../lab/env.js';
+
+/** The upstream Istio charts directory (base/, istiod/, gateway/), never copied into the repo. */
+export const ISTIO_CHARTS = path.join(FIXTURES, 'charts', 'istio');
+/** The upstream Vault chart. */
+export const VAULT_CHART = path.join(FIXTURES, 'charts', 'vault');
+
+/** An Exec that records every call (file and args) before running it. */
+export interface RecordingExec extends Exec {
+  readonly calls: { file: string; args: string[] }[];
+  /** The helm sub-commands run ("upgrade", "status", …), in order. */
+  helmVerbs(): string[];
+}
+
+/** Wraps an Exec so calls are recorded; `spy` sees each call before it runs. */
+export function recordingExec(inner: Exec = createExec(), spy?: (file: string, args: readonly string[]) => void) {
+  const calls: { file: string; args: string[] }[] = [];
+  const exec: RecordingExec = {
+    calls,
+    helmVerbs: () => calls.filter((c) => path.basename(c.file) === 'helm').map((c) => c.args[0] ?? ''),
+    run(file, args, opts) {
+      calls.push({ file, args: [...args] });
+      spy?.(file, args);
+      return inner.run(file, args, opts);
+    },
+  };
+  return exec;
+}
+
+/** A KubeClient that counts reads (get/list) and writes (everything else). */
+export interface CountingKube extends KubeClient {
+  readonly counts: { reads: number; writes: number; log: string[] };
+}
+
+/** Wraps a KubeClient with counters. */
+export function countingKube(inner: KubeClient): CountingKube {
+  const counts = { reads: 0, writes: 0, log: [] as string[] };
+  const wrap =
+    <A extends unknown[], R>(verb: string, read: boolean, fn: (...a: A) => Promise<R>) =>
+    (...a: A) => {
+      if (read) counts.reads++;
+      else counts.writes++;
+      const first = a[0] as { kind?: string; name?: string; metadata?: { name?: string } } | string;
+      counts.log.push(
+        `${verb} ${typeof first === 'string' ? `${first} ${String(a[1])}` : `${first.kind} ${first.name ?? first.metadata?.name}`}`,
+      );
+      return fn(...a);
+    };
+  return {
+    server: inner.server,
+    counts,
+    get: wrap('get', true, inner.get.bind(inner)) as KubeClient['get'],
+    list: wrap('list', true, inner.list.bind(inner)) as KubeClient['list'],
+    create: wrap('create', false, inner.create.bind(inner)) as KubeClient['create'],
+    replace: wrap('replace', false, inner.replace.bind(inner)) as KubeClient['replace'],
+    apply: wrap('apply', false, inner.apply.bind(inner)) as KubeClient['apply'],
+    patch: wrap('patch', false, inner.patch.bind(inner)) as KubeClient['patch'],
+    delete: wrap('delete', false, inner.delete.bind(inner)),
+  };
+}
+
+/** A raw cluster entry pointing at the lab, with `extra` merged at the top level (istio, vault, images…). */
+export function labRawCluster(lab: LabEnv, name: string, extra: Record<string, unknown> = {}) {
+  return {
+    name,
+    aws: { accountId: '123456789012', region: lab.region },
+    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig, context: lab.kubeContext },
+    fleet: { url: lab.fleetUrl },
+    istio: { version: '1.30.3', tags: ['prod-stable'], charts: ISTIO_CHARTS, namespaces: [] },
+    vault: { chart: VAULT_CHART, chartVersion: '0.34.1', replicas: 3, keyShares: 3, keyThreshold: 2 },
+    ...extra,
+  };
+}
+
+/** A validated lab cluster config. */
+export function labCluster(lab: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
+  const c = validateConfig({ clusters: [labRawCluster(lab, name, extra)] }, 'test config').clusters[0];
+  if (!c) throw new Error('lost the cluster');
+  return c;
+}
+
+/** What {@link labContext} returns: a StepContext plus its recorders. */
+export type LabContext = StepContext & {
+  log: Logger & { lines: string[] };
+  exec: RecordingExec;
+  kubeClient: () => Promise<CountingKube>;
+};
+
+/** A StepContext against the lab; `outputs` stands in for earlier steps' recorded outputs. */
+export function labContext(
+  lab: LabEnv,
+  cluster: ClusterConfig,
+  opts: { outputs?: Record<string, StepOutputs>; deep?: boolean; dryRun?: boolean; exec?: RecordingExec } = {},
+): LabContext {
+  process.env.PLATCTL_HELM = lab.bins.helm;
+  let kube: Promise<CountingKube> | undefined;
+  const kubeClient = () => {
+    kube ??= connectKube({ kubeconfig: lab.kubeconfig, context: lab.kubeContext }).then(countingKube);
+    return kube;
+  };
+  return {
+    cluster,
+    log: memoryLogger(),
+    exec: opts.exec ?? recordingExec(),
+    aws: createAwsClients({ region: lab.region }),
+    kube: kubeClient,
+    kubeClient,
+    prompt: createPrompter({ yes: true, interactive: false }),
+    dryRun: opts.dryRun ?? false,
+    yes: true,
+    deep: opts.deep ?? true,
+    outputs: (id) => opts.outputs?.[id] ?? {},
+    progress: () => {},
+  };
+}
+
+/** Waits until namespace `name` is not being deleted (an earlier test file's teardown may still be running). */
+export async function namespaceSettled(kube: KubeClient, name: string, ms = 90_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name });
+    if (!ns?.metadata.deletionTimestamp) return;
+  }
+  throw new Error(`namespace ${name} still terminating after ${ms / 1000}s`);
+}

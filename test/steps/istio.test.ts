@@ -1,0 +1,190 @@
+/**
+ * Step `istio` against the lab: the lab's real helm installs the upstream 1.30.3 charts
+ * (../shared/fixtures/charts/istio) into the real kube-apiserver, through the real runner. No pods run (no
+ * kubelet) and nothing here waits for them.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
+import { FLUX_FIX_NAME } from '../../src/istio/flux-fix.js';
+import { runBootstrap } from '../../src/runner/pipeline.js';
+import { StateSession } from '../../src/runner/session.js';
+import { istioStep } from '../../steps/istio.js';
+import { lab } from '../lab/env.js';
+import { ISTIO_CHARTS, labCluster, labContext, namespaceSettled } from './helpers/helm-context.js';
+
+const env = lab();
+const suffix = `${process.pid}`;
+const name = `istio-${suffix}`;
+const appsNs = `apps-${suffix}`;
+const freshNs = `fresh-${suffix}`;
+const cluster = labCluster(env, name, {
+  istio: { version: '1.30.3', tags: ['prod-stable'], charts: ISTIO_CHARTS, namespaces: [appsNs, freshNs] },
+});
+const ns = (n: string) => ({ apiVersion: 'v1', kind: 'Namespace', name: n });
+const webhook = {
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'MutatingWebhookConfiguration',
+  name: 'istio-revision-tag-prod-stable',
+};
+
+let home: string;
+let kube: KubeClient;
+let madeFluxNs = false;
+
+/** Polls until `gone()` is true (namespace and CRD deletion finish asynchronously). */
+async function until(what: string, gone: () => Promise<boolean>, ms = 60_000) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) if (await gone()) return;
+  throw new Error(`${what} still there after ${ms / 1000}s`);
+}
+
+async function runOnce(ctx: ReturnType<typeof labContext>) {
+  const { session, state } = await StateSession.open({
+    cluster: name,
+    log: ctx.log,
+    command: 'bootstrap',
+    kube: ctx.kube,
+    lock: true,
+  });
+  try {
+    const base = {
+      cluster,
+      log: ctx.log,
+      exec: ctx.exec,
+      aws: ctx.aws,
+      kube: ctx.kube,
+      dryRun: false,
+      yes: true,
+      interactive: false,
+    };
+    return await runBootstrap({ steps: [istioStep], base, session, state, tty: false });
+  } finally {
+    await session.close();
+  }
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'platctl-istio-'));
+  process.env.PLATCTL_HOME = home;
+  kube = await labContext(env, cluster).kube();
+  for (const n of ['istio-system', 'istio-ingress', 'flux-system']) await namespaceSettled(kube, n);
+  // A namespace that already exists and still uses the legacy label: the step must swap it for istio.io/rev.
+  await kube.create({ ...ns(appsNs), metadata: { name: appsNs, labels: { 'istio-injection': 'enabled' } } });
+  // Flux "installed": its namespace (shared apiserver: created only if missing, removed only if made here).
+  if (!(await kube.get(ns('flux-system')))) {
+    await kube.create({ ...ns('flux-system'), metadata: { name: 'flux-system', labels: { 'platctl-test': name } } });
+    madeFluxNs = true;
+  }
+});
+
+afterAll(async () => {
+  await istioStep.destroy(labContext(env, cluster));
+  await kube.delete(ns(appsNs));
+  await kube.delete(ns(freshNs));
+  if (madeFluxNs) await kube.delete(ns('flux-system'));
+  await until('istio-system', async () => !(await kube.get(ns('istio-system'))));
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('istio step (lab)', () => {
+  it('reports absent, with the releases and values in --dry-run changes', async () => {
+    const r = await istioStep.check(labContext(env, cluster, { dryRun: true }));
+    expect(r.status).toBe('absent');
+    expect(r.changes).toEqual(
+      expect.arrayContaining([
+        '+ helm release istio-system/istio-base',
+        '+ helm release istio-system/istiod-1-30-3',
+        '+ helm release istio-ingress/istio-ingress',
+        `~ namespace ${appsNs} label istio.io/rev=prod-stable`,
+        `- namespace ${appsNs} label istio-injection`,
+        `+ namespace ${freshNs} (istio.io/rev=prod-stable)`,
+      ]),
+    );
+    expect(r.changes?.join('\n')).toMatch(
+      /revision=1-30-3 revisionTags=\[prod-stable\].*holdApplicationUntilProxyStarts=true/,
+    );
+  });
+
+  it('installs base, istiod-1-30-3 and the gateway; the tag webhook and namespace labels follow', async () => {
+    const ctx = labContext(env, cluster);
+    const report = await runOnce(ctx);
+    expect(report.steps[0]).toMatchObject({
+      id: 'istio',
+      result: 'applied',
+      outputs: { revision: '1-30-3', tags: ['prod-stable'] },
+    });
+
+    const helm = ctx.exec.calls.filter((c) => c.args[0] === 'upgrade').map((c) => c.args[2]);
+    expect(helm).toEqual(['istio-base', 'istiod-1-30-3', 'istio-ingress']);
+
+    const hook = await kube.get<KubeObject & { webhooks: { clientConfig: { service: { name: string } } }[] }>(webhook);
+    expect(hook?.metadata.labels).toMatchObject({ 'istio.io/tag': 'prod-stable', 'istio.io/rev': '1-30-3' });
+    expect(hook?.webhooks.map((w) => w.clientConfig.service.name)).toEqual(['istiod-1-30-3', 'istiod-1-30-3']);
+    const apps = await kube.get(ns(appsNs));
+    expect(apps?.metadata.labels?.['istio.io/rev']).toBe('prod-stable');
+    expect(apps?.metadata.labels?.['istio-injection']).toBeUndefined();
+    const fresh = await kube.get(ns(freshNs));
+    expect(fresh?.metadata.labels?.['istio.io/rev']).toBe('prod-stable');
+    const gw = await kube.get<KubeObject & { spec: { template: { metadata: { labels: Record<string, string> } } } }>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'istio-ingress',
+      name: 'istio-ingress',
+    });
+    expect(gw?.spec.template.metadata.labels['istio.io/rev']).toBe('prod-stable');
+    const filter = await kube.get({
+      apiVersion: 'networking.istio.io/v1alpha3',
+      kind: 'EnvoyFilter',
+      namespace: 'istio-system',
+      name: FLUX_FIX_NAME,
+    });
+    expect(JSON.stringify(filter)).toContain('"strip_trailing_host_dot":true');
+  });
+
+  it('a re-run is up to date: no helm upgrade, no Kubernetes write', async () => {
+    const ctx = labContext(env, cluster);
+    const report = await runOnce(ctx);
+    expect(report.steps[0]).toMatchObject({ result: 'up-to-date' });
+    expect(report.steps[0]?.detail).toMatch(/up to date/);
+    expect(ctx.exec.helmVerbs()).not.toContain('upgrade');
+    expect((await ctx.kubeClient()).counts.writes).toBe(0);
+    // The runner's re-run uses the cheap check: exactly one API read and no helm at all.
+    expect((await ctx.kubeClient()).counts.reads).toBe(1);
+    expect(ctx.exec.calls).toHaveLength(0);
+  });
+
+  it('the deep check compares values, chart version and tags, and apply repairs drift', async () => {
+    const deep = await istioStep.check(labContext(env, cluster));
+    expect(deep).toMatchObject({ status: 'up-to-date' });
+    // Someone relabels a namespace and edits istiod's values by hand.
+    await kube.patch(ns(appsNs), { metadata: { labels: { 'istio.io/rev': '1-30-3', 'istio-injection': 'enabled' } } });
+    const drift = await istioStep.check(labContext(env, cluster));
+    expect(drift.status).toBe('drift');
+    expect(drift.changes).toContain(`- namespace ${appsNs} label istio-injection`);
+    const ctx = labContext(env, cluster);
+    await istioStep.apply(ctx);
+    expect(ctx.exec.helmVerbs()).not.toContain('upgrade');
+    expect((await kube.get(ns(appsNs)))?.metadata.labels).toMatchObject({ 'istio.io/rev': 'prod-stable' });
+    expect((await kube.get(ns(appsNs)))?.metadata.labels?.['istio-injection']).toBeUndefined();
+    expect((await istioStep.check(labContext(env, cluster))).status).toBe('up-to-date');
+  });
+
+  it('destroy removes the releases, tag webhook, CRDs, labels and its namespaces; a second destroy is a no-op', async () => {
+    await istioStep.destroy(labContext(env, cluster));
+    expect(await kube.get(webhook)).toBeUndefined();
+    const crds = await kube.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition', {
+      labelSelector: 'app.kubernetes.io/instance=istio-base',
+    });
+    expect(crds.filter((c) => !c.metadata.deletionTimestamp)).toEqual([]);
+    expect((await kube.get(ns(appsNs)))?.metadata.labels?.['istio.io/rev']).toBeUndefined();
+    const sys = await kube.get(ns('istio-system'));
+    expect(sys === undefined || sys.metadata.deletionTimestamp !== undefined).toBe(true);
+    const ctx = labContext(env, cluster);
+    await istioStep.destroy(ctx);
+    expect(ctx.exec.helmVerbs().filter((v) => v === 'uninstall')).toHaveLength(2);
+    expect((await istioStep.check(labContext(env, cluster))).status).toBe('absent');
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Shared pieces for the lab-backed vault-init tests: a cluster config pointing at the lab, a platform.yaml on
+ * disk for the CLI, a step context built by hand, a one-step runner run (real journal state under a temp
+ * PLATCTL_HOME), a real child platctl process (for SIGKILL fault injection), and the one-step pipeline that
+ * child loads through PLATCTL_TEST_STEPS (steps/index.ts is the lead's).
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { stringify } from 'yaml';
+import { createAwsClients } from '../../../src/clients/aws.js';
+import { createExec } from '../../../src/clients/exec.js';
+import { connectKube } from '../../../src/clients/kube.js';
+import { createPrompter } from '../../../src/clients/prompt.js';
+import { type ClusterConfig, clusterSchema } from '../../../src/config/schema.js';
+import { memoryLogger } from '../../../src/log.js';
+import { runBootstrap } from '../../../src/runner/pipeline.js';
+import type { RunReport } from '../../../src/runner/report.js';
+import { StateSession } from '../../../src/runner/session.js';
+import type { Step, StepContext } from '../../../src/step.js';
+import { vaultInitStep } from '../../../steps/vault-init.js';
+import type { LabEnv } from '../../lab/env.js';
+
+const repo = path.resolve(import.meta.dirname, '../../..');
+
+/** The raw (pre-schema) cluster entry: lab kubeconfig, moto's account, and the given vault section. */
+export function rawCluster(env: LabEnv, name: string, vault: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name,
+    aws: { accountId: '123456789012', region: env.region },
+    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig },
+    fleet: { url: env.fleetUrl },
+    vault,
+  };
+}
+
+/** A validated cluster config. */
+export function labCluster(env: LabEnv, name: string, vault: Record<string, unknown>): ClusterConfig {
+  return clusterSchema.parse(rawCluster(env, name, vault));
+}
+
+/** Writes `<dir>/platform.yaml` with the given cluster entries; returns its path. */
+export async function writePlatformYaml(dir: string, ...clusters: Record<string, unknown>[]): Promise<string> {
+  const file = path.join(dir, 'platform.yaml');
+  await writeFile(file, stringify({ clusters }));
+  return file;
+}
+
+/** A step context built by hand (what the runner would give a step). */
+export function stepContext(env: LabEnv, cluster: ClusterConfig, o: { dryRun?: boolean } = {}) {
+  const log = memoryLogger();
+  const ctx: StepContext = {
+    cluster,
+    log,
+    exec: createExec(),
+    aws: createAwsClients({ region: env.region }),
+    kube: () => connectKube({ kubeconfig: env.kubeconfig }),
+    prompt: createPrompter({ yes: true, interactive: false }),
+    dryRun: o.dryRun ?? false,
+    yes: true,
+    deep: true,
+    outputs: () => ({}),
+    progress: () => {},
+  };
+  return { ctx, log };
+}
+
+/** Runs `steps` through the real runner with journal state under $PLATCTL_HOME (set by the test). */
+export async function runSteps(env: LabEnv, cluster: ClusterConfig, steps: Step[], dryRun = false): Promise<RunReport> {
+  const log = memoryLogger();
+  const kube = () => connectKube({ kubeconfig: env.kubeconfig });
+  const { session, state } = await StateSession.open({
+    cluster: cluster.name,
+    log,
+    command: 'test',
+    kube,
+    lock: !dryRun,
+  });
+  try {
+    const { ctx } = stepContext(env, cluster, { dryRun });
+    const { outputs: _o, progress: _p, deep: _d, prompt: _q, ...rest } = ctx;
+    return await runBootstrap({ steps, base: { ...rest, interactive: false }, session, state, tty: false });
+  } finally {
+    await session.close();
+  }
+}
+
+/** The pipeline for child processes (PLATCTL_TEST_STEPS=test/vault/helpers/lab-vault.ts): just vault-init. */
+export const steps: readonly Step[] = [vaultInitStep];
+
+/** Runs the real CLI from source in a child node process (no TTY); never rejects, returns the exit code or signal. */
+export function runPlatctl(args: string[], env: Record<string, string>) {
+  return execa(
+    process.execPath,
+    ['--import', 'tsx', path.join(repo, 'test/helpers/platctl-entry.ts'), ...args],
+    {
+      cwd: repo,
+      env: { ...env, NO_COLOR: '1' },
+      extendEnv: true,
+      reject: false,
+      timeout: 120_000,
+    },
+  );
+}
