@@ -95,6 +95,15 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .addOption(output())
     .action(lazy(() => import('./commands/istio-upgrade.js')));
 
+  const flux = program.command('flux').description('Flux operations');
+  flux
+    .command('rotate-key <cluster>')
+    .description('replace the Flux deploy key (Secret flux-system/flux-system) and print the new public key')
+    .addOption(config())
+    .option('-y, --yes', 'replace at once instead of waiting until the new key can read the fleet repo')
+    .option('--break-lock', 'take over a stale run lock')
+    .action(lazy(() => import('./commands/flux-rotate-key.js')));
+
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   const vault = program.command('vault').description('Vault operations');
   vault

@@ -6,6 +6,8 @@ import type { Step } from '../src/step.js';
 import { accessStep } from './access.js';
 import { accessEntriesStep } from './access-entries.js';
 import { clusterStep } from './cluster.js';
+import { fluxStep } from './flux.js';
+import { fluxSecretStep } from './flux-secret.js';
 import { iamStep } from './iam.js';
 import { istioStep } from './istio.js';
 import { kmsStep } from './kms.js';

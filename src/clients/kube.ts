@@ -83,8 +83,26 @@ export function kubeError(status: number, what: string, body: string): PlatctlEr
   return Object.assign(err, { status });
 }
 
+/**
+ * Retries HTTP 429: the API server answers it while it is busy, and for a few seconds after a new CRD is
+ * created ("storage is (re)initializing"). Anything else is returned as is.
+ */
+function retrying429(t: KubeTransport, attempts = 20, delayMs = 500): KubeTransport {
+  return {
+    server: t.server,
+    async request(method, path, body, contentType) {
+      for (let i = 1; ; i++) {
+        const res = await t.request(method, path, body, contentType);
+        if (res.status !== 429 || i >= attempts) return res;
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    },
+  };
+}
+
 /** Builds a {@link KubeClient} over a transport. */
-export function kubeClientOver(t: KubeTransport): KubeClient {
+export function kubeClientOver(transport: KubeTransport): KubeClient {
+  const t = retrying429(transport);
   const discovered = new Map<string, Record<string, ResourceInfo>>();
   const resolve = async (apiVersion: string, kind: string): Promise<ResourceInfo> => {
     const hit = knownResource(apiVersion, kind) ?? discovered.get(apiVersion)?.[kind];

@@ -1,0 +1,118 @@
+/**
+ * `platctl flux rotate-key <cluster>`: the ONLY path that replaces Flux's deploy key secret. It generates a
+ * new key, prints its public half on stdout, and replaces Secret flux-system/flux-system (guarded by its
+ * resourceVersion). With a terminal it first waits until the new key can read the fleet repo, so Flux never
+ * holds a key the git host does not know yet; with --yes it replaces at once and says whether access works.
+ */
+import type { Command } from 'commander';
+import type { Exec } from '../clients/exec.js';
+import type { KubeClient } from '../clients/kube.js';
+import { createPrompter, type Prompter } from '../clients/prompt.js';
+import type { ClusterConfig } from '../config/schema.js';
+import { ExitCode, PlatctlError } from '../errors.js';
+import { type ProveOptions, proveAccess, readStoredKey, secretObject, showPublicKey } from '../flux/deploy-key.js';
+import { deployKeyTitle, generateDeployKey } from '../flux/keys.js';
+import { resolveKnownHosts } from '../flux/known-hosts.js';
+import { syncRefs } from '../flux/wait.js';
+import { lsRemoteWithKey } from '../git/git.js';
+import type { Logger } from '../log.js';
+import { StateSession } from '../runner/session.js';
+import { setupCommand } from './common.js';
+
+/** What a rotation needs (the command builds it; tests may too). */
+export interface RotateContext {
+  cluster: ClusterConfig;
+  kube: KubeClient;
+  exec: Exec;
+  log: Logger;
+  prompt: Prompter;
+  yes: boolean;
+  /** Where the new public key line goes (stdout in the CLI). */
+  print: (line: string) => void;
+}
+
+/** The result of a rotation: the new key's public half and the fingerprint it replaced. */
+export interface Rotation {
+  publicKey: string;
+  fingerprint: string;
+  previousFingerprint: string;
+  /** The new key could read the fleet repo when platctl last tried. */
+  accessProven: boolean;
+}
+
+/** Generates a new deploy key and replaces the secret with it. */
+export async function rotateDeployKey(ctx: RotateContext, prove: ProveOptions = {}): Promise<Rotation> {
+  const { fleet, name } = ctx.cluster;
+  const old = await readStoredKey(ctx.kube);
+  if (!old) {
+    throw new PlatctlError('STEP_FAILED', `no Secret flux-system/flux-system in cluster ${name}: nothing to rotate`, {
+      hint: `run \`platctl bootstrap ${name}\`: its flux-secret step creates the first key`,
+    });
+  }
+  if (!(await ctx.prompt.confirm(`Replace deploy key ${old.fingerprint} of cluster ${name} with a new one?`))) {
+    throw new PlatctlError('ABORTED', 'rotation aborted: the deploy key is unchanged');
+  }
+  const { knownHosts } = await resolveKnownHosts(ctx.exec, fleet);
+  const key = generateDeployKey(fleet.keyType, deployKeyTitle(name));
+  ctx.print(key.publicKey);
+  const target = { cluster: name, url: fleet.url, branch: fleet.branch, key: { ...key, knownHosts } };
+  let accessProven = false;
+  if (ctx.prompt.interactive && !ctx.yes) {
+    // Prove first: Flux keeps the old key until the new one works.
+    await proveAccess({ ...ctx, progress: (m) => ctx.log.waiting(m) }, target, prove);
+    accessProven = true;
+  } else {
+    showPublicKey(ctx.log, target);
+  }
+  const secret = secretObject(key, knownHosts, name);
+  secret.metadata.resourceVersion = old.resourceVersion;
+  await ctx.kube.replace(secret);
+  ctx.log.success(`replaced the key in Secret flux-system/flux-system: ${old.fingerprint} → ${key.fingerprint}`);
+  if (!accessProven) {
+    const r = await lsRemoteWithKey(ctx.exec, fleet.url, fleet.branch, key.privateKey, knownHosts);
+    accessProven = r.ok;
+    if (!r.ok)
+      ctx.log.warning(`the new key cannot read ${fleet.url} yet (${r.reason}): Flux cannot fetch until you add it`);
+  }
+  // Ask source-controller to fetch again now rather than at its next interval.
+  const [gitRef] = syncRefs();
+  if (gitRef && (await ctx.kube.get(gitRef))) {
+    await ctx.kube.patch(gitRef, {
+      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': new Date().toISOString() } },
+    });
+  }
+  ctx.log.info(`remove the old deploy key ${old.fingerprint} from ${fleet.url} once Flux is Ready again`);
+  return { publicKey: key.publicKey, fingerprint: key.fingerprint, previousFingerprint: old.fingerprint, accessProven };
+}
+
+/** The command: loads config, takes the run lock, rotates, prints the new public key on stdout. */
+export default async function fluxRotateKey(
+  cluster: string,
+  _opts: { config: string; yes?: boolean },
+  cmd: Command,
+): Promise<number> {
+  const setup = await setupCommand(cluster, cmd);
+  const { session, state } = await StateSession.open({
+    cluster,
+    log: setup.log,
+    command: 'flux rotate-key',
+    kube: setup.kube,
+    lock: true,
+    breakLock: setup.flags.breakLock,
+  });
+  try {
+    const base = setup.base(() => state.steps.access?.outputs ?? {});
+    await rotateDeployKey({
+      cluster: setup.cluster,
+      kube: await setup.kube(),
+      exec: base.exec,
+      log: setup.log,
+      prompt: createPrompter({ yes: base.yes, interactive: base.interactive }),
+      yes: base.yes,
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+    return ExitCode.ok;
+  } finally {
+    await session.close();
+  }
+}

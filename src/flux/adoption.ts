@@ -1,0 +1,163 @@
+/**
+ * Adoption: HelmRepository/HelmRelease manifests for what bootstrap installed imperatively with helm
+ * (istio-base, istiod-<rev>, the ingress gateway, vault), with the same release names, namespaces, chart
+ * versions and values. helm-controller finds each release already in Helm's storage (storageNamespace = the
+ * release namespace) and upgrades it in place instead of installing a second copy, so Flux takes the
+ * releases over instead of fighting them.
+ *
+ * The HelmReleases live in flux-system (sources in the same namespace: the lockdown forbids cross-namespace
+ * refs) and run as helm-controller's own service account (the lockdown's default account has no rights).
+ */
+import type { ClusterConfig } from '../config/schema.js';
+import { configRevision } from '../istio/revision.js';
+import { baseValues, gatewayValues, istiodValues } from '../istio/values.js';
+import type { StepOutputs } from '../state/types.js';
+import { VAULT_RELEASE, vaultValues } from '../vault/values.js';
+import { clusterPath, type FleetFile } from './fleet.js';
+import { toYamlStream as stream } from './manifests.js';
+
+const ISTIO_CHARTS = 'https://istio-release.storage.googleapis.com/charts';
+const HASHICORP_CHARTS = 'https://helm.releases.hashicorp.com';
+const isRepoUrl = (s: string) => /^(https?|oci):\/\//.test(s);
+
+/** The Helm values of each adopted release. */
+export interface AdoptionValues {
+  istioBase: Record<string, unknown>;
+  istiod: Record<string, unknown>;
+  gateway: Record<string, unknown>;
+  vault: Record<string, unknown>;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+
+/** What the istio and vault steps installed, read defensively from their outputs and the config. */
+export function adoptedReleases(cluster: ClusterConfig, outputs: (id: string) => StepOutputs) {
+  const istio = outputs('istio');
+  const vault = outputs('vault');
+  return {
+    revision: str(istio.revision) ?? configRevision(cluster),
+    tags: Array.isArray(istio.tags) ? istio.tags.map(String) : cluster.istio.tags,
+    vaultRelease: str(vault.release) ?? VAULT_RELEASE,
+    vaultNamespace: str(vault.namespace) ?? cluster.vault.namespace,
+  };
+}
+
+/**
+ * The values the istio and vault steps install with, from their own builders (src/istio/values.ts,
+ * src/vault/values.ts) and the same inputs, so Flux's upgrade of the adopted releases changes nothing.
+ */
+export function adoptionValues(cluster: ClusterConfig, outputs: (id: string) => StepOutputs): AdoptionValues {
+  const r = adoptedReleases(cluster, outputs);
+  return {
+    istioBase: baseValues(r.revision),
+    istiod: istiodValues(cluster, r.revision, r.tags),
+    gateway: gatewayValues(cluster),
+    vault: vaultValues({
+      cluster,
+      kmsAlias: str(outputs('kms').vaultKeyAlias) ?? cluster.vault.kmsAlias,
+      roleArn: str(outputs('iam').vaultRoleArn),
+    }),
+  };
+}
+
+function helmRepository(name: string, url: string) {
+  return {
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'HelmRepository',
+    metadata: { name, namespace: 'flux-system' },
+    spec: { interval: '1h', url, ...(url.startsWith('oci://') ? { type: 'oci' } : {}) },
+  };
+}
+
+function helmRelease(o: {
+  release: string;
+  namespace: string;
+  chart: string;
+  version: string;
+  repo: string;
+  values: Record<string, unknown>;
+  dependsOn?: string;
+}) {
+  return {
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name: o.release, namespace: 'flux-system' },
+    spec: {
+      interval: '1h',
+      releaseName: o.release,
+      targetNamespace: o.namespace,
+      storageNamespace: o.namespace,
+      serviceAccountName: 'helm-controller',
+      chart: { spec: { chart: o.chart, version: o.version, sourceRef: { kind: 'HelmRepository', name: o.repo } } },
+      ...(o.dependsOn ? { dependsOn: [{ name: o.dependsOn }] } : {}),
+      values: o.values,
+    },
+  };
+}
+
+/** The adoption manifests, under `<clusterPath>/platform/` (editable: platctl never overwrites your edits). */
+export function adoptionFiles(
+  cluster: ClusterConfig,
+  outputs: (id: string) => StepOutputs,
+  values: AdoptionValues = adoptionValues(cluster, outputs),
+): FleetFile[] {
+  const r = adoptedReleases(cluster, outputs);
+  const dir = `${clusterPath(cluster)}/platform`;
+  const istioUrl = isRepoUrl(cluster.istio.charts) ? cluster.istio.charts : ISTIO_CHARTS;
+  const vaultUrl = isRepoUrl(cluster.vault.chart) ? cluster.vault.chart : HASHICORP_CHARTS;
+  const v = cluster.istio.version;
+  const istiod = `istiod-${r.revision}`;
+  return [
+    {
+      path: `${dir}/sources.yaml`,
+      content: stream([helmRepository('istio', istioUrl), helmRepository('hashicorp', vaultUrl)]),
+      editable: true,
+    },
+    {
+      path: `${dir}/istio.yaml`,
+      content: stream([
+        helmRelease({
+          release: 'istio-base',
+          namespace: 'istio-system',
+          chart: 'base',
+          version: v,
+          repo: 'istio',
+          values: values.istioBase,
+        }),
+        helmRelease({
+          release: istiod,
+          namespace: 'istio-system',
+          chart: 'istiod',
+          version: v,
+          repo: 'istio',
+          values: values.istiod,
+          dependsOn: 'istio-base',
+        }),
+        helmRelease({
+          release: 'istio-ingress',
+          namespace: 'istio-ingress',
+          chart: 'gateway',
+          version: v,
+          repo: 'istio',
+          values: values.gateway,
+          dependsOn: istiod,
+        }),
+      ]),
+      editable: true,
+    },
+    {
+      path: `${dir}/vault.yaml`,
+      content: stream([
+        helmRelease({
+          release: r.vaultRelease,
+          namespace: r.vaultNamespace,
+          chart: 'vault',
+          version: cluster.vault.chartVersion,
+          repo: 'hashicorp',
+          values: values.vault,
+        }),
+      ]),
+      editable: true,
+    },
+  ];
+}

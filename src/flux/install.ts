@@ -1,0 +1,147 @@
+/**
+ * Installing and removing Flux in the cluster: server-side apply (field manager platctl) of the install set,
+ * namespaces and CRDs first (then waiting for the CRDs to be Established), the rest after; and the reverse,
+ * careful to suspend first so no controller prunes or uninstalls anything on the way out.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
+import { isPlatctlError, PlatctlError, wrapError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { InstallSet } from './manifests.js';
+
+const refOf = (o: KubeObject): ObjectRef => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name,
+  namespace: o.metadata.namespace,
+});
+const label = (o: KubeObject) =>
+  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+
+type Crd = KubeObject & {
+  spec: { group: string; names: { kind: string }; versions: { name: string; storage?: boolean }[] };
+  status?: { conditions?: { type: string; status: string; message?: string }[] };
+};
+
+/**
+ * Retries a call the API server answered with 429 (e.g. "storage is (re)initializing" just after a CRD is
+ * created or re-created): a transient answer, not a failure.
+ */
+export async function retryBusy<T>(fn: () => Promise<T>, attempts = 20, delayMs = 500): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || (err as { status?: number }).status !== 429) throw err;
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** Applies each object with server-side apply (force: platctl owns these fields until Flux takes over). */
+export async function applyAll(
+  kube: KubeClient,
+  objects: readonly KubeObject[],
+  progress?: (m: string) => void,
+): Promise<void> {
+  let n = 0;
+  for (const o of objects) {
+    progress?.(`applying ${label(o)} (${++n}/${objects.length})`);
+    await retryBusy(() => kube.apply(o, { force: true })).catch((err: unknown) => {
+      throw wrapError('KUBE_API', `cannot apply ${label(o)}`, err);
+    });
+  }
+}
+
+/** Waits until every CRD in the set reports Established=True. */
+export async function waitForCrds(kube: KubeClient, crds: readonly KubeObject[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let pending = crds.filter((c) => c.kind === 'CustomResourceDefinition');
+  while (pending.length > 0) {
+    const next: KubeObject[] = [];
+    for (const c of pending) {
+      const live = await kube.get<Crd>(refOf(c));
+      const est = live?.status?.conditions?.find((x) => x.type === 'Established');
+      if (est?.status !== 'True') next.push(c);
+    }
+    pending = next;
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new PlatctlError(
+        'STEP_FAILED',
+        `CRDs not Established after ${timeoutMs / 1000}s: ${pending.map((c) => c.metadata.name).join(', ')}`,
+      );
+    }
+    await sleep(500);
+  }
+}
+
+/** Installs the set: namespaces and CRDs, wait for the CRDs, then everything else. */
+export async function installFlux(kube: KubeClient, set: InstallSet, progress?: (m: string) => void): Promise<void> {
+  await applyAll(kube, set.first, progress);
+  progress?.('waiting for the Flux CRDs to be Established');
+  await waitForCrds(kube, set.first);
+  await applyAll(kube, set.rest, progress);
+}
+
+/** The kinds a CRD of the set serves (storage version), for listing what is left of them. */
+function crdKinds(set: InstallSet): { apiVersion: string; kind: string }[] {
+  return (set.first as Crd[])
+    .filter((c) => c.kind === 'CustomResourceDefinition')
+    .map((c) => ({
+      apiVersion: `${c.spec.group}/${(c.spec.versions.find((v) => v.storage) ?? c.spec.versions[0])?.name}`,
+      kind: c.spec.names.kind,
+    }));
+}
+
+/** Lists every object of a kind, cluster-wide; nothing when the kind is not served (CRD already gone). */
+async function listAll(kube: KubeClient, apiVersion: string, kind: string): Promise<KubeObject[]> {
+  try {
+    return await retryBusy(() => kube.list(apiVersion, kind));
+  } catch (err) {
+    if (isPlatctlError(err) && /does not serve|404/.test(err.message)) return [];
+    throw err;
+  }
+}
+
+const gone = (err: unknown) => isPlatctlError(err) && (err as { status?: number }).status === 404;
+
+/** Merge-patches an object; nothing when it is already gone. */
+async function patchIfThere(kube: KubeClient, ref: ObjectRef, patch: unknown): Promise<void> {
+  await retryBusy(() => kube.patch(ref, patch)).catch((err: unknown) => {
+    if (!gone(err)) throw err;
+  });
+}
+
+/**
+ * Removes Flux: suspends every Kustomization and HelmRelease (so nothing is pruned or uninstalled), deletes
+ * the controllers and the cluster-scoped install objects, strips the finalizers left on Flux objects (no
+ * controller is left to remove them), then deletes namespace flux-system and the CRDs. Tolerates all of it
+ * being gone already.
+ */
+export async function uninstallFlux(kube: KubeClient, set: InstallSet, log: Logger): Promise<void> {
+  const kinds = crdKinds(set);
+  const suspendable = kinds.filter((k) => k.kind === 'Kustomization' || k.kind === 'HelmRelease');
+  for (const k of suspendable) {
+    for (const o of await listAll(kube, k.apiVersion, k.kind)) {
+      await patchIfThere(kube, refOf({ ...o, apiVersion: k.apiVersion, kind: k.kind }), { spec: { suspend: true } });
+    }
+  }
+  const doomed = set.rest.filter((o) => o.kind === 'Deployment' || !o.metadata.namespace);
+  for (const o of doomed) if (await kube.delete(refOf(o))) log.info(`deleted ${label(o)}`);
+  for (const k of kinds) {
+    for (const o of await listAll(kube, k.apiVersion, k.kind)) {
+      const ref = refOf({ ...o, apiVersion: k.apiVersion, kind: k.kind });
+      if ((o.metadata.finalizers as string[] | undefined)?.length) {
+        await patchIfThere(kube, ref, { metadata: { finalizers: null } });
+      }
+      await retryBusy(() => kube.delete(ref));
+    }
+  }
+  for (const o of set.first.filter((x) => x.kind === 'Namespace')) {
+    if (await kube.delete(refOf(o))) log.info(`deleted ${label(o)}`);
+  }
+  for (const o of set.first.filter((x) => x.kind === 'CustomResourceDefinition')) {
+    if (await kube.delete(refOf(o))) log.info(`deleted ${label(o)}`);
+  }
+}

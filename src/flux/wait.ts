@@ -1,0 +1,150 @@
+/**
+ * Waits for Flux to be Ready at the revision platctl pushed: the GitRepository's artifact and the
+ * Kustomization's lastAppliedRevision. Progress shows each object's conditions on every poll; a suspended,
+ * stalled or failed object (Ready=False for its current generation) fails at once with its own message;
+ * at the timeout the error names every object with its conditions, plus all controller Deployments that
+ * never became available, together.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
+import { PlatctlError } from '../errors.js';
+
+/** A condition as Flux (and Kubernetes) write it. */
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  observedGeneration?: number;
+}
+
+type FluxObject = KubeObject & {
+  spec?: { suspend?: boolean };
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+    lastAppliedRevision?: string;
+    lastAttemptedRevision?: string;
+    artifact?: { revision?: string };
+  };
+};
+
+/** How one object stands. */
+export interface Assessment {
+  state: 'ready' | 'waiting' | 'failed';
+  /** `Kind ns/name: Ready=False (Reason: message)`. */
+  summary: string;
+}
+
+/** Reasons Flux reports while it is still working things out (not failures to stop on). */
+const TRANSIENT = new Set(['Progressing', 'ProgressingWithRetry', 'DependencyNotReady', 'ArtifactFailed']);
+
+/** Parses a config duration ("90s", "10m", "1h", "500ms") to milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new PlatctlError('CONFIG_INVALID', `"${text}" is not a duration such as 90s, 10m or 1h`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** True when a Flux revision (`main@sha1:<sha>` or older `main/<sha>`) names the same commit. */
+export function sameRevision(observed: string | undefined, wanted: string): boolean {
+  if (!observed) return false;
+  const sha = wanted.split(/[:/]/).pop() ?? wanted;
+  return observed === wanted || observed.endsWith(sha);
+}
+
+const label = (r: ObjectRef) => `${r.kind} ${r.namespace}/${r.name}`;
+
+/** Judges one Flux object against the wanted revision. */
+export function assess(ref: ObjectRef, obj: FluxObject | undefined, revision: string): Assessment {
+  if (!obj) return { state: 'waiting', summary: `${label(ref)}: not found` };
+  const conds = obj.status?.conditions ?? [];
+  const show = conds.map(
+    (c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`,
+  );
+  const summary = `${label(ref)}: ${show.length > 0 ? show.join(', ') : 'no status yet'}`;
+  if (obj.spec?.suspend) return { state: 'failed', summary: `${label(ref)}: suspended (spec.suspend: true)` };
+  const stalled = conds.find((c) => c.type === 'Stalled' && c.status === 'True');
+  if (stalled) return { state: 'failed', summary };
+  const ready = conds.find((c) => c.type === 'Ready');
+  const generation = (obj.metadata as { generation?: number }).generation ?? 0;
+  const observed = ready?.observedGeneration ?? obj.status?.observedGeneration ?? -1;
+  const atRevision = sameRevision(
+    ref.kind === 'GitRepository' ? obj.status?.artifact?.revision : obj.status?.lastAppliedRevision,
+    revision,
+  );
+  if (ready?.status === 'True' && atRevision && observed >= generation) return { state: 'ready', summary };
+  const attempted = obj.status?.lastAttemptedRevision;
+  const failedNow =
+    ready?.status === 'False' &&
+    observed >= generation &&
+    !TRANSIENT.has(ready.reason ?? '') &&
+    (!attempted || sameRevision(attempted, revision));
+  return { state: failedNow ? 'failed' : 'waiting', summary };
+}
+
+/** Names of the controller Deployments in `namespace` that are not Available. */
+export async function unavailableControllers(kube: KubeClient, namespace: string): Promise<string[]> {
+  const deployments = await kube.list<FluxObject>('apps/v1', 'Deployment', { namespace });
+  return deployments
+    .filter((d) => !(d.status?.conditions ?? []).some((c) => c.type === 'Available' && c.status === 'True'))
+    .map((d) => d.metadata.name)
+    .sort();
+}
+
+/** Options for {@link waitForSync}. */
+export interface WaitOptions {
+  /** The pushed revision, `<branch>@sha1:<sha>`. */
+  revision: string;
+  timeoutMs: number;
+  pollMs?: number;
+  progress: (msg: string) => void;
+  namespace?: string;
+}
+
+/** The objects platctl waits for. */
+export function syncRefs(namespace = 'flux-system'): ObjectRef[] {
+  return [
+    { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace, name: 'flux-system' },
+    { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', namespace, name: 'flux-system' },
+  ];
+}
+
+/** Polls until both objects are Ready at the revision; throws early on failure, and at the timeout. */
+export async function waitForSync(kube: KubeClient, o: WaitOptions): Promise<void> {
+  const namespace = o.namespace ?? 'flux-system';
+  const refs = syncRefs(namespace);
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    const found = await Promise.all(refs.map(async (r) => assess(r, await kube.get<FluxObject>(r), o.revision)));
+    const failed = found.filter((a) => a.state === 'failed');
+    if (failed.length > 0) {
+      throw new PlatctlError(
+        'STEP_FAILED',
+        `Flux failed to sync ${o.revision}: ${failed.map((a) => a.summary).join('; ')}`,
+        {
+          hint: 'fix the cause above (flux logs, or `kubectl -n flux-system describe` the object), then run bootstrap again',
+        },
+      );
+    }
+    if (found.every((a) => a.state === 'ready')) return;
+    const down = await unavailableControllers(kube, namespace);
+    const controllers = down.length > 0 ? ` | controllers not available: ${down.join(', ')}` : '';
+    o.progress(`waiting for ${o.revision}: ${found.map((a) => a.summary).join(' | ')}${controllers}`);
+    if (Date.now() >= deadline) {
+      throw new PlatctlError(
+        'STEP_FAILED',
+        `Flux was not ready at ${o.revision} within ${Math.round(o.timeoutMs / 1000)}s: ${found.map((a) => a.summary).join('; ')}${
+          down.length > 0 ? `; controller Deployments never became available: ${down.join(', ')}` : ''
+        }`,
+        {
+          hint:
+            down.length > 0
+              ? `check the pods in ${namespace} (kubectl -n ${namespace} get pods): images pullable (images.mirror), nodes schedulable`
+              : 'raise flux.timeout in platform.yaml, or see `kubectl -n flux-system get gitrepositories,kustomizations`',
+        },
+      );
+    }
+    await sleep(Math.min(o.pollMs ?? 2000, Math.max(0, deadline - Date.now())));
+  }
+}
