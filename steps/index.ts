@@ -28,4 +28,6 @@ export const steps: readonly Step[] = [
   istioStep,
   vaultStep,
   vaultInitStep,
+  fluxSecretStep,
+  fluxStep,
 ];
