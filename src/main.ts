@@ -31,6 +31,8 @@ export function reportError(err: unknown, debug: boolean, colour: boolean): numb
 export async function main(argv: string[]): Promise<void> {
   registerEnvironmentSecrets();
   const debug = argv.includes('--debug');
+  // Stack traces (only with --debug) point at the TypeScript sources, not at the bundle's chunks.
+  if (debug) process.setSourceMapsEnabled(true);
   const colour = wantColour(argv.includes('--no-color') ? false : undefined);
   let code: number;
   try {

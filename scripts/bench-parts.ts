@@ -1,0 +1,106 @@
+/** The measurements behind `npm run bench`, one function each. Numbers only: no asserts, no thresholds. */
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
+import { connectKube } from '../src/clients/kube.js';
+import { applyIam, destroyIam } from '../steps/iam.js';
+import type { LabEnv } from '../test/lab/lab.js';
+import { awsCluster, awsContext, uniqueCluster } from '../test/steps/helpers/aws-context.js';
+import { demoConfig, platctl, root } from './demo-lib.js';
+
+/** Median of a list of numbers. */
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function timed(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  const t = performance.now();
+  await execa(file, args, { reject: false, env, cwd: root });
+  return performance.now() - t;
+}
+
+/** `platctl --help` vs `kubectl version --client`, interleaved, `runs` times each. */
+export async function coldStart(runs = 11): Promise<{ platctl: number; kubectl: number }> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(await timed(process.execPath, [path.join(root, 'bin', 'platctl'), '--help']));
+    b.push(await timed('kubectl', ['version', '--client']));
+  }
+  return { platctl: median(a), kubectl: median(b) };
+}
+
+/** Lines of a request trace that belong to platctl's own lock (not counted, per the target). */
+const isLock = (line: string) =>
+  line.includes('/leases/platctl-lock') || line === 'kube GET /api/v1/namespaces/platctl-system';
+const isStateWrite = (line: string) => line.includes('/configmaps/platctl-state') && !line.includes(' GET ');
+
+/** A traced `platctl bootstrap demo` run: wall time, requests (lock excluded) and writes (lock and state excluded). */
+export async function tracedBootstrap(env: NodeJS.ProcessEnv, extra: string[] = []) {
+  const trace = path.join(os.tmpdir(), `platctl-trace-${process.pid}-${Date.now()}`);
+  const t = performance.now();
+  const r = await platctl(
+    ['bootstrap', 'demo', '--config', demoConfig, '--yes', '--output', 'json', ...extra],
+    { ...env, PLATCTL_TRACE_REQUESTS: trace },
+    'pipe',
+  );
+  const ms = performance.now() - t;
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean);
+  } finally {
+    rmSync(trace, { force: true });
+  }
+  const counted = lines.filter((l) => !isLock(l));
+  const writes = counted.filter((l) => !l.split(' ')[1]?.startsWith('GET') && !isStateWrite(l));
+  return {
+    ms,
+    exitCode: r.exitCode,
+    stdout: String(r.stdout ?? ''),
+    requests: counted.length,
+    writes: writes.length,
+    lines,
+  };
+}
+
+/** Kills a bootstrap inside the registry step (SIGKILL), resumes, and counts the steps the resume re-executes. */
+export async function resumeAfterKill(env: NodeJS.ProcessEnv, lab: LabEnv): Promise<number> {
+  const kube = await connectKube({ kubeconfig: lab.kubeconfig });
+  // Make one step's work missing again, so a bootstrap has something to do and a place to die.
+  await kube.delete({
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    namespace: 'flux-system',
+    name: 'ecr-credentials-sync',
+  });
+  const killed = await platctl(
+    ['bootstrap', 'demo', '--config', demoConfig, '--yes'],
+    { ...env, PLATCTL_TEST_CRASH: 'registry:start' },
+    'pipe',
+  );
+  if (killed.signal !== 'SIGKILL') throw new Error(`expected the run to be killed, got exit ${killed.exitCode}`);
+  const resumed = await platctl(
+    ['bootstrap', 'demo', '--config', demoConfig, '--yes', '--output', 'json'],
+    env,
+    'pipe',
+  );
+  const report = JSON.parse(String(resumed.stdout)) as { steps: { result: string }[] };
+  return report.steps.filter((s) => s.result === 'applied').length;
+}
+
+/** Wall time of the IAM step's apply at a concurrency, on a fresh cluster name (destroyed afterwards). */
+export async function iamApplyMs(lab: LabEnv, concurrency: number): Promise<number> {
+  const name = uniqueCluster('bench-iam');
+  const t = awsContext(lab, awsCluster(lab, name), {
+    outputs: { cluster: { oidcIssuer: `https://oidc.eks.${lab.region}.amazonaws.com/id/${name.toUpperCase()}` } },
+  });
+  const start = performance.now();
+  await applyIam(t.ctx, { concurrency });
+  const ms = performance.now() - start;
+  await destroyIam(t.ctx, { concurrency: 4 });
+  return ms;
+}

@@ -1,0 +1,74 @@
+/**
+ * `npm run bench`: measures the speed and scale targets on the lab and prints a table, then one JSON line with
+ * fixed field names. Nothing here asserts: the numbers go in docs/performance.md.
+ */
+import os from 'node:os';
+import { coldStart, iamApplyMs, median, resumeAfterKill, tracedBootstrap } from './bench-parts.js';
+import { prepareLab } from './demo-lib.js';
+import { startPlayer } from './demo-player.js';
+
+const say = (m: string) => process.stderr.write(`◎ ${m}\n`);
+const { lab, env } = await prepareLab(say, () => {});
+const stop = await startPlayer(lab, () => {});
+const result: Record<string, number> = {};
+try {
+  say('cold start: platctl --help vs kubectl version --client (11 runs each, interleaved)');
+  const cold = await coldStart(11);
+  result.cold_start_ms = Math.round(cold.platctl);
+  result.kubectl_cold_start_ms = Math.round(cold.kubectl);
+  result.cold_start_ratio = Number((cold.platctl / cold.kubectl).toFixed(2));
+
+  say('bringing the demo cluster up to date (first bootstrap)');
+  const first = await tracedBootstrap(env);
+  if (first.exitCode !== 0) throw new Error(`bootstrap failed:\n${first.stdout}`);
+  say('no-op re-run (median of 3)');
+  const reruns = [await tracedBootstrap(env), await tracedBootstrap(env), await tracedBootstrap(env)];
+  const mid = reruns.sort((a, b) => a.ms - b.ms)[1]!;
+  result.noop_rerun_ms = Math.round(mid.ms);
+  result.noop_rerun_requests = mid.requests;
+  result.noop_rerun_writes = mid.writes;
+  result.pipeline_steps = (JSON.parse(mid.stdout) as { steps: unknown[] }).steps.length;
+
+  say('kill -9 inside a step, then resume');
+  result.resume_reexecuted_steps = await resumeAfterKill(env, lab);
+
+  say('IAM step: concurrency 4 vs 1 (3 runs each)');
+  const par: number[] = [];
+  const ser: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    par.push(await iamApplyMs(lab, 4));
+    ser.push(await iamApplyMs(lab, 1));
+  }
+  result.iam_parallel_ms = Math.round(median(par));
+  result.iam_serial_ms = Math.round(median(ser));
+  result.iam_parallel_ratio = Number((median(par) / median(ser)).toFixed(2));
+} finally {
+  stop();
+}
+
+const rows: [string, string, string][] = [
+  [
+    'cold start (platctl --help)',
+    `${result.cold_start_ms} ms`,
+    `≤ 1.5 × kubectl (${result.kubectl_cold_start_ms} ms): ratio ${result.cold_start_ratio}`,
+  ],
+  ['no-op re-run', `${result.noop_rerun_ms} ms`, '≤ 1000 ms'],
+  [
+    'no-op re-run requests',
+    String(result.noop_rerun_requests),
+    `≤ steps + 2 = ${(result.pipeline_steps ?? 0) + 2} (lock not counted)`,
+  ],
+  ['no-op re-run writes', String(result.noop_rerun_writes), '0 (own Lease and state not counted)'],
+  ['steps re-executed after kill -9', String(result.resume_reexecuted_steps), '1'],
+  [
+    'IAM parallel / serial',
+    `${result.iam_parallel_ms} / ${result.iam_serial_ms} ms`,
+    `ratio ${result.iam_parallel_ratio} (≤ 0.6)`,
+  ],
+];
+process.stdout.write(
+  `machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
+);
+for (const [what, value, target] of rows) process.stdout.write(`${what.padEnd(34)} ${value.padEnd(18)} ${target}\n`);
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);

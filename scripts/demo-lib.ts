@@ -1,0 +1,58 @@
+/** What `npm run demo` and `npm run bench` share: a running lab, the demo's key holders, a usable OpenBao. */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { type LabEnv, labProcessEnv, labUp, resetBao } from '../test/lab/lab.js';
+import { makeKey } from '../test/vault/helpers/pgp-keys.js';
+
+/** The repository root. */
+export const root = path.resolve(import.meta.dirname, '..');
+/** The lab's platform file. */
+export const demoConfig = 'examples/lab/platform.yaml';
+
+/** The Vault key holders of the demo: 3 share holders and the root token holder. Private keys stay in .lab. */
+async function demoKeys(labDir: string, say: (m: string) => void): Promise<void> {
+  const dir = path.join(labDir, 'demo', 'pgp');
+  if (existsSync(path.join(dir, 'root.asc'))) return;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const name of ['share-0', 'share-1', 'share-2', 'root']) {
+    const key = await makeKey(dir, name);
+    const secret = path.join(dir, `${name}.private.asc`);
+    await writeFile(secret, key.privateArmored, { mode: 0o600 });
+    await chmod(secret, 0o600);
+  }
+  say(`made the demo's PGP key holders in ${dir} (public .asc for Vault, private keys 0600 for you)`);
+}
+
+/** The lab's OpenBao is reset when something else (a test) initialised it and this demo holds no output. */
+async function freshVaultIfNeeded(vaultAddr: string, home: string, say: (m: string) => void): Promise<void> {
+  const init = (await (await fetch(`${vaultAddr}/v1/sys/init`)).json()) as { initialized: boolean };
+  if (init.initialized && !existsSync(path.join(home, 'demo', 'vault-init.json'))) {
+    say('the lab OpenBao was initialised by an earlier test run: resetting it for the demo');
+    await resetBao();
+  }
+}
+
+/** Starts the lab, points this process at it, and prepares what the demo config needs. */
+export async function prepareLab(
+  say: (m: string) => void,
+  progress: (m: string) => void,
+): Promise<{ lab: LabEnv; env: NodeJS.ProcessEnv }> {
+  const lab = await labUp(progress);
+  const env = { ...process.env, ...labProcessEnv(lab) };
+  Object.assign(process.env, env);
+  await demoKeys(lab.labDir, say);
+  await freshVaultIfNeeded(lab.vaultAddr, env.PLATCTL_HOME ?? path.join(process.env.HOME ?? '', '.platctl'), say);
+  return { lab, env };
+}
+
+/** Runs the built CLI (bin/platctl), the way a user does. */
+export function platctl(args: string[], env: NodeJS.ProcessEnv, stdio: 'inherit' | 'pipe' = 'inherit') {
+  return execa(process.execPath, [path.join(root, 'bin', 'platctl'), ...args], {
+    cwd: root,
+    env,
+    stdio,
+    reject: false,
+  });
+}

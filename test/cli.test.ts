@@ -1,0 +1,205 @@
+/**
+ * The built CLI as users run it (`node bin/platctl …`, after `npm run build`): help, version, usage errors
+ * (exit 2), config errors without stack traces, completion scripts, NO_COLOR on a real terminal (via
+ * script(1)), and `--help` not loading the Kubernetes client or the AWS SDK (traced with a module hook).
+ */
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { packageRoot } from '../src/paths.js';
+import { rawPlatform, withField } from './helpers/config.js';
+
+let tmp: string;
+let badConfig: string;
+const bin = path.join(packageRoot, 'bin', 'platctl');
+
+beforeAll(() => {
+  const build = spawnSync('npm', ['run', 'build'], { cwd: packageRoot, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build exited ${build.status}:\n${build.stderr.slice(-2000)}`);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'platctl-cli-'));
+  badConfig = path.join(tmp, 'bad.yaml');
+  writeFileSync(badConfig, stringify(withField(rawPlatform(), ['clusters', 0, 'aws', 'region'], 'moon-1')));
+}, 180_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs the CLI without a terminal, with its own PLATCTL_HOME. */
+function platctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...nodeArgs, bin, ...args], {
+    cwd: tmp,
+    encoding: 'utf8',
+    env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home'), NO_COLOR: '', ...env },
+    timeout: 60_000,
+  });
+}
+
+describe('platctl CLI', () => {
+  it('--help exits 0 and lists every command', () => {
+    const r = platctl(['--help']);
+    expect(r.status).toBe(0);
+    for (const cmd of [
+      'init',
+      'bootstrap',
+      'status',
+      'teardown',
+      'vault',
+      'add-tenant',
+      'remove-tenant',
+      'doctor',
+      'completion',
+      'config',
+    ]) {
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    }
+  });
+
+  it("--version prints package.json's version", () => {
+    const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+    const r = platctl(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it.each([
+    [['--frobnicate'], /unknown option '--frobnicate'/],
+    [['bootstrap'], /missing required argument 'cluster'/],
+    [['bootstrap', 'demo', '--output', 'yaml'], /--output <format>' argument 'yaml' is invalid/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('%j is a usage error: exit 2', (args, message) => {
+    const r = platctl(args);
+    expect(r.stderr).toMatch(message);
+    expect(r.status).toBe(2);
+  });
+
+  // add-tenant and remove-tenant were still `notYet` in src/cli.ts when this was written (so were vault init
+  // and vault unseal, which are being implemented now and so are not asserted here).
+  it.each([['add-tenant'], ['remove-tenant']])('%s says it is not implemented and exits 1', (cmd) => {
+    const r = platctl([cmd, 'demo', 'team-a']);
+    expect(r.stderr).toContain(`${cmd} is not implemented yet`);
+    expect(r.status).toBe(1);
+  });
+
+  it('a bad config exits 2 naming the field, with no stack trace', () => {
+    const r = platctl(['bootstrap', 'demo', '--config', badConfig]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('clusters[0].aws.region: must be an AWS region');
+    expect(r.stderr).toMatch(/^✗ /m);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stdout).toBe('');
+  });
+
+  it('--debug adds the stack trace', () => {
+    const r = platctl(['bootstrap', 'demo', '--config', badConfig, '--debug']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('clusters[0].aws.region: must be an AWS region');
+    expect(r.stderr).toMatch(/^\s+at .*load\.(js|ts)/m);
+  });
+
+  it('config schema prints the JSON Schema on stdout', () => {
+    const r = platctl(['config', 'schema']);
+    expect(r.status).toBe(0);
+    const schema = JSON.parse(r.stdout) as { properties: { clusters: { type: string } } };
+    expect(schema.properties.clusters.type).toBe('array');
+  });
+
+  it.each(['bash', 'zsh', 'fish'])('completion %s prints a script covering the commands', (shell) => {
+    const r = platctl(['completion', shell]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('platctl');
+    expect(r.stdout).toContain('bootstrap');
+    expect(r.stdout).toContain('dry-run');
+  });
+
+  it('the bash completion script is valid bash', () => {
+    const script = path.join(tmp, 'completion.bash');
+    writeFileSync(script, platctl(['completion', 'bash']).stdout);
+    const check = spawnSync('bash', ['-n', script], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('completion tcsh exits 2', () => {
+    const r = platctl(['completion', 'tcsh']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown shell "tcsh"');
+  });
+});
+
+describe('colour on a terminal', () => {
+  /** Runs the CLI under script(1), so stderr is a real TTY. */
+  const onTty = (args: string[], env: Record<string, string>) =>
+    spawnSync('script', ['-qec', [process.execPath, bin, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], {
+      cwd: tmp,
+      encoding: 'utf8',
+      env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home'), ...env },
+      timeout: 60_000,
+    });
+
+  it('colours the failure line on a TTY, and NO_COLOR or --no-color removes every ANSI escape', () => {
+    const { NO_COLOR: _n, ...noNoColor } = process.env;
+    const coloured = spawnSync(
+      'script',
+      ['-qec', `'${process.execPath}' '${bin}' bootstrap demo --config '${badConfig}'`, '/dev/null'],
+      {
+        cwd: tmp,
+        encoding: 'utf8',
+        env: { ...noNoColor, PLATCTL_HOME: path.join(tmp, 'home') },
+      },
+    );
+    expect(coloured.stdout).toContain('clusters[0].aws.region');
+    expect(coloured.stdout).toContain('\u001b[31m');
+    const noColor = onTty(['bootstrap', 'demo', '--config', badConfig], { NO_COLOR: '1' });
+    expect(noColor.stdout).toContain('clusters[0].aws.region');
+    expect(noColor.stdout).not.toContain('\u001b[');
+    const flag = onTty(['bootstrap', 'demo', '--config', badConfig, '--no-color'], {});
+    expect(flag.stdout).toContain('clusters[0].aws.region');
+    expect(flag.stdout).not.toContain('\u001b[');
+  });
+});
+
+describe('start-up cost', () => {
+  let hooks: string;
+  beforeAll(() => {
+    hooks = path.join(tmp, 'trace-register.mjs');
+    // A module resolve hook that appends every resolved URL to $PLATCTL_TRACE_MODULES.
+    writeFileSync(
+      path.join(tmp, 'trace-hooks.mjs'),
+      "import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) {\n  const r = await next(s, c);\n  appendFileSync(process.env.PLATCTL_TRACE_MODULES, r.url + '\\n');\n  return r;\n}\n",
+    );
+    writeFileSync(hooks, "import { register } from 'node:module';\nregister('./trace-hooks.mjs', import.meta.url);\n");
+  });
+
+  const traced = (name: string, run: (env: Record<string, string>) => SpawnSyncReturns<string>) => {
+    const file = path.join(tmp, `${name}.modules`);
+    const r = run({ PLATCTL_TRACE_MODULES: file });
+    return { status: r.status, modules: readFileSync(file, 'utf8').split('\n').filter(Boolean) };
+  };
+  // The build bundles the AWS SDK into chunks under dist/chunks, so a loaded module is "heavy" when it is
+  // client-node from node_modules, or a chunk that carries AWS SDK code.
+  const heavy = (m: string) =>
+    /node_modules\/(@kubernetes\/client-node|@aws-sdk)\//.test(m) ||
+    (m.includes('/dist/chunks/') && readFileSync(new URL(m), 'utf8').includes('aws-sdk-js'));
+
+  it('the tracer sees AWS SDK chunks when a command needs them (control)', () => {
+    const t = traced('control', (env) =>
+      platctl(
+        ['eks', 'token', '--cluster', 'x', '--region', 'us-east-1'],
+        { ...env, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY' },
+        ['--import', hooks],
+      ),
+    );
+    expect(t.modules.filter(heavy).length).toBeGreaterThan(0);
+  });
+
+  it.each([[['--help']], [['bootstrap', '--help']], [['--version']], [['config', 'schema']]])(
+    'platctl %j loads neither @kubernetes/client-node nor @aws-sdk',
+    (args) => {
+      const t = traced(args.join('-'), (env) => platctl(args, env, ['--import', hooks]));
+      expect(t.status).toBe(0);
+      expect(t.modules.some((m) => m.endsWith('/dist/main.js'))).toBe(true);
+      expect(t.modules.filter(heavy)).toEqual([]);
+    },
+  );
+});
