@@ -7,7 +7,7 @@
  */
 import type { Cluster } from '@aws-sdk/client-eks';
 import { assertAccount } from '../src/aws/account.js';
-import { awsGet } from '../src/aws/aws-errors.js';
+import { awsGet } from '../src/aws/errors.js';
 import { connectKube } from '../src/clients/kube.js';
 import { PlatctlError } from '../src/errors.js';
 import {

@@ -5,7 +5,7 @@
  * See docs/steps/cluster.md.
  */
 import { assertAccount } from '../src/aws/account.js';
-import { awsGet } from '../src/aws/aws-errors.js';
+import { awsGet } from '../src/aws/errors.js';
 import { PlatctlError } from '../src/errors.js';
 import { crashPoint } from '../src/runner/crash.js';
 import type { StepOutputs } from '../src/state/types.js';

@@ -6,7 +6,7 @@
 import type { AwsClients } from '../clients/aws.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
-import { awsCall, awsErrorName, awsGet, awsHttpStatus } from './aws-errors.js';
+import { awsCallFor as awsCall, awsErrorName, awsGet, awsHttpStatus } from './errors.js';
 import { CLUSTER_TAG, platctlTags } from './tags.js';
 
 /** The access policy for `access.admins`. */

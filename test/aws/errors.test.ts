@@ -48,11 +48,11 @@ describe('explainAwsError', () => {
     expect(fallback.message).toBe('AWS denied kms:Decrypt on key k to the current AWS credentials');
   });
 
-  it('wraps any other error as AWS_API naming the action and resource, and passes PlatctlErrors through', () => {
+  it('wraps any other error as AWS_API (throttling named as such) naming the action and resource, and passes PlatctlErrors through', () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
     const err = explainAwsError(throttled, { action: 'iam:GetRole', resource: 'role r' });
     expect(err.code).toBe('AWS_API');
-    expect(err.message).toBe('iam:GetRole on role r failed: Throttling: Rate exceeded');
+    expect(err.message).toBe('iam:GetRole on role r was throttled after retries: Throttling: Rate exceeded');
     const mine = new PlatctlError('CONFIG_INVALID', 'bad');
     expect(explainAwsError(mine, { action: 'a', resource: 'r' })).toBe(mine);
   });

@@ -248,7 +248,7 @@ describe('EKS access entries (fake EKS API)', () => {
     const { ctx } = cloudContext(env, cluster([alice], []), { aws: fake.aws });
     const err = await accessEntriesStep.apply(ctx).catch((e: unknown) => e);
     expect(isPlatctlError(err) && err.message).toBe(
-      `AccessDenied: arn:aws:iam::${acct}:user/tester is not allowed to call eks:CreateAccessEntry on access entry ${alice} on EKS cluster fake`,
+      `AWS denied eks:CreateAccessEntry on access entry ${alice} on EKS cluster fake to arn:aws:iam::${acct}:user/tester`,
     );
   });
 
