@@ -1,5 +1,7 @@
 /** The measurements behind `npm run bench`, one function each. Numbers only: no asserts, no thresholds. */
 import { readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -90,6 +92,30 @@ export async function resumeAfterKill(env: NodeJS.ProcessEnv, lab: LabEnv): Prom
   );
   const report = JSON.parse(String(resumed.stdout)) as { steps: { result: string }[] };
   return report.steps.filter((s) => s.result === 'applied').length;
+}
+
+/**
+ * A loopback proxy in front of moto that holds every request for `delayMs` first. moto answers IAM calls in a few
+ * milliseconds of (single-threaded) Python, while AWS's IAM takes tens to hundreds of milliseconds a call; without
+ * the round trip there is nothing for concurrency to overlap, so the IAM comparison runs through this proxy.
+ */
+export async function latencyProxy(target: string, delayMs: number): Promise<{ url: string; close: () => void }> {
+  const up = new URL(target);
+  const server = http.createServer((req, res) => {
+    setTimeout(() => {
+      const fwd = http.request(
+        { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      fwd.on('error', () => res.destroy());
+      req.pipe(fwd);
+    }, delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 /** Wall time of the IAM step's apply at a concurrency, on a fresh cluster name (destroyed afterwards). */

@@ -27,7 +27,7 @@ import type { CheckResult, Step, StepContext } from '../src/step.js';
 /** Environment variable bounding concurrent IAM calls. */
 export const IAM_CONCURRENCY_ENV = 'PLATCTL_IAM_CONCURRENCY';
 /** Default bound: IAM's control plane throttles well before this matters. */
-export const DEFAULT_IAM_CONCURRENCY = 4;
+export const DEFAULT_IAM_CONCURRENCY = 8;
 
 /** Options for {@link applyIam} and {@link destroyIam} (the bench compares concurrency N with 1). */
 export interface IamRunOptions {
