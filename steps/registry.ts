@@ -6,7 +6,7 @@
  */
 import { assertAccount } from '../src/aws/account.js';
 import { irsaParams, roleArn } from '../src/aws/irsa.js';
-import type { KubeClient, KubeObject, ObjectRef } from '../src/clients/kube.js';
+import { type KubeClient, type KubeObject, type ObjectRef, refOf } from '../src/clients/kube.js';
 import { isPlatctlError } from '../src/errors.js';
 import {
   ECR_SYNC,
@@ -26,12 +26,6 @@ const SECRET: ObjectRef = {
   namespace: ECR_SYNC.namespace,
 };
 
-const refOf = (o: KubeObject): ObjectRef => ({
-  apiVersion: o.apiVersion,
-  kind: o.kind,
-  name: o.metadata.name,
-  namespace: o.metadata.namespace,
-});
 const label = (o: KubeObject) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
 
 /** The role ARN from the iam step's outputs; the naming convention's ARN when iam has not recorded one. */

@@ -100,6 +100,20 @@ function retrying429(t: KubeTransport, attempts = 20, delayMs = 500): KubeTransp
   };
 }
 
+/** The reference (apiVersion, kind, namespace, name) of an object. */
+export const refOf = (o: KubeObject): ObjectRef => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name,
+  namespace: o.metadata.namespace,
+});
+
+/** "Kind namespace/name", or "Kind name" when cluster-scoped: how messages name an object. */
+export const refLabel = (r: ObjectRef): string => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+
+/** {@link refLabel} of an object. */
+export const objectLabel = (o: KubeObject): string => refLabel(refOf(o));
+
 /** Builds a {@link KubeClient} over a transport. */
 export function kubeClientOver(transport: KubeTransport): KubeClient {
   const t = retrying429(transport);
@@ -123,13 +137,6 @@ export function kubeClientOver(transport: KubeTransport): KubeClient {
     const info = await resolve(ref.apiVersion, ref.kind);
     return `${collectionPath(ref.apiVersion, info, ref.namespace)}/${encodeURIComponent(ref.name)}`;
   };
-  const refOf = (o: KubeObject): ObjectRef => ({
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    name: o.metadata.name,
-    namespace: o.metadata.namespace,
-  });
-  const label = (r: ObjectRef) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
   const expect = async <T>(
     what: string,
     call: Promise<{ status: number; body: string }>,
@@ -145,7 +152,7 @@ export function kubeClientOver(transport: KubeTransport): KubeClient {
     async get<T extends KubeObject>(ref: ObjectRef) {
       const res = await t.request('GET', await itemPath(ref));
       if (res.status === 404) return undefined;
-      if (res.status !== 200) throw kubeError(res.status, `read ${label(ref)}`, res.body);
+      if (res.status !== 200) throw kubeError(res.status, `read ${refLabel(ref)}`, res.body);
       return JSON.parse(res.body) as T;
     },
     async list<T extends KubeObject>(
@@ -164,24 +171,24 @@ export function kubeClientOver(transport: KubeTransport): KubeClient {
     async create<T extends KubeObject>(obj: KubeObject) {
       const info = await resolve(obj.apiVersion, obj.kind);
       const p = collectionPath(obj.apiVersion, info, obj.metadata.namespace);
-      return expect<T>(`create ${label(refOf(obj))}`, t.request('POST', p, obj));
+      return expect<T>(`create ${refLabel(refOf(obj))}`, t.request('POST', p, obj));
     },
     async replace<T extends KubeObject>(obj: KubeObject) {
-      return expect<T>(`replace ${label(refOf(obj))}`, t.request('PUT', await itemPath(refOf(obj)), obj));
+      return expect<T>(`replace ${refLabel(refOf(obj))}`, t.request('PUT', await itemPath(refOf(obj)), obj));
     },
     async apply<T extends KubeObject>(obj: KubeObject, opts: { force?: boolean } = {}) {
       const p = `${await itemPath(refOf(obj))}?fieldManager=platctl${opts.force ? '&force=true' : ''}`;
-      return expect<T>(`apply ${label(refOf(obj))}`, t.request('PATCH', p, obj, 'application/apply-patch+yaml'));
+      return expect<T>(`apply ${refLabel(refOf(obj))}`, t.request('PATCH', p, obj, 'application/apply-patch+yaml'));
     },
     async patch<T extends KubeObject>(ref: ObjectRef, body: unknown, opts: { subresource?: string } = {}) {
       const p = (await itemPath(ref)) + (opts.subresource ? `/${opts.subresource}` : '');
-      return expect<T>(`patch ${label(ref)}`, t.request('PATCH', p, body, 'application/merge-patch+json'));
+      return expect<T>(`patch ${refLabel(ref)}`, t.request('PATCH', p, body, 'application/merge-patch+json'));
     },
     async delete(ref: ObjectRef, opts: { propagation?: 'Foreground' | 'Background' | 'Orphan' } = {}) {
       const body = { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: opts.propagation ?? 'Background' };
       const res = await t.request('DELETE', await itemPath(ref), body);
       if (res.status === 404) return false;
-      if (res.status !== 200 && res.status !== 202) throw kubeError(res.status, `delete ${label(ref)}`, res.body);
+      if (res.status !== 200 && res.status !== 202) throw kubeError(res.status, `delete ${refLabel(ref)}`, res.body);
       return true;
     },
   };

@@ -5,7 +5,7 @@ import { summarise } from '../runner/report.js';
 import { selectSteps } from '../runner/select.js';
 import { StateSession } from '../runner/session.js';
 import { loadSteps } from '../steps-registry.js';
-import { printResult, setupCommand } from './common.js';
+import { printResult, runOptions, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
 
 /** Runs the selected steps and returns the exit code. */
@@ -20,20 +20,13 @@ export default async function bootstrap(clusterName: string, opts: { from?: stri
     lock: !setup.flags.dryRun,
     breakLock: setup.flags.breakLock,
   });
-  let current = state;
   try {
     const report = await runBootstrap({
       steps,
-      base: setup.base(() => current.steps.access?.outputs ?? {}),
       session,
       state,
       verify: setup.flags.verify,
-      tty: setup.tty,
-      debug: setup.flags.debug,
-      colour: setup.colour,
-      onState: (s) => {
-        current = s;
-      },
+      ...runOptions(setup, state),
     });
     printResult(setup.flags, report, () => summarise(report));
     return finishRun(report, setup);

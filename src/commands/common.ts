@@ -7,9 +7,9 @@ import { connectKube, type KubeClient, type KubeTarget } from '../clients/kube.j
 import { loadConfig, selectCluster } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { createLogger, type Logger, wantColour } from '../log.js';
-import type { BaseContext } from '../runner/pipeline.js';
+import type { BaseContext, PipelineOptions } from '../runner/pipeline.js';
 import { maskSecrets } from '../secrets.js';
-import type { StepOutputs } from '../state/types.js';
+import type { State, StepOutputs } from '../state/types.js';
 
 /** The parsed flags of a cluster command plus the globals. */
 export interface ClusterFlags extends GlobalOptions {
@@ -32,6 +32,27 @@ export interface CommandSetup {
   kube: () => Promise<KubeClient>;
   /** The step context minus per-task parts. `accessOutputs` feeds the kube target once the access step ran. */
   base(accessOutputs: () => StepOutputs): BaseContext;
+}
+
+/**
+ * The pipeline options a cluster command takes from its setup, for a run starting from `state`: the base
+ * context (its kube target follows the access step's outputs as the run records them, via onState), tty,
+ * debug and colour.
+ */
+export function runOptions(
+  setup: CommandSetup,
+  state: State,
+): Pick<PipelineOptions, 'base' | 'tty' | 'debug' | 'colour' | 'onState'> {
+  let current = state;
+  return {
+    base: setup.base(() => current.steps.access?.outputs ?? {}),
+    tty: setup.tty,
+    debug: setup.flags.debug,
+    colour: setup.colour,
+    onState: (s) => {
+      current = s;
+    },
+  };
 }
 
 /** Where to reach the cluster: flags beat config, config beats what the access step wrote. */

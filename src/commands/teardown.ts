@@ -10,7 +10,7 @@ import { loadSteps } from '../steps-registry.js';
 import { type Orphan, orphanReport } from '../teardown/orphans.js';
 import { type PrepareReport, prepareTeardown } from '../teardown/prepare.js';
 import { formatOrphans, formatPrepare } from '../teardown/report.js';
-import { printResult, setupCommand } from './common.js';
+import { printResult, runOptions, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
 
 /** Step states in which the cluster (and the controllers that delete load balancers) may still be there. */
@@ -28,9 +28,9 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
     lock: !setup.flags.dryRun,
     breakLock: setup.flags.breakLock,
   });
-  let current = state;
   try {
-    const base = setup.base(() => current.steps.access?.outputs ?? {});
+    const run = runOptions(setup, state);
+    const { base } = run;
     if (!setup.flags.dryRun && !setup.flags.yes) {
       const prompt = createPrompter({ yes: false, interactive: base.interactive });
       const typed = await prompt.input(
@@ -45,18 +45,7 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
     if (STANDING.has(state.steps.cluster?.status ?? 'pending')) {
       prepared = await prepareTeardown({ ...base, progress: (m) => setup.log.waiting(m) });
     }
-    const report = await runTeardown({
-      steps,
-      base,
-      session,
-      state,
-      tty: setup.tty,
-      debug: setup.flags.debug,
-      colour: setup.colour,
-      onState: (s) => {
-        current = s;
-      },
-    });
+    const report = await runTeardown({ steps, session, state, ...run });
     const orphans: Orphan[] | undefined =
       report.ok && !setup.flags.dryRun && prepared ? await orphanReport(base.aws, clusterName) : undefined;
     printResult(setup.flags, { ...report, prepare: prepared, orphans }, () => [

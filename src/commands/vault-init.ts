@@ -11,7 +11,7 @@ import { PlatctlError } from '../errors.js';
 import { runBootstrap } from '../runner/pipeline.js';
 import { StateSession } from '../runner/session.js';
 import { type InitPlan, initFiles, loadInitKeys, planFromConfig } from '../vault/init.js';
-import { kubeTarget, printResult, setupCommand } from './common.js';
+import { kubeTarget, printResult, runOptions, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
 
 /** The command's own flags. */
@@ -68,20 +68,8 @@ export default async function vaultInit(clusterName: string, opts: VaultInitOpti
     lock: true,
     breakLock: setup.flags.breakLock,
   });
-  let current = state;
   try {
-    const report = await runBootstrap({
-      steps: [step],
-      base: setup.base(() => current.steps.access?.outputs ?? {}),
-      session,
-      state,
-      tty: setup.tty,
-      debug: setup.flags.debug,
-      colour: setup.colour,
-      onState: (s) => {
-        current = s;
-      },
-    });
+    const report = await runBootstrap({ steps: [step], session, state, ...runOptions(setup, state) });
     const r = report.steps[0];
     const json = {
       cluster: clusterName,

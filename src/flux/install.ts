@@ -4,19 +4,10 @@
  * careful to suspend first so no controller prunes or uninstalls anything on the way out.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
+import { type KubeClient, type KubeObject, objectLabel as label, type ObjectRef, refOf } from '../clients/kube.js';
 import { isPlatctlError, PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { InstallSet } from './manifests.js';
-
-const refOf = (o: KubeObject): ObjectRef => ({
-  apiVersion: o.apiVersion,
-  kind: o.kind,
-  name: o.metadata.name,
-  namespace: o.metadata.namespace,
-});
-const label = (o: KubeObject) =>
-  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 type Crd = KubeObject & {
   spec: { group: string; names: { kind: string }; versions: { name: string; storage?: boolean }[] };
@@ -26,6 +17,9 @@ type Crd = KubeObject & {
 /**
  * Retries a call the API server answered with 429 (e.g. "storage is (re)initializing" just after a CRD is
  * created or re-created): a transient answer, not a failure.
+ *
+ * @deprecated Every KubeClient from connectKube/kubeClientOver already retries 429 (retrying429 in
+ * src/clients/kube.ts); nothing in src/flux uses this any more. Kept only for src/tenants/live.ts.
  */
 export async function retryBusy<T>(fn: () => Promise<T>, attempts = 20, delayMs = 500): Promise<T> {
   for (let i = 1; ; i++) {
@@ -47,7 +41,7 @@ export async function applyAll(
   let n = 0;
   for (const o of objects) {
     progress?.(`applying ${label(o)} (${++n}/${objects.length})`);
-    await retryBusy(() => kube.apply(o, { force: true })).catch((err: unknown) => {
+    await kube.apply(o, { force: true }).catch((err: unknown) => {
       throw wrapError('KUBE_API', `cannot apply ${label(o)}`, err);
     });
   }
@@ -97,7 +91,7 @@ function crdKinds(set: InstallSet): { apiVersion: string; kind: string }[] {
 /** Lists every object of a kind, cluster-wide; nothing when the kind is not served (CRD already gone). */
 async function listAll(kube: KubeClient, apiVersion: string, kind: string): Promise<KubeObject[]> {
   try {
-    return await retryBusy(() => kube.list(apiVersion, kind));
+    return await kube.list(apiVersion, kind);
   } catch (err) {
     if (isPlatctlError(err) && /does not serve|404/.test(err.message)) return [];
     throw err;
@@ -108,7 +102,7 @@ const gone = (err: unknown) => isPlatctlError(err) && (err as { status?: number 
 
 /** Merge-patches an object; nothing when it is already gone. */
 async function patchIfThere(kube: KubeClient, ref: ObjectRef, patch: unknown): Promise<void> {
-  await retryBusy(() => kube.patch(ref, patch)).catch((err: unknown) => {
+  await kube.patch(ref, patch).catch((err: unknown) => {
     if (!gone(err)) throw err;
   });
 }
@@ -135,7 +129,7 @@ export async function uninstallFlux(kube: KubeClient, set: InstallSet, log: Logg
       if ((o.metadata.finalizers as string[] | undefined)?.length) {
         await patchIfThere(kube, ref, { metadata: { finalizers: null } });
       }
-      await retryBusy(() => kube.delete(ref));
+      await kube.delete(ref);
     }
   }
   for (const o of set.first.filter((x) => x.kind === 'Namespace')) {

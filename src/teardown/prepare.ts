@@ -5,7 +5,7 @@
  * deleted (eksctl issues #103 and #7548). Flux is suspended first so that nothing is re-created meanwhile.
  */
 import type { AwsClients } from '../clients/aws.js';
-import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
+import { type KubeClient, type KubeObject, objectLabel as label, refOf } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { isPlatctlError, PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -63,14 +63,6 @@ export const FLUX_KINDS = [
 const SERVICE = { apiVersion: 'v1', kind: 'Service' } as const;
 const INGRESS = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' } as const;
 
-const refOf = (o: KubeObject): ObjectRef => ({
-  apiVersion: o.apiVersion,
-  kind: o.kind,
-  name: o.metadata.name,
-  namespace: o.metadata.namespace,
-});
-const label = (o: KubeObject) =>
-  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 const is404 = (err: unknown) => isPlatctlError(err) && (err as { status?: number }).status === 404;
 
 /** Lists a kind in every namespace; a 404 (its CRD is not installed) is an empty list. */

@@ -6,7 +6,7 @@
  * concurrent writer, and read every call from `calls`.
  */
 import type { KubeClient, KubeObject, ObjectRef } from '../../src/clients/kube.js';
-import { kubeError } from '../../src/clients/kube.js';
+import { kubeError, refLabel as label, refOf } from '../../src/clients/kube.js';
 
 /** One recorded call. */
 export interface FakeKubeCall {
@@ -28,13 +28,6 @@ export interface FakeKube extends KubeClient {
 }
 
 const keyOf = (r: ObjectRef) => `${r.apiVersion}|${r.kind}|${r.namespace ?? ''}|${r.name}`;
-const refOf = (o: KubeObject): ObjectRef => ({
-  apiVersion: o.apiVersion,
-  kind: o.kind,
-  name: o.metadata.name,
-  namespace: o.metadata.namespace,
-});
-const label = (r: ObjectRef) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 const status = (code: number, message: string) => JSON.stringify({ kind: 'Status', code, message });
 
 /** RFC 7386 JSON merge patch. */

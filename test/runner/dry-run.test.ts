@@ -2,25 +2,15 @@
  * --dry-run writes nothing anywhere: no state file created or changed (bytes and mtime), no lock file, no
  * apply/destroy, no cluster writes, no state migration. Only checks run, with ctx.dryRun set.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { journalPath } from '../../src/state/journal.js';
 import { createFakeKube } from '../helpers/fake-kube.js';
+import { useTempHome } from '../helpers/temp-home.js';
 import { fakeSteps, runSteps } from '../helpers/test-steps.js';
 
-let home: string;
-const saved = process.env.PLATCTL_HOME;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'platctl-home-'));
-  process.env.PLATCTL_HOME = home;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLATCTL_HOME;
-  else process.env.PLATCTL_HOME = saved;
-  rmSync(home, { recursive: true, force: true });
-});
+const home = useTempHome();
 
 /** Every file under $PLATCTL_HOME with its bytes and mtime. */
 function snapshot(): Map<string, string> {
@@ -32,7 +22,7 @@ function snapshot(): Map<string, string> {
       else out.set(p, `${statSync(p).mtimeMs}:${readFileSync(p).toString('base64')}`);
     }
   };
-  walk(home);
+  walk(home());
   return out;
 }
 
@@ -46,7 +36,7 @@ describe('bootstrap --dry-run', () => {
     expect(report.steps[1]?.changes).toEqual(['+ b']);
     expect(rec.of('apply')).toEqual([]);
     expect(rec.calls.filter((c) => c.op === 'check').every((c) => c.dryRun)).toBe(true);
-    expect(readdirSync(home)).toEqual([]);
+    expect(readdirSync(home())).toEqual([]);
   });
 
   it('leaves an existing journal byte-for-byte and mtime unchanged, and takes no lock', async () => {
@@ -86,7 +76,7 @@ describe('bootstrap --dry-run', () => {
     const report = await runSteps('bootstrap', steps, { dryRun: true, kube });
     expect(report.ok).toBe(true);
     expect(kube.calls).toEqual([]);
-    expect(readdirSync(home)).toEqual([]);
+    expect(readdirSync(home())).toEqual([]);
   });
 });
 
@@ -106,6 +96,6 @@ describe('teardown --dry-run', () => {
     ]);
     expect(rec.of('destroy')).toEqual([]);
     expect(snapshot()).toEqual(before);
-    expect(existsSync(path.join(home, 'demo', 'lock'))).toBe(false);
+    expect(existsSync(path.join(home(), 'demo', 'lock'))).toBe(false);
   });
 });

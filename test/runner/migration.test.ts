@@ -2,10 +2,9 @@
  * State moving into the cluster after the `movesStateToCluster` step (fake cluster), and back before that
  * step is destroyed. Also: the run lock follows the state (file lock → Lease → file lock).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { holderIdentity } from '../../src/lock/holder.js';
@@ -14,19 +13,10 @@ import { StateSession } from '../../src/runner/session.js';
 import { journalPath } from '../../src/state/journal.js';
 import type { State } from '../../src/state/types.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { useTempHome } from '../helpers/temp-home.js';
 import { type FakeStep, fakeSteps, runSteps } from '../helpers/test-steps.js';
 
-let home: string;
-const saved = process.env.PLATCTL_HOME;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'platctl-home-'));
-  process.env.PLATCTL_HOME = home;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLATCTL_HOME;
-  else process.env.PLATCTL_HOME = saved;
-  rmSync(home, { recursive: true, force: true });
-});
+const home = useTempHome();
 
 const ns = 'platctl-system';
 const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'platctl-state' };
@@ -39,7 +29,7 @@ const clusterState = (kube: FakeKube) => {
   return cm ? (JSON.parse(cm.data['state.json'] ?? '') as State) : undefined;
 };
 const journal = () => JSON.parse(readFileSync(journalPath('demo'), 'utf8')) as State;
-const lockFile = () => path.join(home, 'demo', 'lock');
+const lockFile = () => path.join(home(), 'demo', 'lock');
 
 function pipeline(): { kube: FakeKube; steps: FakeStep[]; rec: ReturnType<typeof fakeSteps>['rec'] } {
   const kube = createFakeKube();

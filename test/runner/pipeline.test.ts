@@ -2,26 +2,16 @@
  * The runner over a real journal and file lock (PLATCTL_HOME is a fresh temp dir per test): order, skipping
  * what is up to date, resuming after a failure or a kill, inputs changes, and teardown in reverse.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashInputs } from '../../src/runner/select.js';
 import { JournalStore, journalPath } from '../../src/state/journal.js';
 import { emptyState, type State } from '../../src/state/types.js';
+import { useTempHome } from '../helpers/temp-home.js';
 import { fakeSteps, runSteps } from '../helpers/test-steps.js';
 
-let home: string;
-const saved = process.env.PLATCTL_HOME;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'platctl-home-'));
-  process.env.PLATCTL_HOME = home;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLATCTL_HOME;
-  else process.env.PLATCTL_HOME = saved;
-  rmSync(home, { recursive: true, force: true });
-});
+const home = useTempHome();
 
 const readState = (): State => JSON.parse(readFileSync(journalPath('demo'), 'utf8')) as State;
 const seed = async (mutate: (s: State) => void) => {
@@ -168,7 +158,7 @@ describe('runBootstrap', () => {
   it('releases the file lock at the end of a run', async () => {
     const { steps } = fakeSteps(['a']);
     await runSteps('bootstrap', steps);
-    expect(existsSync(path.join(home, 'demo', 'lock'))).toBe(false);
+    expect(existsSync(path.join(home(), 'demo', 'lock'))).toBe(false);
   });
 });
 

@@ -2,26 +2,17 @@
  * What a failed run leaves behind: the report, the log and the state never show a registered secret, and the
  * history stays capped at HISTORY_LIMIT entries.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PlatctlError } from '../../src/errors.js';
 import { clearSecrets, registerSecret } from '../../src/secrets.js';
 import { JournalStore, journalPath } from '../../src/state/journal.js';
 import { emptyState, HISTORY_LIMIT, type State } from '../../src/state/types.js';
+import { useTempHome } from '../helpers/temp-home.js';
 import { fakeSteps, runSteps } from '../helpers/test-steps.js';
 
-let home: string;
-const saved = process.env.PLATCTL_HOME;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'platctl-home-'));
-  process.env.PLATCTL_HOME = home;
-});
+useTempHome();
 afterEach(() => {
-  if (saved === undefined) delete process.env.PLATCTL_HOME;
-  else process.env.PLATCTL_HOME = saved;
-  rmSync(home, { recursive: true, force: true });
   clearSecrets();
 });
 

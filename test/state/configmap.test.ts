@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
-import { isPlatctlError, type PlatctlError } from '../../src/errors.js';
 import { ConfigMapStore, STATE_CONFIGMAP, SYSTEM_NAMESPACE } from '../../src/state/configmap.js';
 import { emptyState, type State } from '../../src/state/types.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { platctlFailure } from '../helpers/platctl-error.js';
 
 const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: SYSTEM_NAMESPACE, name: STATE_CONFIGMAP };
 type Cm = KubeObject & { data: Record<string, string> };
@@ -18,16 +18,7 @@ const addStep = (id: string) => (s: State) => {
   s.steps[id] = { status: 'done', outputs: {} };
 };
 const stored = (kube: FakeKube) => JSON.parse(kube.peek<Cm>(ref)?.data['state.json'] ?? 'null') as State;
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (e: unknown) => {
-      if (!isPlatctlError(e)) throw e;
-      return e as PlatctlError;
-    },
-  );
+const failure = (p: Promise<unknown>) => platctlFailure(p);
 
 /** A cluster whose state ConfigMap holds `state`. */
 async function withState(state: State = emptyState('demo')) {

@@ -2,42 +2,23 @@
  * The local journal: atomic 0600 writes that leave no temp files, and a corrupt journal that is reported
  * (STATE_CORRUPT naming the file) and never overwritten, not even by a run that trips over it.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isPlatctlError, type PlatctlError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { JournalStore, journalPath } from '../../src/state/journal.js';
 import { emptyState, parseState } from '../../src/state/types.js';
+import { platctlFailure } from '../helpers/platctl-error.js';
+import { useTempHome } from '../helpers/temp-home.js';
 import { fakeSteps, runSteps } from '../helpers/test-steps.js';
 
-let home: string;
-const saved = process.env.PLATCTL_HOME;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'platctl-home-'));
-  process.env.PLATCTL_HOME = home;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLATCTL_HOME;
-  else process.env.PLATCTL_HOME = saved;
-  rmSync(home, { recursive: true, force: true });
-});
+const home = useTempHome();
 
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (e: unknown) => {
-      if (!isPlatctlError(e)) throw e;
-      return e as PlatctlError;
-    },
-  );
+const failure = (p: Promise<unknown>) => platctlFailure(p);
 
 describe('JournalStore', () => {
   it('lives at $PLATCTL_HOME/<cluster>/state.json and starts empty', async () => {
     const store = new JournalStore('demo');
-    expect(store.file).toBe(path.join(home, 'demo', 'state.json'));
+    expect(store.file).toBe(path.join(home(), 'demo', 'state.json'));
     expect(await store.load()).toBeUndefined();
     const s = await store.update((st) => {
       st.steps.a = { status: 'done', outputs: { x: 1 } };
@@ -53,7 +34,7 @@ describe('JournalStore', () => {
         st.steps[`s${i}`] = { status: 'done', outputs: {} };
       });
     }
-    expect(readdirSync(path.join(home, 'demo'))).toEqual(['state.json']);
+    expect(readdirSync(path.join(home(), 'demo'))).toEqual(['state.json']);
     expect(statSync(store.file).mode & 0o777).toBe(0o600);
     expect(statSync(path.dirname(store.file)).mode & 0o077).toBe(0);
     expect(Object.keys((await store.load())?.steps ?? {})).toHaveLength(20);
@@ -64,7 +45,7 @@ describe('JournalStore', () => {
     ['a future format', '{"version":2,"cluster":"demo"}', 'unexpected shape at version'],
     ['a bad step status', '{"version":1,"cluster":"demo","steps":{"a":{"status":"exploded"}}}', 'steps.a.status'],
   ])('refuses %s with STATE_CORRUPT naming the file', async (_what, text, problem) => {
-    mkdirSync(path.join(home, 'demo'), { recursive: true });
+    mkdirSync(path.join(home(), 'demo'), { recursive: true });
     writeFileSync(journalPath('demo'), text);
     const err = await failure(new JournalStore('demo').load());
     expect(err.code).toBe('STATE_CORRUPT');
@@ -75,7 +56,7 @@ describe('JournalStore', () => {
   });
 
   it('never overwrites a corrupt journal: update and a whole run fail and leave the bytes alone', async () => {
-    mkdirSync(path.join(home, 'demo'), { recursive: true });
+    mkdirSync(path.join(home(), 'demo'), { recursive: true });
     const bytes = '{"version":1,"cluster":"demo","steps":{"a":{"status":"done"';
     writeFileSync(journalPath('demo'), bytes);
     const store = new JournalStore('demo');
@@ -84,7 +65,7 @@ describe('JournalStore', () => {
     expect((await failure(runSteps('bootstrap', steps))).code).toBe('STATE_CORRUPT');
     expect(rec.calls).toEqual([]);
     expect(readFileSync(journalPath('demo'), 'utf8')).toBe(bytes);
-    expect(readdirSync(path.join(home, 'demo'))).toEqual(['state.json']);
+    expect(readdirSync(path.join(home(), 'demo'))).toEqual(['state.json']);
   });
 });
 

@@ -3,45 +3,26 @@
  * and the lock's age; a dead process's lock on this host is taken over; --break-lock takes over a live one.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isPlatctlError, type PlatctlError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { acquireFileLock } from '../../src/lock/file-lock.js';
 import { formatAge, holderIdentity, holderIsDead } from '../../src/lock/holder.js';
 import { memoryLogger } from '../../src/log.js';
 import { whoAmI } from '../../src/paths.js';
+import { platctlFailure } from '../helpers/platctl-error.js';
+import { useTempHome } from '../helpers/temp-home.js';
 
-let home: string;
-const saved = process.env.PLATCTL_HOME;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'platctl-home-'));
-  process.env.PLATCTL_HOME = home;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLATCTL_HOME;
-  else process.env.PLATCTL_HOME = saved;
-  rmSync(home, { recursive: true, force: true });
-});
+const home = useTempHome();
 
-const lockFile = () => path.join(home, 'demo', 'lock');
+const lockFile = () => path.join(home(), 'demo', 'lock');
 const opts = (extra: { breakLock?: boolean } = {}) => ({ command: 'bootstrap', log: memoryLogger(), ...extra });
 const plant = (holder: string, minutesAgo: number) => {
   mkdirSync(path.dirname(lockFile()), { recursive: true });
   const acquiredAt = new Date(Date.now() - minutesAgo * 60_000).toISOString();
   writeFileSync(lockFile(), JSON.stringify({ holder, acquiredAt, command: 'teardown' }));
 };
-const refused = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error('expected LOCK_HELD');
-    },
-    (e: unknown) => {
-      if (!isPlatctlError(e)) throw e;
-      return e as PlatctlError;
-    },
-  );
+const refused = (p: Promise<unknown>) => platctlFailure(p, 'LOCK_HELD');
 
 /** The pid of a process that has exited (pids are not reused this quickly). */
 const deadPid = () => spawnSync('true').pid;

@@ -4,13 +4,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
-import { isPlatctlError, type PlatctlError } from '../../src/errors.js';
 import type { RunLock } from '../../src/lock/file-lock.js';
 import { holderIdentity } from '../../src/lock/holder.js';
 import { acquireLease, LOCK_LEASE } from '../../src/lock/lease.js';
 import { memoryLogger } from '../../src/log.js';
 import { SYSTEM_NAMESPACE } from '../../src/state/configmap.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { platctlFailure } from '../helpers/platctl-error.js';
 
 const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM_NAMESPACE, name: LOCK_LEASE };
 type Lease = KubeObject & {
@@ -28,16 +28,7 @@ const take = async (kube: FakeKube, breakLock = false) => {
   held.push(lock);
   return { lock, log };
 };
-const refused = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error('expected LOCK_HELD');
-    },
-    (e: unknown) => {
-      if (!isPlatctlError(e)) throw e;
-      return e as PlatctlError;
-    },
-  );
+const refused = (p: Promise<unknown>) => platctlFailure(p, 'LOCK_HELD');
 
 /** A cluster where `holder` took the Lease `minutesAgo` and last renewed it `renewedAgo` seconds ago. */
 function clusterWithLease(holder: string, minutesAgo: number, renewedAgo: number): FakeKube {

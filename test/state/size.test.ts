@@ -2,29 +2,18 @@
  * The state must fit comfortably in its ConfigMap (hard limit 1 MiB; budget 256 KiB): a full platform with
  * 100 tenants' records, every step's outputs and a full history.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { ConfigMapStore, STATE_CONFIGMAP, SYSTEM_NAMESPACE } from '../../src/state/configmap.js';
 import { JournalStore, journalPath } from '../../src/state/journal.js';
 import { emptyState, HISTORY_LIMIT, type State } from '../../src/state/types.js';
 import { createFakeKube } from '../helpers/fake-kube.js';
+import { useTempHome } from '../helpers/temp-home.js';
 import { fakeSteps, runSteps } from '../helpers/test-steps.js';
 
 const BUDGET = 256 * 1024;
-let home: string;
-const saved = process.env.PLATCTL_HOME;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'platctl-home-'));
-  process.env.PLATCTL_HOME = home;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLATCTL_HOME;
-  else process.env.PLATCTL_HOME = saved;
-  rmSync(home, { recursive: true, force: true });
-});
+useTempHome();
 
 /** A realistic state: 12 steps with outputs, 100 tenants with their records, a full history. */
 function bigState(): State {

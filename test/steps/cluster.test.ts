@@ -14,12 +14,12 @@ import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPlatctlError, type PlatctlError } from '../../src/errors.js';
 import { clusterDir, packageRoot } from '../../src/paths.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import { clusterStep } from '../../steps/cluster.js';
+import { platctlFailure } from '../helpers/platctl-error.js';
 import { lab } from '../lab/env.js';
-import { answering, cloudContext, labCluster, uniqueName, useLab } from './helpers/cloud-context.js';
+import { answering, cloudContext, labCluster, stopHolder, uniqueName, useLab } from './helpers/cloud-context.js';
 
 const env = lab();
 let home: string;
@@ -39,25 +39,6 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-/** Stops the lock-holding tofu (started by this test): EOF on stdin, SIGKILL if it lingers; waits for the exit. */
-async function stopHolder(holder: ChildProcess | undefined): Promise<void> {
-  if (!holder?.pid || holder.exitCode !== null || holder.signalCode !== null) return;
-  const exited = new Promise((r) => holder.once('exit', r));
-  holder.stdin?.end();
-  const timer = setTimeout(() => holder.pid && process.kill(holder.pid, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const rejection = async (p: Promise<unknown>): Promise<PlatctlError> => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPlatctlError(err)) throw new Error(`expected a PlatctlError, got ${String(err)}`);
-  return err;
-};
-
 const motoCluster = (n: string) =>
   eks.send(new DescribeClusterCommand({ name: n })).then(
     (r) => r.cluster,
@@ -76,7 +57,7 @@ describe('cluster step on the lab module', () => {
       detail: 'terraform: 1 to add, 0 to change, 0 to destroy',
       changes: ['+ terraform_data.eks'],
     });
-    const err = await rejection(clusterStep.apply(ctx));
+    const err = await platctlFailure(clusterStep.apply(ctx));
     expect(err.code).toBe('ABORTED');
     expect(err.exitCode).toBe(3);
     expect(await motoCluster(name)).toBeUndefined();
@@ -143,7 +124,7 @@ describe('cluster step on the lab module', () => {
       const lockFile = path.join(workdir, '.terraform.tfstate.lock.info');
       for (let i = 0; i < 100 && !existsSync(lockFile); i++) await sleep(100);
       const info = JSON.parse(await readFile(lockFile, 'utf8'));
-      const err = await rejection(clusterStep.check(cloudContext(env, labCluster(env, name)).ctx));
+      const err = await platctlFailure(clusterStep.check(cloudContext(env, labCluster(env, name)).ctx));
       expect(err.code).toBe('LOCK_HELD');
       expect(err.message).toContain(`locked by ${info.Who} (since `);
       expect(err.hint).toBe(
@@ -178,7 +159,7 @@ describe('cluster step guards', () => {
   it('refuses the wrong account before running terraform', async () => {
     const other = uniqueName('acct');
     const cluster = labCluster(env, other, { aws: { accountId: '999999999999', region: env.region } });
-    const err = await rejection(clusterStep.check(cloudContext(env, cluster).ctx));
+    const err = await platctlFailure(clusterStep.check(cloudContext(env, cluster).ctx));
     expect(err.code).toBe('AWS_ACCOUNT_MISMATCH');
     expect(existsSync(clusterDir(other))).toBe(false);
   });
@@ -188,7 +169,7 @@ describe('cluster step guards', () => {
     try {
       await writeFile(path.join(dir, 'main.tf'), 'output "endpoint" {\n  value = var.missing\n}\n');
       const cluster = labCluster(env, uniqueName('broken'), { terraform: { binary: 'tofu', module: dir } });
-      const err = await rejection(clusterStep.check(cloudContext(env, cluster).ctx));
+      const err = await platctlFailure(clusterStep.check(cloudContext(env, cluster).ctx));
       expect(err.code).toBe('STEP_FAILED');
       expect(err.message).toMatch(/: Reference to undeclared input variable at .*main\.tf:2$/);
       expect(err.message).toContain(path.join(dir, 'main.tf'));
@@ -204,7 +185,7 @@ describe('cluster step guards', () => {
     const workdir = path.join(clusterDir(lost), 'terraform');
     try {
       await rm(path.join(workdir, 'terraform.tfstate'));
-      const err = await rejection(clusterStep.destroy(cloudContext(env, labCluster(env, lost)).ctx));
+      const err = await platctlFailure(clusterStep.destroy(cloudContext(env, labCluster(env, lost)).ctx));
       expect(err.message).toBe(`terraform destroy finished but EKS cluster ${lost} still exists`);
       expect(err.hint).toContain(`the local state in ${workdir}`);
     } finally {

@@ -7,9 +7,6 @@
  * test/lab/pretend-controller.ts to write the failure statuses kustomize-controller would write (and, for
  * the setup, the Ready status at the pushed commit). The timeout test writes nothing: nothing answers.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncRefs } from '../../src/flux/wait.js';
 import { createFluxStep } from '../../steps/flux.js';
@@ -20,12 +17,11 @@ import {
   FLUX_INSTALL,
   fleetHead,
   fluxContext,
+  fluxLabSession,
   KS_FLUX,
   labCluster,
   labKube,
   uniqueName,
-  useOperatorCredentials,
-  waitFluxNamespaceSettled,
 } from './helpers/flux-context.js';
 
 const env = lab();
@@ -34,9 +30,8 @@ const pretend = PretendController.forLab(env);
 const step = createFluxStep({ pollMs: 100 });
 const name = uniqueName('fluxfail');
 const cluster = labCluster(env, name);
-const [gitRef, ksRef] = syncRefs();
-const saved = { home: process.env.PLATCTL_HOME, ssh: process.env.GIT_SSH_COMMAND };
-let tmp: string;
+const [, ksRef] = syncRefs();
+const session = fluxLabSession(env, 'platctl-flux-fail-');
 
 /** Runs apply and returns its error message, asserting it came well before the 30 s timeout. */
 async function failsQuickly(what: string): Promise<string> {
@@ -51,11 +46,7 @@ async function failsQuickly(what: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), 'platctl-flux-fail-'));
-  process.env.PLATCTL_HOME = tmp;
-  useOperatorCredentials(env);
-  await waitFluxNamespaceSettled(kube);
-  for (const r of [ksRef!, gitRef!]) await kube.delete(r);
+  await session.enter(kube);
   // A first, successful apply: Flux installed, fleet files pushed, Ready at the push.
   const flux = actAsFlux(env, kube, pretend, `clusters/${name}`);
   await step.apply(fluxContext(cluster, { kube }).ctx);
@@ -66,14 +57,7 @@ afterAll(async () => {
     // Leave the lab as we found it: no Flux.
     await step.destroy(fluxContext(cluster, { kube }).ctx);
   } finally {
-    for (const [k, v] of [
-      ['PLATCTL_HOME', saved.home],
-      ['GIT_SSH_COMMAND', saved.ssh],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await rm(tmp, { recursive: true, force: true });
+    await session.leave();
   }
 });
 

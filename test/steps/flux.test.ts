@@ -7,9 +7,7 @@
  * kustomize-controller would write: Ready, at the revision they applied = the commit platctl pushed.
  * The failure and timeout paths of the wait are in flux-failures.test.ts.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../src/clients/kube.js';
@@ -28,12 +26,12 @@ import {
   fleetGit,
   fleetHead,
   fluxContext,
+  fluxLabSession,
   interceptExec,
   labCluster,
   labKube,
   pushAsOperator,
   uniqueName,
-  useOperatorCredentials,
   waitFluxNamespaceSettled,
 } from './helpers/flux-context.js';
 
@@ -45,8 +43,7 @@ const MIRROR = 'mirror.lab.invalid/platform';
 const nameA = uniqueName('fluxa');
 const clusterA = labCluster(env, nameA, { images: { mirror: MIRROR } });
 const [gitRef, ksRef] = syncRefs();
-const saved = { home: process.env.PLATCTL_HOME, ssh: process.env.GIT_SSH_COMMAND };
-let tmp: string;
+const session = fluxLabSession(env, 'platctl-flux-');
 let pushedA: string;
 const actAsFlux = (clusterPath: string) => actAsFluxIn(env, kube, pretend, clusterPath);
 
@@ -60,20 +57,8 @@ async function openState(cluster: string) {
   });
 }
 
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), 'platctl-flux-'));
-  process.env.PLATCTL_HOME = tmp;
-  useOperatorCredentials(env);
-  await waitFluxNamespaceSettled(kube);
-  for (const r of [ksRef!, gitRef!]) await kube.delete(r);
-});
-afterAll(async () => {
-  process.env.PLATCTL_HOME = saved.home;
-  process.env.GIT_SSH_COMMAND = saved.ssh;
-  if (saved.home === undefined) delete process.env.PLATCTL_HOME;
-  if (saved.ssh === undefined) delete process.env.GIT_SSH_COMMAND;
-  await rm(tmp, { recursive: true, force: true });
-});
+beforeAll(() => session.enter(kube));
+afterAll(() => session.leave());
 
 describe('flux step', () => {
   it('bootstraps: installs Flux locked down and mirrored, pushes the fleet files, waits for Ready at the push', async () => {

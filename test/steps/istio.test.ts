@@ -10,11 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { FLUX_FIX_NAME } from '../../src/istio/flux-fix.js';
-import { runBootstrap } from '../../src/runner/pipeline.js';
-import { StateSession } from '../../src/runner/session.js';
 import { istioStep } from '../../steps/istio.js';
 import { lab } from '../lab/env.js';
-import { ISTIO_CHARTS, labCluster, labContext, namespaceSettled } from './helpers/helm-context.js';
+import { ISTIO_CHARTS, labCluster, labContext, namespaceSettled, runStepOnce } from './helpers/helm-context.js';
 
 const env = lab();
 const suffix = `${process.pid}`;
@@ -39,31 +37,6 @@ let madeFluxNs = false;
 async function until(what: string, gone: () => Promise<boolean>, ms = 60_000) {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) if (await gone()) return;
   throw new Error(`${what} still there after ${ms / 1000}s`);
-}
-
-async function runOnce(ctx: ReturnType<typeof labContext>) {
-  const { session, state } = await StateSession.open({
-    cluster: name,
-    log: ctx.log,
-    command: 'bootstrap',
-    kube: ctx.kube,
-    lock: true,
-  });
-  try {
-    const base = {
-      cluster,
-      log: ctx.log,
-      exec: ctx.exec,
-      aws: ctx.aws,
-      kube: ctx.kube,
-      dryRun: false,
-      yes: true,
-      interactive: false,
-    };
-    return await runBootstrap({ steps: [istioStep], base, session, state, tty: false });
-  } finally {
-    await session.close();
-  }
 }
 
 beforeAll(async () => {
@@ -110,7 +83,7 @@ describe('istio step (lab)', () => {
 
   it('installs base, istiod-1-30-3 and the gateway; the tag webhook and namespace labels follow', async () => {
     const ctx = labContext(env, cluster);
-    const report = await runOnce(ctx);
+    const report = await runStepOnce(ctx, istioStep);
     expect(report.steps[0]).toMatchObject({
       id: 'istio',
       result: 'applied',
@@ -146,7 +119,7 @@ describe('istio step (lab)', () => {
 
   it('a re-run is up to date: no helm upgrade, no Kubernetes write', async () => {
     const ctx = labContext(env, cluster);
-    const report = await runOnce(ctx);
+    const report = await runStepOnce(ctx, istioStep);
     expect(report.steps[0]).toMatchObject({ result: 'up-to-date' });
     expect(report.steps[0]?.detail).toMatch(/up to date/);
     expect(ctx.exec.helmVerbs()).not.toContain('upgrade');

@@ -9,11 +9,10 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
-import { runBootstrap } from '../../src/runner/pipeline.js';
 import { StateSession } from '../../src/runner/session.js';
 import { vaultStep } from '../../steps/vault.js';
 import { lab } from '../lab/env.js';
-import { labCluster, labContext } from './helpers/helm-context.js';
+import { labCluster, labContext, runStepOnce } from './helpers/helm-context.js';
 
 const env = lab();
 const name = `vault-${process.pid}`;
@@ -30,31 +29,6 @@ const ref = (kind: string, n: string, apiVersion = 'v1') => ({ apiVersion, kind,
 
 let home: string;
 let kube: KubeClient;
-
-async function runOnce(ctx: ReturnType<typeof labContext>) {
-  const { session, state } = await StateSession.open({
-    cluster: name,
-    log: ctx.log,
-    command: 'bootstrap',
-    kube: ctx.kube,
-    lock: true,
-  });
-  try {
-    const base = {
-      cluster,
-      log: ctx.log,
-      exec: ctx.exec,
-      aws: ctx.aws,
-      kube: ctx.kube,
-      dryRun: false,
-      yes: true,
-      interactive: false,
-    };
-    return await runBootstrap({ steps: [vaultStep], base, session, state, tty: false });
-  } finally {
-    await session.close();
-  }
-}
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'platctl-vault-'));
@@ -94,7 +68,7 @@ describe('vault step (lab)', () => {
 
   it('installs the release: helm values and the objects in the apiserver both say HA raft, 3 peers, awskms, IRSA', async () => {
     const ctx = labContext(env, cluster);
-    const report = await runOnce(ctx);
+    const report = await runStepOnce(ctx, vaultStep);
     expect(report.steps[0]).toMatchObject({ result: 'applied', outputs: { release: 'vault', namespace: vaultNs } });
 
     const got = await execa(env.bins.helm, [
@@ -151,7 +125,7 @@ describe('vault step (lab)', () => {
 
   it('a re-run is up to date: one API read, no helm, no writes', async () => {
     const ctx = labContext(env, cluster);
-    const report = await runOnce(ctx);
+    const report = await runStepOnce(ctx, vaultStep);
     expect(report.steps[0]).toMatchObject({ result: 'up-to-date', detail: `Vault ${vaultNs}/vault: up to date` });
     expect(ctx.exec.calls).toHaveLength(0);
     expect((await ctx.kubeClient()).counts).toMatchObject({ reads: 1, writes: 0 });

@@ -13,11 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExec, type Exec } from '../../src/clients/exec.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
-import { isPlatctlError, PlatctlError } from '../../src/errors.js';
+import { PlatctlError } from '../../src/errors.js';
 import { createTerraform, detectTerraform, versionAtLeast } from '../../src/tools/terraform.js';
 import { BACKEND_CONFIG_FILE, moduleHash, prepareWorkdir, VAR_FILE } from '../../src/tools/terraform-workdir.js';
+import { platctlFailure } from '../helpers/platctl-error.js';
 import { lab } from '../lab/env.js';
-import { labCluster, uniqueName, useLab } from '../steps/helpers/cloud-context.js';
+import { labCluster, stopHolder, uniqueName, useLab } from '../steps/helpers/cloud-context.js';
 
 const env = lab();
 let home: string;
@@ -61,25 +62,6 @@ output "tag_count" { value = length(var.tags) }
 `,
 });
 
-/** Stops the lock-holding tofu (started by this test): EOF on stdin, SIGKILL if it lingers; waits for the exit. */
-async function stopHolder(holder: ChildProcess | undefined): Promise<void> {
-  if (!holder?.pid || holder.exitCode !== null || holder.signalCode !== null) return;
-  const exited = new Promise((r) => holder.once('exit', r));
-  holder.stdin?.end();
-  const timer = setTimeout(() => holder.pid && process.kill(holder.pid, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const rejection = async (p: Promise<unknown>): Promise<PlatctlError> => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isPlatctlError(err)) throw new Error(`expected a PlatctlError, got ${String(err)}`);
-  return err;
-};
-
 describe('version check', () => {
   it('compares dotted versions', () => {
     expect(versionAtLeast('1.10.10', '1.6.0')).toBe(true);
@@ -96,7 +78,7 @@ describe('version check', () => {
 
   it('refuses a binary older than 1.6 and names it', async () => {
     const old: Exec = { run: async () => ({ stdout: '{"terraform_version":"1.5.7"}', stderr: '', exitCode: 0 }) };
-    const err = await rejection(detectTerraform(old, 'terraform'));
+    const err = await platctlFailure(detectTerraform(old, 'terraform'));
     expect(err.code).toBe('TOOL_MISSING');
     expect(err.message).toBe('terraform 1.5.7 is too old: platctl needs 1.6.0 or newer');
   });
@@ -109,7 +91,7 @@ describe('version check', () => {
         throw new PlatctlError('TOOL_MISSING', `${file} is not installed`);
       },
     };
-    const err = await rejection(detectTerraform(none, 'auto'));
+    const err = await platctlFailure(detectTerraform(none, 'auto'));
     expect(tried).toEqual(['tofu', 'terraform']);
     expect(err.message).toBe('no tofu or terraform found on PATH');
   });
@@ -214,7 +196,7 @@ describe('translated failures (provoked for real)', () => {
       cluster: withModule(labCluster(env, 'broken'), dir),
       dir: path.join(tmp, 'broken-wd'),
     });
-    const err = await rejection(tf.plan());
+    const err = await platctlFailure(tf.plan());
     expect(err.code).toBe('STEP_FAILED');
     expect(err.message).toMatch(/^tofu plan \(.*broken-wd\): Unsupported argument at /);
     expect(err.message).toContain(`${path.join(dir, 'main.tf')}:4`);
@@ -228,7 +210,7 @@ describe('translated failures (provoked for real)', () => {
       cluster: withModule(labCluster(env, 'syntax'), dir),
       dir: path.join(tmp, 'syntax-wd'),
     });
-    const err = await rejection(tf.plan());
+    const err = await platctlFailure(tf.plan());
     expect(err.message).toMatch(/^tofu init \(.*\): .+ at .*syntax\/main\.tf:\d+/);
   });
 
@@ -247,7 +229,7 @@ describe('translated failures (provoked for real)', () => {
       });
       for (let i = 0; i < 100 && !existsSync(path.join(wdDir, '.terraform.tfstate.lock.info')); i++) await sleep(100);
       const info = JSON.parse(await readFile(path.join(wdDir, '.terraform.tfstate.lock.info'), 'utf8'));
-      const err = await rejection(createTerraform({ exec: createExec(), cluster, dir: wdDir }).plan());
+      const err = await platctlFailure(createTerraform({ exec: createExec(), cluster, dir: wdDir }).plan());
       expect(err.code).toBe('LOCK_HELD');
       expect(err.exitCode).toBe(3);
       expect(err.message).toContain(`the terraform state is locked by ${info.Who} (apply, since `);
@@ -276,7 +258,7 @@ describe('translated failures (provoked for real)', () => {
         AWS_EC2_METADATA_DISABLED: 'true',
       },
     });
-    const err = await rejection(tf.plan());
+    const err = await platctlFailure(tf.plan());
     expect(err.code).toBe('AWS_CREDENTIALS');
     expect(err.message).toMatch(/^tofu init \(.*\): no usable AWS credentials \(No valid credential sources found\)$/);
   });

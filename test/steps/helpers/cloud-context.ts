@@ -3,6 +3,7 @@
  * step context with counting AWS clients and recorded log/progress lines, and a temp PLATCTL_HOME so
  * per-cluster files (the terraform working dir) never land in the real ~/.platctl.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -114,4 +115,14 @@ export function answering(answer: boolean): Prompter & { asked: string[] } {
       throw new Error('no secret expected');
     },
   };
+}
+
+/** Stops the lock-holding tofu (started by a test): EOF on stdin, SIGKILL if it lingers; waits for the exit. */
+export async function stopHolder(holder: ChildProcess | undefined): Promise<void> {
+  if (!holder?.pid || holder.exitCode !== null || holder.signalCode !== null) return;
+  const exited = new Promise((r) => holder.once('exit', r));
+  holder.stdin?.end();
+  const timer = setTimeout(() => holder.pid && process.kill(holder.pid, 'SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }

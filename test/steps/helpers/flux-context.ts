@@ -14,6 +14,7 @@ import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
 import { createPrompter, type Prompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
+import { syncRefs } from '../../../src/flux/wait.js';
 import { memoryLogger } from '../../../src/log.js';
 import type { StepOutputs } from '../../../src/state/types.js';
 import type { StepContext } from '../../../src/step.js';
@@ -121,6 +122,43 @@ export const labKube = (env: LabEnv) => connectKube({ kubeconfig: env.kubeconfig
 /** Makes the operator's own git credentials (the lab's read-write key) the ones this process uses. */
 export function useOperatorCredentials(env: LabEnv): void {
   process.env.GIT_SSH_COMMAND = env.gitSshCommand;
+}
+
+/** What {@link fluxLabSession} returns: the setup and cleanup a flux test file runs in beforeAll and afterAll. */
+export interface FluxLabSession {
+  /**
+   * A fresh temp PLATCTL_HOME (named `tmpPrefix`…), the operator's git credentials, flux-system settled and no
+   * GitRepository or Kustomization flux-system left from an earlier file.
+   */
+  enter(kube: KubeClient): Promise<void>;
+  /** Restores PLATCTL_HOME and GIT_SSH_COMMAND as they were when the session was made; removes the temp dir. */
+  leave(): Promise<void>;
+}
+
+/** Call at module load (it remembers PLATCTL_HOME and GIT_SSH_COMMAND as they are now). */
+export function fluxLabSession(env: LabEnv, tmpPrefix: string): FluxLabSession {
+  const saved = { home: process.env.PLATCTL_HOME, ssh: process.env.GIT_SSH_COMMAND };
+  let tmp: string | undefined;
+  return {
+    async enter(kube) {
+      tmp = await mkdtemp(path.join(tmpdir(), tmpPrefix));
+      process.env.PLATCTL_HOME = tmp;
+      useOperatorCredentials(env);
+      await waitFluxNamespaceSettled(kube);
+      const [gitRef, ksRef] = syncRefs();
+      for (const r of [ksRef!, gitRef!]) await kube.delete(r);
+    },
+    async leave() {
+      for (const [k, v] of [
+        ['PLATCTL_HOME', saved.home],
+        ['GIT_SSH_COMMAND', saved.ssh],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
+    },
+  };
 }
 
 /** `git` on the bare fleet repo on disk (assertions only; changes go through ssh). */

@@ -11,8 +11,11 @@ import { createPrompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
 import { type Logger, memoryLogger } from '../../../src/log.js';
+import { runBootstrap } from '../../../src/runner/pipeline.js';
+import type { RunReport } from '../../../src/runner/report.js';
+import { StateSession } from '../../../src/runner/session.js';
 import type { StepOutputs } from '../../../src/state/types.js';
-import type { StepContext } from '../../../src/step.js';
+import type { Step, StepContext } from '../../../src/step.js';
 import { FIXTURES } from '../../lab/config.js';
 import type { LabEnv } from '../../lab/env.js';
 
@@ -128,6 +131,36 @@ export function labContext(
     outputs: (id) => opts.outputs?.[id] ?? {},
     progress: () => {},
   };
+}
+
+/**
+ * Runs `step` once through the real runner as `bootstrap` of `ctx.cluster`, with `ctx`'s clients: state under
+ * $PLATCTL_HOME (set by the test), the run lock held.
+ */
+export async function runStepOnce(ctx: LabContext, step: Step): Promise<RunReport> {
+  const { cluster } = ctx;
+  const { session, state } = await StateSession.open({
+    cluster: cluster.name,
+    log: ctx.log,
+    command: 'bootstrap',
+    kube: ctx.kube,
+    lock: true,
+  });
+  try {
+    const base = {
+      cluster,
+      log: ctx.log,
+      exec: ctx.exec,
+      aws: ctx.aws,
+      kube: ctx.kube,
+      dryRun: false,
+      yes: true,
+      interactive: false,
+    };
+    return await runBootstrap({ steps: [step], base, session, state, tty: false });
+  } finally {
+    await session.close();
+  }
 }
 
 /** Waits until namespace `name` is not being deleted (an earlier test file's teardown may still be running). */
