@@ -2,8 +2,9 @@
  * The command tree (commander). Commands are thin: each action imports its module on demand and hands over to
  * the runner or a step. Global flags: --debug, --no-color, --kubeconfig, --context.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { PlatctlError } from './errors.js';
+import { Command, CommanderError } from 'commander';
+import { collect, configOption, outputOption } from './cli-options.js';
+import { addTenantOptions, removeTenantOptions } from './commands/tenant-options.js';
 import { VERSION } from './version.js';
 
 /** Global flags every command sees. */
@@ -16,8 +17,8 @@ export interface GlobalOptions {
 
 type Action = (...args: never[]) => Promise<number>;
 
-const output = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
-const config = () => new Option('-c, --config <file>', 'platform config file').default('platform.yaml');
+const output = outputOption;
+const config = configOption;
 
 /** Builds the program; run() parses argv and resolves to the exit code. */
 export function buildProgram(): { program: Command; run(argv: string[]): Promise<number> } {
@@ -78,9 +79,6 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .addOption(output())
     .action(lazy(() => import('./commands/teardown.js')));
 
-  const notYet = (name: string) => async () => {
-    throw new PlatctlError('NOT_IMPLEMENTED', `${name} is not implemented yet`);
-  };
   program
     .command('istio')
     .description('Istio operations')
@@ -104,7 +102,6 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .option('--break-lock', 'take over a stale run lock')
     .action(lazy(() => import('./commands/flux-rotate-key.js')));
 
-  const collect = (v: string, prev: string[] = []) => [...prev, v];
   const vault = program.command('vault').description('Vault operations');
   vault
     .command('init <cluster>')
@@ -127,16 +124,16 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .option('--reset', 'discard an unseal attempt already in progress')
     .addOption(output())
     .action(lazy(() => import('./commands/vault-unseal.js')));
-  program
-    .command('add-tenant <cluster> <tenant>')
-    .description('onboard a tenant')
-    .allowUnknownOption()
-    .action(notYet('add-tenant'));
-  program
-    .command('remove-tenant <cluster> <tenant>')
-    .description('remove a tenant')
-    .allowUnknownOption()
-    .action(notYet('remove-tenant'));
+  addTenantOptions(
+    program
+      .command('add-tenant <cluster> <tenant>')
+      .description('onboard a tenant: fleet repo files and gateway hosts; with --apply the objects at once'),
+  ).action(lazy(() => import('./commands/add-tenant.js')));
+  removeTenantOptions(
+    program
+      .command('remove-tenant <cluster> <tenant>')
+      .description('remove a tenant (fleet files, gateway hosts; with --apply its namespaces)'),
+  ).action(lazy(() => import('./commands/remove-tenant.js')));
 
   const eks = program.command('eks').description('EKS helpers');
   eks

@@ -20,7 +20,6 @@ export const ErrorCodes = {
   USAGE: ExitCode.usage,
   UNKNOWN_STEP: ExitCode.usage,
   NO_TTY: ExitCode.usage,
-  NOT_IMPLEMENTED: ExitCode.stepFailed,
   STEP_FAILED: ExitCode.stepFailed,
   STATE_CORRUPT: ExitCode.stepFailed,
   STATE_CONFLICT: ExitCode.stepFailed,

@@ -1,17 +1,45 @@
 /** `platctl teardown <cluster>`: confirms by cluster name, then destroys in reverse order. */
 import type { Command } from 'commander';
+import type { KubeClient } from '../clients/kube.js';
 import { createPrompter } from '../clients/prompt.js';
 import { PlatctlError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { reportError } from '../main.js';
 import { runTeardown } from '../runner/pipeline.js';
 import { summarise } from '../runner/report.js';
 import { StateSession } from '../runner/session.js';
+import type { State } from '../state/types.js';
 import { loadSteps } from '../steps-registry.js';
 import { type Orphan, orphanReport } from '../teardown/orphans.js';
 import { type PrepareReport, prepareTeardown } from '../teardown/prepare.js';
 import { formatOrphans, formatPrepare } from '../teardown/report.js';
+import { planLive, runPlan } from '../tenants/live.js';
+import { tenantRecords } from '../tenants/records.js';
 import { printResult, runOptions, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
+
+/**
+ * Tenants go before the steps (their Flux objects and namespaces need Flux's CRDs and the cluster), deleted
+ * Flux objects first and waited for. Their fleet files stay: the fleet repo is the record of intent.
+ */
+async function removeTenants(
+  state: State,
+  base: { kube: () => Promise<KubeClient>; dryRun: boolean },
+  log: Logger,
+  forget: () => Promise<unknown>,
+) {
+  const names = Object.keys(tenantRecords(state));
+  if (names.length === 0) return;
+  if (base.dryRun) {
+    log.info(`would remove tenants: ${names.join(', ')}`);
+    return;
+  }
+  log.action(`removing tenants ${names.join(', ')} (Flux objects first, then namespaces)`);
+  const kube = await base.kube();
+  await runPlan(kube, await planLive(kube, names, []));
+  await forget();
+  log.success(`tenants ${names.join(', ')} removed`);
+}
 
 /** Step states in which the cluster (and the controllers that delete load balancers) may still be there. */
 const STANDING = new Set(['done', 'failed', 'running', 'destroying']);
@@ -45,6 +73,11 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
     if (STANDING.has(state.steps.cluster?.status ?? 'pending')) {
       prepared = await prepareTeardown({ ...base, progress: (m) => setup.log.waiting(m) });
     }
+    await removeTenants(state, base, setup.log, () =>
+      session.store.update((s) => {
+        delete s.records.tenants;
+      }),
+    );
     const report = await runTeardown({ steps, session, state, ...run });
     const orphans: Orphan[] | undefined =
       report.ok && !setup.flags.dryRun && prepared ? await orphanReport(base.aws, clusterName) : undefined;

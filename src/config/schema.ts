@@ -73,6 +73,10 @@ const istioSchema = z.strictObject({
   tags: z.array(dnsLabel).default(['prod-stable']),
   charts: z.string().default('https://istio-release.storage.googleapis.com/charts'),
   namespaces: z.array(dnsLabel).default([]),
+  /** The ops-owned Gateway in istio-ingress that tenant hosts bind to. */
+  gateway: dnsLabel.default('platform-gateway'),
+  /** The cert-manager ClusterIssuer for tenant host certificates. */
+  issuer: z.string().default('letsencrypt'),
 });
 
 const vaultSchema = z

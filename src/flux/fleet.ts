@@ -8,6 +8,7 @@
  * what platctl wrote; once someone edits one, the hash no longer matches and platctl leaves it alone.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,8 @@ export interface FleetOptions {
   dryRun?: boolean;
   /** How many times to start over after a lost push race (default 4). */
   attempts?: number;
+  /** Files or folders to delete in the same commit; ones already absent are no change. */
+  remove?: readonly string[];
 }
 
 /** Commits with the operator's identity; falls back to a platctl identity when git has none configured. */
@@ -173,7 +176,8 @@ export async function syncFleet(files: readonly FleetFile[], o: FleetOptions): P
       const base = await checkoutBranch(o.exec, o.url, o.branch, path.join(dir, 'repo'));
       const repo = path.join(dir, 'repo');
       const { write, kept } = await plan(repo, files);
-      const changed = write.map((w) => w.file.path);
+      const removed = (o.remove ?? []).filter((p) => existsSync(path.join(repo, p)));
+      const changed = [...write.map((w) => w.file.path), ...removed];
       const result = (sha: string | undefined, committed: boolean): FleetResult => ({
         sha,
         revision: sha && fluxRevision(o.branch, sha),
@@ -181,12 +185,13 @@ export async function syncFleet(files: readonly FleetFile[], o: FleetOptions): P
         kept,
         committed,
       });
-      if (write.length === 0 || o.dryRun) return result(base, false);
+      if (changed.length === 0 || o.dryRun) return result(base, false);
       for (const w of write) {
         await mkdir(path.dirname(path.join(repo, w.file.path)), { recursive: true });
         await writeFile(path.join(repo, w.file.path), w.content);
       }
-      await git(o.exec, ['add', '--', ...changed], { cwd: repo });
+      if (removed.length > 0) await git(o.exec, ['rm', '-r', '-q', '--', ...removed], { cwd: repo });
+      if (write.length > 0) await git(o.exec, ['add', '--', ...write.map((w) => w.file.path)], { cwd: repo });
       await commit(o.exec, repo, o.message);
       const sha = (await git(o.exec, ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
       o.progress?.(`pushing ${changed.length} file(s) to ${o.url} (${o.branch})`);

@@ -14,24 +14,6 @@ type Crd = KubeObject & {
   status?: { conditions?: { type: string; status: string; message?: string }[] };
 };
 
-/**
- * Retries a call the API server answered with 429 (e.g. "storage is (re)initializing" just after a CRD is
- * created or re-created): a transient answer, not a failure.
- *
- * @deprecated Every KubeClient from connectKube/kubeClientOver already retries 429 (retrying429 in
- * src/clients/kube.ts); nothing in src/flux uses this any more. Kept only for src/tenants/live.ts.
- */
-export async function retryBusy<T>(fn: () => Promise<T>, attempts = 20, delayMs = 500): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts || (err as { status?: number }).status !== 429) throw err;
-      await sleep(delayMs);
-    }
-  }
-}
-
 /** Applies each object with server-side apply (force: platctl owns these fields until Flux takes over). */
 export async function applyAll(
   kube: KubeClient,

@@ -1,0 +1,96 @@
+/**
+ * `platctl add-tenant <cluster> <tenant>`: onboards a team that deploys from its own git repo and can touch
+ * nothing else. Thin: flags → validated tenant, then src/tenants/tenants.ts under the run lock.
+ * See docs/commands/add-tenant.md.
+ */
+import type { Command } from 'commander';
+import { createPrompter } from '../clients/prompt.js';
+import { ExitCode } from '../errors.js';
+import { StateSession } from '../runner/session.js';
+import type { State } from '../state/types.js';
+import type { StepContext } from '../step.js';
+import { addTenants, resolveTenant, type TenantReport, type TenantRunOptions } from '../tenants/tenants.js';
+import { type CommandSetup, printResult, setupCommand } from './common.js';
+
+/** The flags of add-tenant. */
+export interface AddTenantOptions {
+  config: string;
+  namespace?: string[];
+  repo?: string;
+  branch?: string;
+  path?: string;
+  role?: string;
+  quota?: string;
+  host?: string[];
+  apply?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  output?: string;
+}
+
+/** Opens the state session (locked unless --dry-run), builds the context, runs `fn`, prints its report. */
+export async function runTenantCommand(
+  setup: CommandSetup,
+  command: string,
+  fn: (ctx: StepContext, io: Pick<TenantRunOptions, 'store' | 'state'>) => Promise<TenantReport>,
+): Promise<number> {
+  const { session, state } = await StateSession.open({
+    cluster: setup.cluster.name,
+    log: setup.log,
+    command,
+    kube: setup.kube,
+    lock: !setup.flags.dryRun,
+    breakLock: setup.flags.breakLock,
+  });
+  try {
+    let current: State = state;
+    const base = setup.base(() => current.steps.access?.outputs ?? {});
+    const { interactive, ...rest } = base;
+    const ctx: StepContext = {
+      ...rest,
+      deep: true,
+      progress: (m) => setup.log.debug(m),
+      outputs: (id) => current.steps[id]?.outputs ?? {},
+      prompt: createPrompter({ yes: base.yes, interactive }),
+    };
+    const io = { store: session.store, state };
+    const report = await fn(ctx, io);
+    current = io.state;
+    printResult(setup.flags, report, () => reportLines(report));
+    return ExitCode.ok;
+  } finally {
+    await session.close();
+  }
+}
+
+/** The human summary of a report. */
+export function reportLines(r: TenantReport): string[] {
+  const would = r.dryRun ? 'would change' : 'changed';
+  const lines = [
+    `tenant ${r.tenants.join(', ')} on cluster ${r.cluster}${r.dryRun ? ' (dry run)' : ''}`,
+    r.fleet.committed
+      ? `  fleet: commit ${r.fleet.commit} (${r.fleet.changed.length} file(s))`
+      : `  fleet: ${r.fleet.changed.length > 0 ? `${r.fleet.changed.length} file(s) ${would}` : 'up to date'}`,
+    `  gateway ${r.gateway.name}: ${r.gateway.changed ? would : 'up to date'}`,
+  ];
+  if (r.live) {
+    const { applied, deleted, unchanged } = r.live;
+    lines.push(
+      `  cluster: ${applied} applied, ${deleted} deleted, ${unchanged} unchanged${r.dryRun ? ' (planned)' : ''}`,
+    );
+  }
+  return lines;
+}
+
+/** Runs add-tenant and returns the exit code. */
+export default async function addTenant(
+  cluster: string,
+  tenant: string,
+  opts: AddTenantOptions,
+  cmd: Command,
+): Promise<number> {
+  const setup = await setupCommand(cluster, cmd);
+  // Bad input fails here, before any lock, connection or write.
+  const spec = resolveTenant(setup.cluster, tenant, opts);
+  return runTenantCommand(setup, 'add-tenant', (ctx, io) => addTenants(ctx, [spec], { ...io, apply: opts.apply }));
+}
