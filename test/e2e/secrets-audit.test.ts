@@ -1,0 +1,108 @@
+/**
+ * Secrets audit of the REAL demo pipeline (built CLI, examples/lab/platform.yaml, the lab): one full
+ * bootstrap with --debug and one re-run with --output json; no secret reaches stdout, stderr, the state
+ * ConfigMap or any non-secret file under PLATCTL_HOME, and the secret files are 0600. AWS_SECRET_ACCESS_KEY
+ * is a random 40-character value for platctl (moto accepts any), so a leak of it is recognisable.
+ * The lab has no kubelet: scripts/demo-player.ts plays the git host admin (authorises the Flux deploy key
+ * read-only) and Flux's controllers (marks flux-system Ready) so the flux step can finish.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlayer } from '../../scripts/demo-player.js';
+import type { KubeObject } from '../../src/clients/kube.js';
+import { decryptBase64, type TestKey } from '../vault/helpers/pgp-keys.js';
+import { bootstrap, type CliResult, cleanDemo, type Demo, readStateConfigMapText, setupDemo } from './helpers.js';
+
+const awsSecret = randomBytes(30).toString('base64').replace(/[+/=]/g, 'x').slice(0, 40);
+let demo: Demo;
+let stopPlayer: () => void = () => undefined;
+let debugRun: CliResult;
+let jsonRun: CliResult;
+
+beforeAll(async () => {
+  demo = await setupDemo('secrets', { AWS_SECRET_ACCESS_KEY: awsSecret });
+  stopPlayer = await startPlayer(demo.lab, () => undefined);
+  debugRun = await bootstrap(demo, ['--debug']);
+  jsonRun = await bootstrap(demo, ['--output', 'json']);
+}, 600_000);
+afterAll(async () => {
+  stopPlayer();
+  if (demo) await cleanDemo(demo);
+}, 600_000);
+
+/** Every file under dir, recursively. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)],
+  );
+}
+
+const mode = (file: string) => statSync(file).mode & 0o777;
+/** Files holding key material (PGP-encrypted Vault output and its intent): must be 0600. */
+const isSecretFile = (file: string) => /vault-init(\.intent)?\.json$|\.tfvars(\.json)?$|identity|\.key$/.test(file);
+
+describe('secrets audit of the demo pipeline', () => {
+  it('bootstraps with --debug and re-runs with --output json', () => {
+    expect(debugRun.exitCode, debugRun.stderr).toBe(0);
+    expect(jsonRun.exitCode, jsonRun.stderr).toBe(0);
+    expect(JSON.parse(jsonRun.stdout).ok).toBe(true);
+  });
+
+  it('leaks no secret into stdout, stderr, the state ConfigMap or non-secret files under PLATCTL_HOME', async () => {
+    const secret = await demo.kube.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: 'flux-system',
+      name: 'flux-system',
+    });
+    const identity = Buffer.from(secret?.data?.identity ?? '', 'base64').toString('utf8');
+    expect(identity).toMatch(/PRIVATE KEY-----/);
+    // The key's body lines (what a leak would carry even without the armour).
+    const identityBody = identity
+      .split('\n')
+      .filter((l) => l.length > 40 && !l.startsWith('-----'))
+      .slice(0, 3);
+
+    const init = JSON.parse(readFileSync(path.join(demo.home, 'demo', 'vault-init.json'), 'utf8')) as {
+      keys_base64?: string[];
+      recovery_keys_base64?: string[];
+      root_token: string;
+    };
+    const pgp = path.join(demo.lab.labDir, 'demo', 'pgp');
+    const holder = (name: string): TestKey => ({
+      name,
+      publicFile: path.join(pgp, `${name}.asc`),
+      privateArmored: readFileSync(path.join(pgp, `${name}.private.asc`), 'utf8'),
+      fingerprint: '',
+    });
+    const shares = init.keys_base64 ?? init.recovery_keys_base64 ?? [];
+    expect(shares).toHaveLength(3);
+    const plaintexts = [
+      ...(await Promise.all(shares.map((s, i) => decryptBase64(s, holder(`share-${i}`))))),
+      await decryptBase64(init.root_token, holder('root')),
+    ];
+    for (const p of plaintexts) expect(p.length).toBeGreaterThan(10);
+
+    const secretFiles = walk(demo.home).filter(isSecretFile);
+    expect(secretFiles.some((f) => f.endsWith('vault-init.json'))).toBe(true);
+    for (const f of secretFiles) expect(mode(f), f).toBe(0o600);
+
+    const haystacks: [string, string][] = [
+      ['debug stdout', debugRun.stdout],
+      ['debug stderr', debugRun.stderr],
+      ['json stdout', jsonRun.stdout],
+      ['json stderr', jsonRun.stderr],
+      ['state ConfigMap', await readStateConfigMapText(demo.kube)],
+      ...walk(demo.home)
+        .filter((f) => !isSecretFile(f))
+        .map((f): [string, string] => [f, readFileSync(f, 'latin1')]),
+    ];
+    const needles = [awsSecret, ...identityBody, ...plaintexts];
+    for (const [where, text] of haystacks) {
+      expect(text, where).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+      for (const n of needles) expect(text.includes(n), `${where} contains a secret`).toBe(false);
+    }
+  });
+});
