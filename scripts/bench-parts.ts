@@ -130,3 +130,71 @@ export async function iamApplyMs(lab: LabEnv, concurrency: number): Promise<numb
   await destroyIam(t.ctx, { concurrency: 4 });
   return ms;
 }
+
+/**
+ * Adds `n` tenants to the finished demo cluster in one batch (fleet commit, objects applied), as
+ * `platctl add-tenant` does for one, and returns the wall time and the state ConfigMap's size afterwards.
+ * The tenants are removed again (objects and records) so the demo stays as it was.
+ */
+export async function addManyTenants(lab: LabEnv, n: number): Promise<{ ms: number; stateBytes: number }> {
+  const { loadConfig } = await import('../src/config/load.js');
+  const { createAwsClients } = await import('../src/clients/aws.js');
+  const { createExec } = await import('../src/clients/exec.js');
+  const { createPrompter } = await import('../src/clients/prompt.js');
+  const { memoryLogger } = await import('../src/log.js');
+  const { StateSession } = await import('../src/runner/session.js');
+  const { addTenants, resolveTenant } = await import('../src/tenants/tenants.js');
+  const { planLive, runPlan } = await import('../src/tenants/live.js');
+  const cluster = (await loadConfig(path.join(root, demoConfig))).clusters[0]!;
+  const kube = await connectKube({ kubeconfig: lab.kubeconfig });
+  const log = memoryLogger();
+  const { session, state } = await StateSession.open({
+    cluster: 'demo',
+    log,
+    command: 'bench',
+    kube: async () => kube,
+    lock: true,
+  });
+  const names = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
+  try {
+    const ctx = {
+      cluster,
+      log,
+      exec: createExec(),
+      aws: createAwsClients({ region: cluster.aws.region }),
+      kube: async () => kube,
+      prompt: createPrompter({ yes: true, interactive: false }),
+      dryRun: false,
+      yes: true,
+      deep: false,
+      outputs: (id: string) => state.steps[id]?.outputs ?? {},
+      progress: () => {},
+    };
+    const specs = names.map((name) =>
+      resolveTenant(cluster, name, { repo: lab.fleetUrl, path: `./tenants-src/${name}` }),
+    );
+    const io = { store: session.store, state };
+    const t = performance.now();
+    await addTenants(ctx, specs, { ...io, apply: true });
+    const ms = performance.now() - t;
+    const cm = await kube.get<{
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string };
+      data?: Record<string, string>;
+    }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'platctl-system',
+      name: 'platctl-state',
+    });
+    const stateBytes = Buffer.byteLength(cm?.data?.['state.json'] ?? '');
+    await runPlan(kube, await planLive(kube, names, []));
+    await session.store.update((s) => {
+      for (const name of names) delete s.records.tenants?.[name];
+    });
+    return { ms, stateBytes };
+  } finally {
+    await session.close();
+  }
+}

@@ -4,7 +4,15 @@
  */
 import os from 'node:os';
 import { DEFAULT_IAM_CONCURRENCY } from '../steps/iam.js';
-import { coldStart, iamApplyMs, latencyProxy, median, resumeAfterKill, tracedBootstrap } from './bench-parts.js';
+import {
+  addManyTenants,
+  coldStart,
+  iamApplyMs,
+  latencyProxy,
+  median,
+  resumeAfterKill,
+  tracedBootstrap,
+} from './bench-parts.js';
 import { prepareLab } from './demo-lib.js';
 import { startPlayer } from './demo-player.js';
 

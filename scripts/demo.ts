@@ -18,18 +18,20 @@ try {
   say(`platctl bootstrap demo --config ${config} --yes`);
   code = (await platctl(['bootstrap', 'demo', '--config', config, '--yes'], env)).exitCode ?? 1;
   for (const tenant of code === 0 ? ['team-a', 'team-b'] : []) {
-    say(`platctl add-tenant demo ${tenant} --host ${tenant}.demo.example --apply`);
+    // The tenant's own source: a folder of the lab's git server (a real team brings its own repository).
     const args = [
       'add-tenant',
       'demo',
       tenant,
       '--config',
       config,
-      '--host',
-      `${tenant}.demo.example`,
-      '--apply',
-      '--yes',
+      '--repo',
+      lab.fleetUrl,
+      '--path',
+      `./teams/${tenant}`,
     ];
+    args.push('--apply', '--yes');
+    say(`platctl ${args.join(' ')}`);
     const t = await platctl(args, env);
     if (t.exitCode !== 0) code = t.exitCode ?? 1;
   }

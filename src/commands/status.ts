@@ -4,6 +4,7 @@ import { ExitCode } from '../errors.js';
 import { StateSession } from '../runner/session.js';
 import type { CheckResult } from '../step.js';
 import { loadSteps } from '../steps-registry.js';
+import { tenantRecords } from '../tenants/records.js';
 import { printResult, setupCommand } from './common.js';
 
 /** Reads state (no lock, no writes) and prints it; --verify also runs every check. */
@@ -73,6 +74,11 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
       for (const [k, v] of Object.entries(r.outputs)) lines.push(`      ${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
       if (r.error) lines.push(`      last error: ${r.error}`);
       if (r.check) lines.push(`      check: ${r.check.status} — ${r.check.detail}`);
+    }
+    for (const [name, t] of Object.entries(tenants)) {
+      lines.push(
+        `  tenant ${name}: namespaces ${t.namespaces.join(', ')}${t.hosts.length ? `; hosts ${t.hosts.join(', ')}` : ''}`,
+      );
     }
     return lines;
   });
