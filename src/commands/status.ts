@@ -59,7 +59,9 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
       ...(check ? { check: { status: check.status, detail: check.detail } } : {}),
     });
   }
+  const tenants = tenantRecords(state);
   const json = {
+    tenants,
     cluster: clusterName,
     location: session.store.location,
     store: session.store.name,
