@@ -41,6 +41,11 @@ try {
   say('kill -9 inside a step, then resume');
   result.resume_reexecuted_steps = await resumeAfterKill(env, lab);
 
+  say('adding 100 tenants (one batch, objects applied)');
+  const tenants = await addManyTenants(lab, 100);
+  result.tenants_100_ms = Math.round(tenants.ms);
+  result.state_bytes_after_100_tenants = tenants.stateBytes;
+
   say(`IAM step: its concurrency (${DEFAULT_IAM_CONCURRENCY}) vs 1 (3 runs each)`);
   const par: number[] = [];
   const ser: number[] = [];

@@ -1,7 +1,7 @@
 // Builds the CLI: one esbuild bundle with code splitting. Every lazy import() in the source stays a separate
 // chunk, so `platctl --help` loads only the entry and commander, and each AWS client is tree-shaken down to the
 // commands platctl sends (client-ec2 alone is ~0.4 s to import unbundled). Types are checked by `tsc` separately.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Only the AWS SDK is bundled (that is where the start-up time goes); every other dependency loads from
@@ -10,6 +10,9 @@ const deps = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).depend
 const aws = (d) => d.startsWith('@aws-sdk/') || d.startsWith('@smithy/') || d.startsWith('@aws-crypto/');
 // commander is on the --help path: bundled, it loads without a trip through the CommonJS loader.
 const bundled = (d) => aws(d) || d === 'commander';
+
+// Chunk names carry content hashes: start from an empty dist/ so old chunks do not pile up.
+rmSync('dist', { recursive: true, force: true });
 
 await build({
   entryPoints: { main: 'src/main.ts' },

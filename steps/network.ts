@@ -52,7 +52,7 @@ const ours = (r: SecurityGroupRule, cluster: string) =>
 
 /** The node group's rules: ONE read (DescribeSecurityGroupRules, filtered by group id). */
 async function nodeRules(ec2: EC2Client, g: Groups, principal?: string): Promise<SecurityGroupRule[]> {
-  const { DescribeSecurityGroupRulesCommand } = await import('@aws-sdk/client-ec2');
+  const { DescribeSecurityGroupRulesCommand } = await import('../src/aws/ec2.js');
   const rules: SecurityGroupRule[] = [];
   let NextToken: string | undefined;
   await awsCall(
@@ -108,7 +108,7 @@ async function apply(ctx: StepContext): Promise<StepOutputs> {
   const ec2 = await ctx.aws.ec2();
   const covering = (await nodeRules(ec2, g, me.arn)).filter((r) => allowsWebhook(r, g.cluster));
   if (covering.length) return outputsOf(ctx, covering);
-  const { AuthorizeSecurityGroupIngressCommand } = await import('@aws-sdk/client-ec2');
+  const { AuthorizeSecurityGroupIngressCommand } = await import('../src/aws/ec2.js');
   const res = await awsCall(
     { action: 'ec2:AuthorizeSecurityGroupIngress', resource: `security group ${g.node}`, principal: me.arn },
     () =>
@@ -154,7 +154,7 @@ async function destroy(ctx: StepContext): Promise<void> {
   for (const r of rules) if (ours(r, ctx.cluster.name) && r.SecurityGroupRuleId) ids.add(r.SecurityGroupRuleId);
   const present = [...ids].filter((id) => rules.some((r) => r.SecurityGroupRuleId === id));
   if (present.length === 0) return;
-  const { RevokeSecurityGroupIngressCommand } = await import('@aws-sdk/client-ec2');
+  const { RevokeSecurityGroupIngressCommand } = await import('../src/aws/ec2.js');
   await awsCall(
     { action: 'ec2:RevokeSecurityGroupIngress', resource: `security group ${g.node}`, principal: me.arn },
     async () => {

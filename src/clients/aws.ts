@@ -88,7 +88,7 @@ export function createAwsClients(opts: { region: string; profile?: string }): Aw
     kms: lazy('kms', async () => (await import('@aws-sdk/client-kms')).KMSClient),
     eks: lazy('eks', async () => (await import('@aws-sdk/client-eks')).EKSClient),
     ecr: lazy('ecr', async () => (await import('@aws-sdk/client-ecr')).ECRClient),
-    ec2: lazy('ec2', async () => (await import('@aws-sdk/client-ec2')).EC2Client),
+    ec2: lazy('ec2', async () => (await import('../aws/ec2.js')).EC2Client),
     elbv2: lazy(
       'elbv2',
       async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client,

@@ -158,7 +158,7 @@ export interface Leftover {
  * aws:eks:cluster-name to EKS: both are deleted later in teardown, so they are not leftovers.
  */
 export async function clusterLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
-  const { DescribeSecurityGroupsCommand, DescribeNetworkInterfacesCommand } = await import('@aws-sdk/client-ec2');
+  const { DescribeSecurityGroupsCommand, DescribeNetworkInterfacesCommand } = await import('../aws/ec2.js');
   const ec2 = await aws.ec2();
   const keys = [LBC_TAG, kubeClusterTag(cluster), CNI_TAG];
   const filter = [{ Name: 'tag-key', Values: keys }];

@@ -122,7 +122,7 @@ async function iamPolicies(aws: AwsClients, cluster: string): Promise<string[]> 
 }
 
 async function securityGroupRules(aws: AwsClients, cluster: string): Promise<string[]> {
-  const { DescribeSecurityGroupRulesCommand } = await import('@aws-sdk/client-ec2');
+  const { DescribeSecurityGroupRulesCommand } = await import('../aws/ec2.js');
   const ec2 = await aws.ec2();
   const rules: { id: string; arn?: string }[] = [];
   let NextToken: string | undefined;
