@@ -36,7 +36,10 @@ const cases = readdirSync(dir)
 function edit(obj: Record<string, unknown>, dotted: string, value: unknown, remove = false) {
   const parts = dotted.split('.');
   let at: Record<string, unknown> = obj;
-  for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
+  for (const p of parts.slice(0, -1)) {
+    at[p] ??= {};
+    at = at[p] as Record<string, unknown>;
+  }
   const last = parts.at(-1)!;
   if (remove) delete at[last];
   else at[last] = value;

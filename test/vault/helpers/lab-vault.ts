@@ -90,15 +90,11 @@ export const steps: readonly Step[] = [vaultInitStep];
 
 /** Runs the real CLI from source in a child node process (no TTY); never rejects, returns the exit code or signal. */
 export function runPlatctl(args: string[], env: Record<string, string>) {
-  return execa(
-    process.execPath,
-    ['--import', 'tsx', path.join(repo, 'test/helpers/platctl-entry.ts'), ...args],
-    {
-      cwd: repo,
-      env: { ...env, NO_COLOR: '1' },
-      extendEnv: true,
-      reject: false,
-      timeout: 120_000,
-    },
-  );
+  return execa(process.execPath, ['--import', 'tsx', path.join(repo, 'test/helpers/platctl-entry.ts'), ...args], {
+    cwd: repo,
+    env: { ...env, NO_COLOR: '1' },
+    extendEnv: true,
+    reject: false,
+    timeout: 120_000,
+  });
 }
