@@ -73,6 +73,7 @@ export function isPlatctlError(err: unknown): err is PlatctlError {
 
 /** A one-line description of any thrown value, for wrapping low-level causes. */
 export function describeError(err: unknown): string {
+  if (isPlatctlError(err)) return err.message;
   if (err instanceof Error) {
     const name = (err as { name?: string; Code?: string }).Code ?? err.name;
     const msg = err.message.split('\n')[0] ?? '';

@@ -6,11 +6,14 @@ import { describeError, ExitCode, isPlatctlError } from './errors.js';
 import { createLogger, wantColour } from './log.js';
 import { maskSecrets, registerEnvironmentSecrets } from './secrets.js';
 
-/** Prints an error the platctl way: one line, a hint, the cause chain and stack only with --debug. */
-export function reportError(err: unknown, debug: boolean, colour: boolean): number {
+/**
+ * Prints an error the platctl way: one line, a hint, the cause chain and stack only with --debug. With
+ * `alreadyShown` (a step's failure, already printed on its ✗ line) only the hint and the stack follow.
+ */
+export function reportError(err: unknown, debug: boolean, colour: boolean, alreadyShown = false): number {
   const log = createLogger({ debug, colour });
   if (isPlatctlError(err)) {
-    log.failure(err.message);
+    if (!alreadyShown) log.failure(err.message);
     if (err.hint) log.info(`hint: ${err.hint}`);
   } else {
     log.failure(`unexpected error: ${describeError(err)}`);

@@ -12,6 +12,7 @@ import { connectKube, type KubeClient } from '../src/clients/kube.js';
 import { removeClusterState } from '../src/runner/session.js';
 import { platctl, sandbox } from './helpers/platctl.js';
 import { lab } from './lab/env.js';
+import { makeKey, makeKeys, writePrivateKeyFile } from './vault/helpers/pgp-keys.js';
 
 interface Case {
   description: string;
@@ -22,7 +23,9 @@ interface Case {
   cluster?: string;
   args?: string[];
   extraArgs?: string[];
-  setup?: 'corrupt-journal' | 'corrupt-configmap' | 'unreachable' | 'no-helm';
+  /** Run the real pipeline (steps/index.ts) instead of the engine's test steps. */
+  realSteps?: boolean;
+  setup?: 'corrupt-journal' | 'corrupt-configmap' | 'unreachable' | 'no-helm' | 'pgp-keys';
   expect: { exit: number; message: string; message2?: string };
 }
 
@@ -65,6 +68,18 @@ function snapshot(root: string): Record<string, string> {
   return out;
 }
 
+/** Writes good-0..2.asc, expired.asc, revoked.asc and private.asc into `<dir>/keys`; returns that folder. */
+async function pgpKeyFiles(dir: string): Promise<string> {
+  const keys = path.join(dir, 'keys');
+  mkdirSync(keys, { recursive: true });
+  const good = await makeKeys(keys, 'good', 3);
+  await makeKey(keys, 'expired', 'expired');
+  await makeKey(keys, 'revoked', 'revoked');
+  const priv = await writePrivateKeyFile(keys, good[0]!);
+  writeFileSync(path.join(keys, 'private.asc'), priv.content);
+  return keys;
+}
+
 let kube: KubeClient;
 const stateRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'platctl-system', name: 'platctl-state' };
 beforeAll(async () => {
@@ -89,14 +104,16 @@ function defineCases(list: typeof cases) {
   for (const [file, c] of list) {
     it(`${file}: ${c.description}`, async () => {
       const sb = sandbox(lab(), 'demo');
-      const env: Record<string, string> = { ...sb.env, PLATCTL_TEST_STEPS: path.resolve('test/engine/lab-steps.ts') };
+      const env: Record<string, string> = c.realSteps
+        ? { ...sb.env }
+        : { ...sb.env, PLATCTL_TEST_STEPS: path.resolve('test/engine/lab-steps.ts') };
       const config = parse(readFileSync(sb.config, 'utf8')) as Record<string, unknown>;
       for (const [k, v] of Object.entries(c.set ?? {})) edit(config, k, v);
       for (const k of c.unset ?? []) edit(config, k, undefined, true);
       if (c.duplicateCluster) (config.clusters as unknown[]).push((config.clusters as unknown[])[0]);
       writeFileSync(sb.config, c.rawConfig ?? stringify(config));
       let args = c.args ?? ['bootstrap', c.cluster ?? 'demo', '--dry-run', ...(c.extraArgs ?? [])];
-      if (['bootstrap', 'status', 'teardown', 'doctor'].includes(args[0]!) && !args.includes('--config')) {
+      if (['bootstrap', 'status', 'teardown', 'doctor', 'vault'].includes(args[0]!) && !args.includes('--config')) {
         args = [...args, '--config', sb.config];
       }
       const journalDir = path.join(sb.home, 'demo');
@@ -139,6 +156,11 @@ function defineCases(list: typeof cases) {
         );
         args.push('--kubeconfig', kc);
       }
+      if (c.setup === 'pgp-keys') {
+        // Key holders made by the test: good ones, an expired one, a revoked one, and a private key file.
+        const keys = await pgpKeyFiles(sb.dir);
+        args = args.map((a) => a.replace('$KEYS', keys));
+      }
       if (c.setup === 'no-helm') {
         const bins = mkdtempSync(path.join(os.tmpdir(), 'platctl-path-'));
         for (const [n, t] of Object.entries({
@@ -159,6 +181,7 @@ function defineCases(list: typeof cases) {
       expect(r.stderr).toContain(c.expect.message);
       if (c.expect.message2) expect(r.stderr).toContain(c.expect.message2);
       expect(r.stderr, 'no stack trace without --debug').not.toMatch(/\n\s+at \S+/);
+      expect(r.all, 'no key material echoed').not.toMatch(/PRIVATE KEY/);
       expect(r.stderr.split('\n').filter((l) => l.startsWith('✗')).length, 'one ✗ line').toBeLessThanOrEqual(1);
       expect(snapshot(sb.home), 'local state unchanged').toEqual(beforeFiles);
       expect((await kube.get(stateRef))?.metadata.resourceVersion, 'state ConfigMap unchanged').toBe(beforeCm);

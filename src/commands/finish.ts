@@ -8,5 +8,11 @@ import type { CommandSetup } from './common.js';
 export function finishRun(report: RunReport, setup: Pick<CommandSetup, 'flags' | 'colour'>): number {
   if (report.ok) return ExitCode.ok;
   const cause = (report as RunReport & { cause?: unknown }).cause;
-  return reportError(cause ?? new Error('a step failed'), Boolean(setup.flags.debug), setup.colour);
+  // The failing step's ✗ line already carries the message (non-TTY lines, or the task list on a TTY).
+  return reportError(
+    cause ?? new Error('a step failed'),
+    Boolean(setup.flags.debug),
+    setup.colour,
+    cause !== undefined,
+  );
 }

@@ -111,7 +111,8 @@ export async function destroyIstio(ctx: StepContext): Promise<void> {
   const values = [...c.istio.tags, configRevision(c)];
   for (const ns of await unlabelNamespaces(kube, c.istio.namespaces, values))
     ctx.log.success(`namespace ${ns} unlabelled`);
-  for (const ns of [GATEWAY_NAMESPACE, ISTIO_NAMESPACE]) {
+  // Mesh namespaces platctl created for the label go too; ones the user made stay (they lack our annotation).
+  for (const ns of [...c.istio.namespaces, GATEWAY_NAMESPACE, ISTIO_NAMESPACE]) {
     if (await deleteNamespaceIfOurs(kube, ns, 'istio')) ctx.log.success(`namespace ${ns} deleted`);
   }
 }

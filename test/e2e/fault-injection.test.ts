@@ -9,10 +9,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { resetBao, resetMoto } from '../lab/lab.js';
-import { awsInventory, bootstrap, cleanDemo, type Demo, readClusterState, setupDemo, teardown } from './helpers.js';
+import {
+  awsInventory,
+  bootstrap,
+  cleanDemo,
+  cli,
+  type Demo,
+  readClusterState,
+  setupDemo,
+  teardown,
+} from './helpers.js';
 
 let demo: Demo;
 let stopPlayer: () => void = () => undefined;
@@ -152,6 +162,19 @@ describe('fault injection on the demo pipeline', () => {
   it('resumes a teardown killed at destroy-start points and leaves nothing tagged behind', async () => {
     const state = await readClusterState(demo.kube);
     const issuer = String(state?.steps.cluster?.outputs?.oidcIssuer ?? '');
+    // A tenant too: teardown removes tenants before the steps.
+    const tenant = await cli(demo, [
+      'add-tenant',
+      'demo',
+      'team-x',
+      '--config',
+      demoConfig,
+      '--repo',
+      demo.lab.fleetUrl,
+      '--apply',
+      '--yes',
+    ]);
+    expect(tenant.exitCode, tenant.stderr).toBe(0);
     for (const point of ['flux:destroy-start', 'vault:destroy-start', 'iam:destroy-start']) {
       const run = await teardown(demo, [], { PLATCTL_TEST_CRASH: point });
       expect(run.signal, `${point}\n${run.stderr}`).toBe('SIGKILL');
@@ -170,5 +193,17 @@ describe('fault injection on the demo pipeline', () => {
     expect(aws.roles).toEqual([]);
     expect(aws.keysByState.Enabled ?? []).toEqual([]);
     expect(aws.keysByState.PendingDeletion?.length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(aws.aliases)).toEqual([]);
+    // None of platctl's namespaces is left (deletion finishes asynchronously: the controller-manager's job).
+    const ours = ['platctl-system', 'flux-system', 'istio-system', 'istio-ingress', 'vault', 'apps', 'team-x'];
+    let left: string[] = ours;
+    for (let i = 0; i < 300 && left.length > 0; i++) {
+      const present = await Promise.all(
+        ours.map((name) => demo.kube.get({ apiVersion: 'v1', kind: 'Namespace', name })),
+      );
+      left = ours.filter((_, j) => present[j]);
+      if (left.length > 0) await sleep(200);
+    }
+    expect(left).toEqual([]);
   });
 });
