@@ -25,15 +25,17 @@ async function timed(file: string, args: string[], env?: NodeJS.ProcessEnv): Pro
   return performance.now() - t;
 }
 
-/** `platctl --help` vs `kubectl version --client`, interleaved, `runs` times each. */
-export async function coldStart(runs = 11): Promise<{ platctl: number; kubectl: number }> {
+/** `platctl --help` vs `kubectl version --client` (and a bare `node -e ''`), interleaved, `runs` times each. */
+export async function coldStart(runs = 11): Promise<{ platctl: number; kubectl: number; node: number }> {
   const a: number[] = [];
   const b: number[] = [];
+  const c: number[] = [];
   for (let i = 0; i < runs; i++) {
     a.push(await timed(process.execPath, [path.join(root, 'bin', 'platctl'), '--help']));
     b.push(await timed('kubectl', ['version', '--client']));
+    c.push(await timed(process.execPath, ['-e', '']));
   }
-  return { platctl: median(a), kubectl: median(b) };
+  return { platctl: median(a), kubectl: median(b), node: median(c) };
 }
 
 /** Lines of a request trace that belong to platctl's own lock (not counted, per the target). */

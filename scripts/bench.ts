@@ -26,6 +26,7 @@ try {
   result.cold_start_ms = Math.round(cold.platctl);
   result.kubectl_cold_start_ms = Math.round(cold.kubectl);
   result.cold_start_ratio = Number((cold.platctl / cold.kubectl).toFixed(2));
+  result.node_cold_start_ms = Math.round(cold.node);
 
   say('bringing the demo cluster up to date (first bootstrap)');
   const first = await tracedBootstrap(env);
@@ -75,6 +76,7 @@ const rows: [string, string, string][] = [
     `${result.cold_start_ms} ms`,
     `≤ 1.5 × kubectl (${result.kubectl_cold_start_ms} ms): ratio ${result.cold_start_ratio}`,
   ],
+  ['bare node start (node -e "")', `${result.node_cold_start_ms} ms`, 'context: the floor under any Node CLI'],
   ['no-op re-run', `${result.noop_rerun_ms} ms`, '≤ 1000 ms'],
   [
     'no-op re-run requests',
@@ -83,6 +85,8 @@ const rows: [string, string, string][] = [
   ],
   ['no-op re-run writes', String(result.noop_rerun_writes), '0 (own Lease and state not counted)'],
   ['steps re-executed after kill -9', String(result.resume_reexecuted_steps), '1'],
+  ['100 tenants', `${result.tenants_100_ms} ms`, '≤ 10 000 ms'],
+  ['state after 100 tenants', `${result.state_bytes_after_100_tenants} bytes`, '< 262 144 bytes'],
   [
     'IAM parallel / serial',
     `${result.iam_parallel_ms} / ${result.iam_serial_ms} ms`,
