@@ -9,19 +9,18 @@ import { ExitCode } from '../errors.js';
 import { StateSession } from '../runner/session.js';
 import type { State } from '../state/types.js';
 import type { StepContext } from '../step.js';
-import { addTenants, resolveTenant, type TenantReport, type TenantRunOptions } from '../tenants/tenants.js';
+import {
+  addTenants,
+  resolveTenant,
+  type TenantFlags,
+  type TenantReport,
+  type TenantRunOptions,
+} from '../tenants/tenants.js';
 import { type CommandSetup, printResult, setupCommand } from './common.js';
 
-/** The flags of add-tenant. */
-export interface AddTenantOptions {
+/** The flags of add-tenant: the tenant's own (see {@link TenantFlags}) and the command's. */
+export interface AddTenantOptions extends TenantFlags {
   config: string;
-  namespace?: string[];
-  repo?: string;
-  branch?: string;
-  path?: string;
-  role?: string;
-  quota?: string;
-  host?: string[];
   apply?: boolean;
   yes?: boolean;
   dryRun?: boolean;

@@ -26,7 +26,7 @@ import { cloneFleet, ensureTenantPrereqs, memoryStore, tenantSpec } from './help
 const env = lab();
 const id = Math.random().toString(36).slice(2, 7);
 const cluster = labCluster(env, uniqueName('tenants'));
-// The Gateway name comes from istio.gateway (read defensively: not in the schema yet).
+// A Gateway of its own (istio.gateway), so parallel runs on the shared lab do not meet.
 Object.assign(cluster.istio, { gateway: `gw-${id}` });
 const A = tenantSpec(`ta-${id}`, { namespaces: [`ta-${id}`, `ta-${id}-jobs`], hosts: [`a-${id}.lab.test`] });
 const B = tenantSpec(`tb-${id}`, { hosts: [`b-${id}.lab.test`], role: 'edit' });
