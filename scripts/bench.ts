@@ -27,6 +27,7 @@ try {
   result.kubectl_cold_start_ms = Math.round(cold.kubectl);
   result.cold_start_ratio = Number((cold.platctl / cold.kubectl).toFixed(2));
   result.node_cold_start_ms = Math.round(cold.node);
+  result.cold_start_ms_inherited_env = Math.round(cold.inherited);
 
   say('bringing the demo cluster up to date (first bootstrap)');
   const first = await tracedBootstrap(env);
@@ -77,6 +78,11 @@ const rows: [string, string, string][] = [
     `≤ 1.5 × kubectl (${result.kubectl_cold_start_ms} ms): ratio ${result.cold_start_ratio}`,
   ],
   ['bare node start (node -e "")', `${result.node_cold_start_ms} ms`, 'context: the floor under any Node CLI'],
+  [
+    'platctl --help, inherited env',
+    `${result.cold_start_ms_inherited_env} ms`,
+    process.env.NODE_EXTRA_CA_CERTS ? 'NODE_EXTRA_CA_CERTS is set here: Node parses it at start' : 'same environment',
+  ],
   ['no-op re-run', `${result.noop_rerun_ms} ms`, '≤ 1000 ms'],
   [
     'no-op re-run requests',
