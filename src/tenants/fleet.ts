@@ -12,7 +12,6 @@
  * Written through the Flux step's `syncFleet` (operator credentials, commit only on change, push retried on
  * a lost race), deletions included.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Exec } from '../clients/exec.js';
