@@ -16,6 +16,7 @@ import { isPlatctlError } from '../../src/errors.js';
 import { journalPath } from '../../src/state/journal.js';
 import type { TenantReport } from '../../src/tenants/tenants.js';
 import { type Sandbox, sandbox } from '../helpers/platctl.js';
+import { saveEnv } from '../helpers/saved-env.js';
 import { lab } from '../lab/env.js';
 import { fleetHead, labKube, useOperatorCredentials } from '../steps/helpers/flux-context.js';
 import { ensureTenantPrereqs } from '../tenants/helpers.js';
@@ -24,7 +25,7 @@ const env = lab();
 const id = Math.random().toString(36).slice(2, 7);
 const clusterName = `cmd-tenants-${id}`;
 const cfgTenant = `cfg-${id}`;
-const saved = { home: process.env.PLATCTL_HOME, ssh: process.env.GIT_SSH_COMMAND };
+const restoreEnv = saveEnv('PLATCTL_HOME', 'GIT_SSH_COMMAND');
 let box: Sandbox;
 let kube: KubeClient;
 let cleanup: () => Promise<void>;
@@ -73,13 +74,7 @@ afterAll(async () => {
   await run(['remove-tenant', clusterName, cfgTenant, '--apply', '--yes']);
   await run(['remove-tenant', clusterName, `cli-${id}`, '--apply', '--yes']);
   await cleanup();
-  for (const [k, v] of [
-    ['PLATCTL_HOME', saved.home],
-    ['GIT_SSH_COMMAND', saved.ssh],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   await rm(box.dir, { recursive: true, force: true });
 });
 

@@ -18,6 +18,7 @@ import { syncRefs } from '../../../src/flux/wait.js';
 import { memoryLogger } from '../../../src/log.js';
 import type { StepOutputs } from '../../../src/state/types.js';
 import type { StepContext } from '../../../src/step.js';
+import { saveEnv } from '../../helpers/saved-env.js';
 import { FIXTURES } from '../../lab/config.js';
 import type { LabEnv } from '../../lab/env.js';
 import type { FluxRef, FluxStatus, PretendController } from '../../lab/pretend-controller.js';
@@ -137,7 +138,7 @@ export interface FluxLabSession {
 
 /** Call at module load (it remembers PLATCTL_HOME and GIT_SSH_COMMAND as they are now). */
 export function fluxLabSession(env: LabEnv, tmpPrefix: string): FluxLabSession {
-  const saved = { home: process.env.PLATCTL_HOME, ssh: process.env.GIT_SSH_COMMAND };
+  const restoreEnv = saveEnv('PLATCTL_HOME', 'GIT_SSH_COMMAND');
   let tmp: string | undefined;
   return {
     async enter(kube) {
@@ -149,13 +150,7 @@ export function fluxLabSession(env: LabEnv, tmpPrefix: string): FluxLabSession {
       for (const r of [ksRef!, gitRef!]) await kube.delete(r);
     },
     async leave() {
-      for (const [k, v] of [
-        ['PLATCTL_HOME', saved.home],
-        ['GIT_SSH_COMMAND', saved.ssh],
-      ] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv();
       if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
     },
   };
