@@ -4,7 +4,8 @@
  * `git ls-remote` before the step is done. An existing secret is NEVER overwritten: rotation is the explicit
  * `platctl flux rotate-key <cluster>`. The private key goes to the API server only (never stdout, logs, state).
  */
-import type { KubeObject } from '../src/clients/kube.js';
+
+import { createNamespace, waitFor } from '../src/clients/namespaces.js';
 import { isPlatctlError } from '../src/errors.js';
 import {
   type ProveOptions,
@@ -21,18 +22,13 @@ import { lsRemoteWithKey } from '../src/git/git.js';
 import { crashPoint } from '../src/runner/crash.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 
-const NAMESPACE: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flux-system' } };
 const where = 'Secret flux-system/flux-system';
 
 const keyTypeOf = (publicKey: string) => (publicKey.startsWith('ecdsa-') ? 'ecdsa-p384' : 'ed25519');
 
-/** Creates the namespace unless it exists (create, not apply: the flux step owns its labels). */
+/** Creates the namespace unless it exists (plain create: the flux step owns its labels). */
 async function ensureNamespace(ctx: StepContext): Promise<void> {
-  const kube = await ctx.kube();
-  if (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'flux-system' })) return;
-  await kube.create(NAMESPACE).catch((err: unknown) => {
-    if (!(isPlatctlError(err) && err.code === 'KUBE_CONFLICT')) throw err;
-  });
+  await createNamespace(await ctx.kube(), 'flux-system', {}, waitFor(ctx));
 }
 
 /** Generates a key and creates the Secret; if someone created it meanwhile, theirs wins (never overwritten). */

@@ -4,9 +4,11 @@
  * never creates a role) and RBAC in flux-system; every 6 h the job refreshes the docker-registry Secret
  * flux-system/ecr-credentials (ECR passwords last 12 h). Images honour `images.mirror`. See docs/steps/registry.md.
  */
+
 import { assertAccount } from '../src/aws/account.js';
 import { irsaParams, roleArn } from '../src/aws/irsa.js';
 import { type KubeClient, type KubeObject, type ObjectRef, refOf } from '../src/clients/kube.js';
+import { createNamespace, waitFor } from '../src/clients/namespaces.js';
 import { isPlatctlError } from '../src/errors.js';
 import {
   ECR_SYNC,
@@ -18,7 +20,6 @@ import {
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 
-const NAMESPACE: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ECR_SYNC.namespace } };
 const SECRET: ObjectRef = {
   apiVersion: 'v1',
   kind: 'Secret',
@@ -99,10 +100,7 @@ async function apply(ctx: StepContext): Promise<StepOutputs> {
     );
   const kube = await ctx.kube();
   // Create, not apply: the flux step owns the namespace's labels.
-  if (!(await kube.get(refOf(NAMESPACE))))
-    await kube.create(NAMESPACE).catch((err: unknown) => {
-      if (!(isPlatctlError(err) && err.code === 'KUBE_CONFLICT')) throw err;
-    });
+  await createNamespace(kube, ECR_SYNC.namespace, {}, waitFor(ctx));
   for (const o of registryManifests(registryParams(ctx))) {
     await kube.apply(o, { force: true });
     ctx.log.success(`applied ${label(o)}`);

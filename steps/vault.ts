@@ -4,6 +4,7 @@
  * Ready, and the lab has no kubelet). See docs/steps/vault.md.
  */
 
+import { waitFor } from '../src/clients/namespaces.js';
 import { PlatctlError } from '../src/errors.js';
 import { deleteNamespaceIfOurs, ensureNamespace } from '../src/istio/namespaces.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
@@ -87,7 +88,8 @@ async function apply(ctx: StepContext) {
   const spec = vaultSpec(ctx);
   const input = valuesInput(ctx);
   const kube = await ctx.kube();
-  if (await ensureNamespace(kube, spec.namespace, 'vault')) ctx.log.created(`namespace ${spec.namespace}`);
+  if (await ensureNamespace(kube, spec.namespace, 'vault', {}, waitFor(ctx)))
+    ctx.log.created(`namespace ${spec.namespace}`);
   const tls = await tlsSecretChange(ctx);
   if (tls) {
     throw new PlatctlError(

@@ -3,6 +3,7 @@
  * with its expected exit code, one clear `✗` line naming the field or problem, no stack trace, and state left
  * exactly as it was (local files and the state ConfigMap compared before and after).
  */
+
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { connectKube, type KubeClient } from '../src/clients/kube.js';
 import { removeClusterState } from '../src/runner/session.js';
+import { ensureSystemNamespace } from '../src/state/configmap.js';
 import { platctl, sandbox } from './helpers/platctl.js';
 import { lab } from './lab/env.js';
 import { makeKey, makeKeys, writePrivateKeyFile } from './vault/helpers/pgp-keys.js';
@@ -127,14 +129,8 @@ function defineCases(list: typeof cases) {
       }
       if (c.setup === 'corrupt-configmap') {
         await removeClusterState(kube);
-        for (
-          let i = 0;
-          i < 50 && (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'platctl-system' }));
-          i++
-        ) {
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'platctl-system' } });
+        // Waits out the namespace's deletion, then creates it afresh.
+        await ensureSystemNamespace(kube);
         await kube.create({
           ...stateRef,
           metadata: { name: stateRef.name, namespace: stateRef.namespace },

@@ -3,8 +3,10 @@
  * namespaces and CRDs first (then waiting for the CRDs to be Established), the rest after; and the reverse,
  * careful to suspend first so no controller prunes or uninstalls anything on the way out.
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KubeClient, type KubeObject, objectLabel as label, type ObjectRef, refOf } from '../clients/kube.js';
+import { settle } from '../clients/namespaces.js';
 import { isPlatctlError, PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { InstallSet } from './manifests.js';
@@ -52,8 +54,10 @@ export async function waitForCrds(kube: KubeClient, crds: readonly KubeObject[],
   }
 }
 
-/** Installs the set: namespaces and CRDs, wait for the CRDs, then everything else. */
+/** Installs the set: namespaces and CRDs (once any terminating ones are gone), wait for the CRDs, then everything else. */
 export async function installFlux(kube: KubeClient, set: InstallSet, progress?: (m: string) => void): Promise<void> {
+  // A flux-system or CRD left terminating by a teardown would refuse (or later drop) what is applied now.
+  for (const o of set.first) await settle(kube, refOf(o), { waiting: progress });
   await applyAll(kube, set.first, progress);
   progress?.('waiting for the Flux CRDs to be Established');
   await waitForCrds(kube, set.first);

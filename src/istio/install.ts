@@ -3,7 +3,9 @@
  * injection labels on the configured namespaces, and the Flux trailing-dot fix when Flux is there too.
  * Nothing waits for pods: readiness is the cluster's business (and the lab has no kubelet).
  */
+
 import type { KubeObject } from '../clients/kube.js';
+import { waitFor } from '../clients/namespaces.js';
 import { PlatctlError } from '../errors.js';
 import { crashPoint } from '../runner/crash.js';
 import type { StepOutputs } from '../state/types.js';
@@ -54,7 +56,7 @@ export async function applyIstio(ctx: StepContext): Promise<StepOutputs> {
   const helm = helmFor(ctx);
   await refuseDuringUpgrade(ctx);
   for (const ns of [ISTIO_NAMESPACE, GATEWAY_NAMESPACE]) {
-    if (await ensureNamespace(kube, ns, 'istio')) ctx.log.created(`namespace ${ns}`);
+    if (await ensureNamespace(kube, ns, 'istio', {}, waitFor(ctx))) ctx.log.created(`namespace ${ns}`);
   }
   for (const spec of istioSpecs(c)) {
     ctx.progress(`helm release ${spec.namespace}/${spec.release}`);
@@ -75,7 +77,7 @@ export async function applyIstio(ctx: StepContext): Promise<StepOutputs> {
     }
     if (t.kept) await releaseKeep(kube, tag);
   }
-  const labelled = await labelNamespaces(kube, c.istio.namespaces, injectionLabel(c));
+  const labelled = await labelNamespaces(kube, c.istio.namespaces, injectionLabel(c), waitFor(ctx));
   for (const ns of labelled) ctx.log.success(`namespace ${ns} labelled istio.io/rev=${injectionLabel(c)}`);
   await fluxTrailingDotFix(ctx);
   return istioOutputs(ctx);

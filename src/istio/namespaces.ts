@@ -4,7 +4,7 @@
  * injection off). Namespaces platctl creates are marked, so destroy removes only what it made.
  */
 import type { KubeClient, KubeObject } from '../clients/kube.js';
-import { PlatctlError } from '../errors.js';
+import { createNamespace, type SettleOptions, settleNamespace } from '../clients/namespaces.js';
 
 /** The injection label. */
 export const REV_LABEL = 'istio.io/rev';
@@ -15,29 +15,23 @@ export const CREATED_BY = 'platctl.io/created-by';
 
 const nsRef = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', name });
 
-/** Creates a namespace if missing, marked as made by `step`. Returns true when it created it. */
+/**
+ * Creates a namespace if missing, marked as made by `step`; a namespace still being deleted is waited for
+ * first (see settleNamespace). Returns true when it created it.
+ */
 export async function ensureNamespace(
   kube: KubeClient,
   name: string,
   step: string,
   labels: Record<string, string> = {},
+  wait: SettleOptions = {},
 ): Promise<boolean> {
-  const have = await kube.get(nsRef(name));
-  if (have?.metadata.deletionTimestamp) {
-    throw new PlatctlError('KUBE_API', `namespace ${name} is being deleted`, {
-      hint: 'wait until it is gone (kubectl get ns), then run again',
-    });
-  }
-  if (have) return false;
-  await kube.create({
-    ...nsRef(name),
-    metadata: {
-      name,
-      labels: { 'app.kubernetes.io/managed-by': 'platctl', ...labels },
-      annotations: { [CREATED_BY]: step },
-    },
-  });
-  return true;
+  return createNamespace(
+    kube,
+    name,
+    { labels: { 'app.kubernetes.io/managed-by': 'platctl', ...labels }, annotations: { [CREATED_BY]: step } },
+    wait,
+  );
 }
 
 /** Deletes a namespace only if `step` created it. Returns true when it deleted it. */
@@ -62,12 +56,17 @@ export async function namespaceLabelChanges(kube: KubeClient, names: readonly st
 }
 
 /** Labels (creating if missing) each namespace `istio.io/rev=<value>` and drops istio-injection. */
-export async function labelNamespaces(kube: KubeClient, names: readonly string[], value: string): Promise<string[]> {
+export async function labelNamespaces(
+  kube: KubeClient,
+  names: readonly string[],
+  value: string,
+  wait: SettleOptions = {},
+): Promise<string[]> {
   const changed: string[] = [];
   for (const name of names) {
-    const ns = await kube.get(nsRef(name));
+    const ns = await settleNamespace(kube, name, wait);
     if (!ns) {
-      await ensureNamespace(kube, name, 'istio', { [REV_LABEL]: value });
+      await ensureNamespace(kube, name, 'istio', { [REV_LABEL]: value }, wait);
       changed.push(name);
       continue;
     }

@@ -4,6 +4,7 @@
  * the mutation. The last read is cached, so a write normally costs one request.
  */
 import type { KubeClient, KubeObject } from '../clients/kube.js';
+import { createNamespace } from '../clients/namespaces.js';
 import { isPlatctlError, PlatctlError } from '../errors.js';
 import type { StateStore } from './store.js';
 import { emptyState, parseState, type State } from './types.js';
@@ -21,25 +22,9 @@ interface ConfigMap extends KubeObject {
 
 const isConflict = (err: unknown) => isPlatctlError(err) && err.code === 'KUBE_CONFLICT';
 
-/** Ensures platctl-system exists (idempotent). */
+/** Ensures platctl-system exists (idempotent); one left terminating by a teardown is waited out first. */
 export async function ensureSystemNamespace(kube: KubeClient): Promise<void> {
-  const ref = { apiVersion: 'v1', kind: 'Namespace', name: SYSTEM_NAMESPACE };
-  // A namespace still terminating (a teardown just ran) cannot take new objects: wait until it is gone.
-  for (let i = 0; i < 300; i++) {
-    const ns = await kube.get(ref);
-    if (!ns) break;
-    if (!ns.metadata.deletionTimestamp) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  try {
-    await kube.create({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: SYSTEM_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'platctl' } },
-    });
-  } catch (err) {
-    if (!isConflict(err)) throw err;
-  }
+  await createNamespace(kube, SYSTEM_NAMESPACE, { labels: { 'app.kubernetes.io/managed-by': 'platctl' } });
 }
 
 /** A {@link StateStore} over the state ConfigMap. */

@@ -64,18 +64,31 @@ describe('namespace labels', () => {
     expect(await ensureNamespace(kube, legacy, 'istio')).toBe(false);
   });
 
-  it('refuses to use a namespace that is being deleted', async () => {
+  it('waits out a namespace that is being deleted, then creates it afresh; gives up naming it', async () => {
     const term = `term-${id}`;
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', namespace: term, name: 'hold' };
     await kube.create({ ...ns(term), metadata: { name: term } });
     // A finalizer on something inside keeps the namespace Terminating until this test lets it go.
     await kube.create({ ...cm, metadata: { name: 'hold', namespace: term, finalizers: ['platctl.test/hold'] } });
     await kube.delete(ns(term));
+    const told: string[] = [];
+    const wait = { pollMs: 100, waiting: (m: string) => told.push(m) };
     try {
       expect((await kube.get(ns(term)))?.metadata.deletionTimestamp).toBeDefined();
-      await expect(ensureNamespace(kube, term, 'istio')).rejects.toThrow(`namespace ${term} is being deleted`);
-    } finally {
+      await expect(ensureNamespace(kube, term, 'istio', {}, { ...wait, timeoutMs: 1000 })).rejects.toThrow(
+        `namespace ${term} is still being deleted after 1s`,
+      );
+      expect(told).toEqual([`namespace ${term} is being deleted: waiting until it is gone`]);
+      const created = ensureNamespace(kube, term, 'istio', {}, { ...wait, timeoutMs: 120_000 });
+      // Let go of the finalizer: the lab's namespace controller then finishes the deletion.
       await kube.patch(cm, { metadata: { finalizers: null } });
+      expect(await created).toBe(true);
+      const fresh = await kube.get(ns(term));
+      expect(fresh?.metadata.deletionTimestamp).toBeUndefined();
+      expect(fresh?.metadata.annotations?.['platctl.io/created-by']).toBe('istio');
+    } finally {
+      await kube.patch(cm, { metadata: { finalizers: null } }).catch(() => undefined);
+      await kube.delete(ns(term));
     }
   });
 });

@@ -3,6 +3,7 @@
  * install.yaml, fleet repo over sshd), a hand-built step context with a kube client that counts reads and
  * writes, an exec that can intercept a command, and fleet repo helpers that go through the operator's key.
  */
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { execa } from 'execa';
 import { createAwsClients } from '../../../src/clients/aws.js';
 import { createExec, type Exec } from '../../../src/clients/exec.js';
 import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
+import { settle } from '../../../src/clients/namespaces.js';
 import { createPrompter, type Prompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
@@ -201,7 +203,6 @@ export async function pushAsOperator(env: LabEnv, files: Record<string, string>,
  * may still be finishing: applying over a terminating object fails).
  */
 export async function waitFluxNamespaceSettled(kube: KubeClient, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const refs = [
     { apiVersion: 'v1', kind: 'Namespace', name: 'flux-system' },
     {
@@ -215,12 +216,7 @@ export async function waitFluxNamespaceSettled(kube: KubeClient, timeoutMs = 90_
       name: 'gitrepositories.source.toolkit.fluxcd.io',
     },
   ];
-  for (;;) {
-    const live = await Promise.all(refs.map((r) => kube.get(r)));
-    if (!live.some((o) => o?.metadata.deletionTimestamp)) return;
-    if (Date.now() > deadline) throw new Error('flux-system or the Flux CRDs are still being deleted');
-    await sleep(500);
-  }
+  for (const ref of refs) await settle(kube, ref, { timeoutMs });
 }
 
 const fluxRef = (plural: string, group: string): FluxRef => ({

@@ -3,10 +3,12 @@
  * real kube-apiserver, charts from ../shared/fixtures/charts. Exec and kube are wrapped so tests can count
  * what a run did (helm upgrades, API reads and writes).
  */
+
 import path from 'node:path';
 import { createAwsClients } from '../../../src/clients/aws.js';
 import { createExec, type Exec } from '../../../src/clients/exec.js';
 import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
+import { settleNamespace } from '../../../src/clients/namespaces.js';
 import { createPrompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
@@ -165,9 +167,5 @@ export async function runStepOnce(ctx: LabContext, step: Step): Promise<RunRepor
 
 /** Waits until namespace `name` is not being deleted (an earlier test file's teardown may still be running). */
 export async function namespaceSettled(kube: KubeClient, name: string, ms = 90_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
-    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name });
-    if (!ns?.metadata.deletionTimestamp) return;
-  }
-  throw new Error(`namespace ${name} still terminating after ${ms / 1000}s`);
+  await settleNamespace(kube, name, { timeoutMs: ms });
 }
