@@ -4,8 +4,8 @@
  * Nothing waits for pods: readiness is the cluster's business (and the lab has no kubelet).
  */
 
-import type { KubeObject } from '../clients/kube.js';
-import { waitFor } from '../clients/namespaces.js';
+import { type KubeClient, type KubeObject, refOf } from '../clients/kube.js';
+import { settle, waitFor } from '../clients/namespaces.js';
 import { PlatctlError } from '../errors.js';
 import { crashPoint } from '../runner/crash.js';
 import type { StepOutputs } from '../state/types.js';
@@ -58,6 +58,8 @@ export async function applyIstio(ctx: StepContext): Promise<StepOutputs> {
   for (const ns of [ISTIO_NAMESPACE, GATEWAY_NAMESPACE]) {
     if (await ensureNamespace(kube, ns, 'istio', {}, waitFor(ctx))) ctx.log.created(`namespace ${ns}`);
   }
+  // CRDs a teardown just deleted may still be terminating; helm would then find them "already exists".
+  for (const crd of await istioCrds(kube)) await settle(kube, refOf(crd), waitFor(ctx));
   for (const spec of istioSpecs(c)) {
     ctx.progress(`helm release ${spec.namespace}/${spec.release}`);
     await ensureRelease(helm, spec, ctx.log);
@@ -83,6 +85,14 @@ export async function applyIstio(ctx: StepContext): Promise<StepOutputs> {
   return istioOutputs(ctx);
 }
 
+/** The CRDs the istio-base chart installed (it marks them keep, so they outlive its release). */
+async function istioCrds(kube: KubeClient): Promise<KubeObject[]> {
+  const crds = await kube.list<KubeObject>('apiextensions.k8s.io/v1', 'CustomResourceDefinition', {
+    labelSelector: `app.kubernetes.io/instance=${BASE_RELEASE}`,
+  });
+  return crds.map((c) => ({ ...c, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }));
+}
+
 /** Removes what applyIstio made; everything tolerates being gone already. */
 export async function destroyIstio(ctx: StepContext): Promise<void> {
   const c = ctx.cluster;
@@ -99,16 +109,8 @@ export async function destroyIstio(ctx: StepContext): Promise<void> {
   for (const [tag, t] of await readTags(kube)) if (t.release?.startsWith('istiod-')) await deleteTagObjects(kube, tag);
   if (await helm.uninstall(BASE_RELEASE, ISTIO_NAMESPACE)) ctx.log.success(`helm release ${BASE_RELEASE} removed`);
   // istio-base marks its CRDs keep, so uninstall leaves them; they are platctl's to remove.
-  const crds = await kube.list<KubeObject>('apiextensions.k8s.io/v1', 'CustomResourceDefinition', {
-    labelSelector: `app.kubernetes.io/instance=${BASE_RELEASE}`,
-  });
-  for (const crd of crds) {
-    await kube.delete({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      name: crd.metadata.name,
-    });
-  }
+  const crds = await istioCrds(kube);
+  for (const crd of crds) await kube.delete(refOf(crd));
   if (crds.length > 0) ctx.log.success(`${crds.length} Istio CRDs removed`);
   const values = [...c.istio.tags, configRevision(c)];
   for (const ns of await unlabelNamespaces(kube, c.istio.namespaces, values))

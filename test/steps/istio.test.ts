@@ -58,7 +58,7 @@ afterAll(async () => {
   await kube.delete(ns(appsNs));
   await kube.delete(ns(freshNs));
   if (madeFluxNs) await kube.delete(ns('flux-system'));
-  await until('istio-system', async () => !(await kube.get(ns('istio-system'))));
+  for (const n of ['istio-system', 'istio-ingress']) await until(n, async () => !(await kube.get(ns(n))));
   await rm(home, { recursive: true, force: true });
 });
 
@@ -159,5 +159,43 @@ describe('istio step (lab)', () => {
     await istioStep.destroy(ctx);
     expect(ctx.exec.helmVerbs().filter((v) => v === 'uninstall')).toHaveLength(2);
     expect((await istioStep.check(labContext(env, cluster))).status).toBe('absent');
+  });
+
+  it('an apply right after a destroy waits for what is still being deleted, then installs', async () => {
+    expect((await runStepOnce(labContext(env, cluster), istioStep)).steps[0]?.result).toBe('applied');
+    // Plays a slow controller: a finalizer on an Istio object keeps both istio-ingress and the
+    // DestinationRule CRD terminating after the destroy, until the test lets go of it.
+    const hold = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      namespace: 'istio-ingress',
+      name: 'hold',
+    };
+    await kube.create({
+      ...hold,
+      metadata: { name: 'hold', namespace: 'istio-ingress', finalizers: ['platctl.test/hold'] },
+      spec: { host: 'example.invalid' },
+    });
+    await istioStep.destroy(labContext(env, cluster));
+    expect((await kube.get(ns('istio-ingress')))?.metadata.deletionTimestamp).toBeDefined();
+    const ctx = labContext(env, cluster);
+    // The step's own apply (not the runner, which logs to stderr) so the test can read what it said.
+    const run = istioStep.apply(ctx);
+    try {
+      await until('the waiting line', async () =>
+        ctx.log.lines.some((l) => l.includes('namespace istio-ingress is being deleted: waiting until it is gone')),
+      );
+    } finally {
+      await kube.patch(hold, { metadata: { finalizers: null } }).catch(() => undefined);
+    }
+    expect(await run).toMatchObject({ revision: '1-30-3', tags: ['prod-stable'] });
+    expect((await istioStep.check(labContext(env, cluster))).status).toBe('up-to-date');
+    expect((await kube.get(ns('istio-ingress')))?.metadata.deletionTimestamp).toBeUndefined();
+    const crd = await kube.get({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: 'destinationrules.networking.istio.io',
+    });
+    expect(crd?.metadata.deletionTimestamp).toBeUndefined();
   });
 });
