@@ -116,7 +116,8 @@ async function destroy(ctx: StepContext): Promise<void> {
   const ns = ctx.cluster.vault.namespace;
   if (await helmFor(ctx).uninstall(VAULT_RELEASE, ns)) ctx.log.success(`helm release ${ns}/${VAULT_RELEASE} removed`);
   // Raft data lives on PVCs the StatefulSet leaves behind; they go with the namespace when platctl made it.
-  if (await deleteNamespaceIfOurs(await ctx.kube(), ns, 'vault')) ctx.log.success(`namespace ${ns} deleted`);
+  if (await deleteNamespaceIfOurs(await ctx.kube(), ns, 'vault', waitFor(ctx)))
+    ctx.log.success(`namespace ${ns} deleted`);
 }
 
 /** The vault step. */

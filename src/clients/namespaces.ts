@@ -69,6 +69,18 @@ export function settleNamespace(
 }
 
 /**
+ * Deletes an object and waits until it is gone (a namespace until the cluster has emptied it), reporting the
+ * wait. One already being deleted (a killed teardown, resumed) is only waited for. True when it was there.
+ */
+export async function deleteAndWait(kube: KubeClient, ref: ObjectRef, opts: SettleOptions = {}): Promise<boolean> {
+  const obj = await kube.get(ref);
+  if (!obj) return false;
+  if (!obj.metadata.deletionTimestamp) await kube.delete(ref);
+  await settle(kube, ref, opts);
+  return true;
+}
+
+/**
  * Creates a namespace unless it exists, after any terminating namespace of that name is gone. A namespace
  * created meanwhile by someone else counts as existing. Returns true when platctl created it.
  */

@@ -6,7 +6,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KubeClient, type KubeObject, objectLabel as label, type ObjectRef, refOf } from '../clients/kube.js';
-import { settle } from '../clients/namespaces.js';
+import { deleteAndWait, settle } from '../clients/namespaces.js';
 import { isPlatctlError, PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { InstallSet } from './manifests.js';
@@ -118,10 +118,12 @@ export async function uninstallFlux(kube: KubeClient, set: InstallSet, log: Logg
       await kube.delete(ref);
     }
   }
+  // Waited for, so a bootstrap right after starts clean (a terminating namespace refuses new objects).
+  const wait = { waiting: (m: string) => log.waiting(m) };
   for (const o of set.first.filter((x) => x.kind === 'Namespace')) {
-    if (await kube.delete(refOf(o))) log.info(`deleted ${label(o)}`);
+    if (await deleteAndWait(kube, refOf(o), wait)) log.info(`deleted ${label(o)}`);
   }
   for (const o of set.first.filter((x) => x.kind === 'CustomResourceDefinition')) {
-    if (await kube.delete(refOf(o))) log.info(`deleted ${label(o)}`);
+    if (await deleteAndWait(kube, refOf(o), wait)) log.info(`deleted ${label(o)}`);
   }
 }

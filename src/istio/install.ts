@@ -117,6 +117,6 @@ export async function destroyIstio(ctx: StepContext): Promise<void> {
     ctx.log.success(`namespace ${ns} unlabelled`);
   // Mesh namespaces platctl created for the label go too; ones the user made stay (they lack our annotation).
   for (const ns of [...c.istio.namespaces, GATEWAY_NAMESPACE, ISTIO_NAMESPACE]) {
-    if (await deleteNamespaceIfOurs(kube, ns, 'istio')) ctx.log.success(`namespace ${ns} deleted`);
+    if (await deleteNamespaceIfOurs(kube, ns, 'istio', waitFor(ctx))) ctx.log.success(`namespace ${ns} deleted`);
   }
 }

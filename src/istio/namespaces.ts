@@ -4,7 +4,7 @@
  * injection off). Namespaces platctl creates are marked, so destroy removes only what it made.
  */
 import type { KubeClient, KubeObject } from '../clients/kube.js';
-import { createNamespace, type SettleOptions, settleNamespace } from '../clients/namespaces.js';
+import { createNamespace, deleteAndWait, type SettleOptions, settleNamespace } from '../clients/namespaces.js';
 
 /** The injection label. */
 export const REV_LABEL = 'istio.io/rev';
@@ -34,11 +34,16 @@ export async function ensureNamespace(
   );
 }
 
-/** Deletes a namespace only if `step` created it. Returns true when it deleted it. */
-export async function deleteNamespaceIfOurs(kube: KubeClient, name: string, step: string): Promise<boolean> {
+/** Deletes a namespace only if `step` created it, and waits until it is gone. True when it deleted it. */
+export async function deleteNamespaceIfOurs(
+  kube: KubeClient,
+  name: string,
+  step: string,
+  wait: SettleOptions = {},
+): Promise<boolean> {
   const ns = await kube.get(nsRef(name));
   if (ns?.metadata.annotations?.[CREATED_BY] !== step) return false;
-  return kube.delete(nsRef(name));
+  return deleteAndWait(kube, nsRef(name), wait);
 }
 
 /** What would change to give `names` the label `istio.io/rev=<value>` (for checks and --dry-run). */

@@ -3,7 +3,9 @@
  * two migrations between them. The local journal, once state has moved, is a pointer (location "cluster")
  * so a later run knows to look in the cluster rather than start from scratch.
  */
+
 import type { KubeClient } from '../clients/kube.js';
+import { deleteAndWait, type SettleOptions } from '../clients/namespaces.js';
 import { PlatctlError } from '../errors.js';
 import { acquireFileLock, type RunLock } from '../lock/file-lock.js';
 import { acquireLease, LOCK_LEASE } from '../lock/lease.js';
@@ -96,7 +98,7 @@ export class StateSession {
       this.store = this.journal;
       this.opts.log.success(`state moved back to ${this.journal.file}`);
     }
-    await removeClusterState(kube);
+    await removeClusterState(kube, { waiting: (m) => this.opts.log.waiting(m) });
     return (await this.journal.load()) ?? emptyState(this.opts.cluster);
   }
 
@@ -107,10 +109,13 @@ export class StateSession {
   }
 }
 
-/** Deletes platctl's own objects from the cluster: state ConfigMap, Lease and namespace. Idempotent. */
-export async function removeClusterState(kube: KubeClient): Promise<void> {
+/**
+ * Deletes platctl's own objects from the cluster: state ConfigMap, Lease and namespace, waiting until the
+ * namespace is gone. Idempotent.
+ */
+export async function removeClusterState(kube: KubeClient, wait: SettleOptions = {}): Promise<void> {
   const ns = SYSTEM_NAMESPACE;
   await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: STATE_CONFIGMAP });
   await kube.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns, name: LOCK_LEASE });
-  await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+  await deleteAndWait(kube, { apiVersion: 'v1', kind: 'Namespace', name: ns }, wait);
 }

@@ -28,10 +28,6 @@ async function cleanup() {
   for (const name of ['platctl-test-slow', 'platctl-test-final']) {
     await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name });
   }
-  // The namespace deletes asynchronously (the controller-manager finishes it); wait so the next test starts clean.
-  for (let i = 0; i < 100 && (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'platctl-system' })); i++) {
-    await sleep(200);
-  }
 }
 
 beforeAll(async () => {
