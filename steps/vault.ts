@@ -6,7 +6,7 @@
 
 import { waitFor } from '../src/clients/namespaces.js';
 import { PlatctlError } from '../src/errors.js';
-import { deleteNamespaceIfOurs, ensureNamespace } from '../src/istio/namespaces.js';
+import { deleteNamespacesIfOurs, ensureNamespace } from '../src/istio/namespaces.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 import { helmFor } from '../src/tools/helm.js';
 import { chartSource, expectedChartVersion } from '../src/tools/helm-chart.js';
@@ -116,7 +116,7 @@ async function destroy(ctx: StepContext): Promise<void> {
   const ns = ctx.cluster.vault.namespace;
   if (await helmFor(ctx).uninstall(VAULT_RELEASE, ns)) ctx.log.success(`helm release ${ns}/${VAULT_RELEASE} removed`);
   // Raft data lives on PVCs the StatefulSet leaves behind; they go with the namespace when platctl made it.
-  if (await deleteNamespaceIfOurs(await ctx.kube(), ns, 'vault', waitFor(ctx)))
+  if ((await deleteNamespacesIfOurs(await ctx.kube(), [ns], 'vault', waitFor(ctx))).length > 0)
     ctx.log.success(`namespace ${ns} deleted`);
 }
 

@@ -120,10 +120,9 @@ export async function uninstallFlux(kube: KubeClient, set: InstallSet, log: Logg
   }
   // Waited for, so a bootstrap right after starts clean (a terminating namespace refuses new objects).
   const wait = { waiting: (m: string) => log.waiting(m) };
-  for (const o of set.first.filter((x) => x.kind === 'Namespace')) {
-    if (await deleteAndWait(kube, refOf(o), wait)) log.info(`deleted ${label(o)}`);
-  }
-  for (const o of set.first.filter((x) => x.kind === 'CustomResourceDefinition')) {
-    if (await deleteAndWait(kube, refOf(o), wait)) log.info(`deleted ${label(o)}`);
+  for (const kind of ['Namespace', 'CustomResourceDefinition']) {
+    const objs = set.first.filter((x) => x.kind === kind);
+    const deleted = await Promise.all(objs.map((o) => deleteAndWait(kube, refOf(o), wait)));
+    for (const o of objs.filter((_, i) => deleted[i])) log.info(`deleted ${label(o)}`);
   }
 }

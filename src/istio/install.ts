@@ -14,7 +14,7 @@ import { helmFor } from '../tools/helm.js';
 import { ensureRelease } from '../tools/helm-ensure.js';
 import { istioOutputs, otherRevisions } from './check.js';
 import { fluxTrailingDotFix, removeFluxTrailingDotFix } from './flux-fix.js';
-import { deleteNamespaceIfOurs, ensureNamespace, labelNamespaces, unlabelNamespaces } from './namespaces.js';
+import { deleteNamespacesIfOurs, ensureNamespace, labelNamespaces, unlabelNamespaces } from './namespaces.js';
 import {
   BASE_RELEASE,
   configRevision,
@@ -116,7 +116,8 @@ export async function destroyIstio(ctx: StepContext): Promise<void> {
   for (const ns of await unlabelNamespaces(kube, c.istio.namespaces, values))
     ctx.log.success(`namespace ${ns} unlabelled`);
   // Mesh namespaces platctl created for the label go too; ones the user made stay (they lack our annotation).
-  for (const ns of [...c.istio.namespaces, GATEWAY_NAMESPACE, ISTIO_NAMESPACE]) {
-    if (await deleteNamespaceIfOurs(kube, ns, 'istio', waitFor(ctx))) ctx.log.success(`namespace ${ns} deleted`);
+  const ours = [...c.istio.namespaces, GATEWAY_NAMESPACE, ISTIO_NAMESPACE];
+  for (const ns of await deleteNamespacesIfOurs(kube, ours, 'istio', waitFor(ctx))) {
+    ctx.log.success(`namespace ${ns} deleted`);
   }
 }

@@ -34,16 +34,21 @@ export async function ensureNamespace(
   );
 }
 
-/** Deletes a namespace only if `step` created it, and waits until it is gone. True when it deleted it. */
-export async function deleteNamespaceIfOurs(
+/**
+ * Deletes those of `names` that `step` created, all at once, and waits until they are gone (the namespace
+ * controller takes at least 5 s each, so one at a time would add up). Returns the names it deleted.
+ */
+export async function deleteNamespacesIfOurs(
   kube: KubeClient,
-  name: string,
+  names: readonly string[],
   step: string,
   wait: SettleOptions = {},
-): Promise<boolean> {
-  const ns = await kube.get(nsRef(name));
-  if (ns?.metadata.annotations?.[CREATED_BY] !== step) return false;
-  return deleteAndWait(kube, nsRef(name), wait);
+): Promise<string[]> {
+  const ours = async (name: string) => (await kube.get(nsRef(name)))?.metadata.annotations?.[CREATED_BY] === step;
+  const deleted = await Promise.all(
+    names.map(async (name) => (await ours(name)) && (await deleteAndWait(kube, nsRef(name), wait))),
+  );
+  return names.filter((_, i) => deleted[i]);
 }
 
 /** What would change to give `names` the label `istio.io/rev=<value>` (for checks and --dry-run). */

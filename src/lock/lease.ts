@@ -28,7 +28,10 @@ interface Lease extends KubeObject {
 const microTime = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM_NAMESPACE, name: LOCK_LEASE };
 
-function leaseBody(spec: Lease['spec'], resourceVersion?: string): Lease {
+/** The holder's command (bootstrap, teardown, …), so a refused run can say what it waits for. */
+const COMMAND_ANNOTATION = 'platctl.io/command';
+
+function leaseBody(spec: Lease['spec'], command: string, resourceVersion?: string): Lease {
   return {
     apiVersion: ref.apiVersion,
     kind: ref.kind,
@@ -36,6 +39,7 @@ function leaseBody(spec: Lease['spec'], resourceVersion?: string): Lease {
       name: LOCK_LEASE,
       namespace: SYSTEM_NAMESPACE,
       labels: { 'app.kubernetes.io/managed-by': 'platctl' },
+      annotations: { [COMMAND_ANNOTATION]: command },
       ...(resourceVersion ? { resourceVersion } : {}),
     },
     spec,
@@ -45,7 +49,7 @@ function leaseBody(spec: Lease['spec'], resourceVersion?: string): Lease {
 /** Takes the cluster Lease; throws LOCK_HELD (exit 3) naming the holder and the lock's age. */
 export async function acquireLease(
   kube: KubeClient,
-  opts: { breakLock?: boolean; log: Logger; command: string },
+  opts: { breakLock?: boolean; log: Logger; command: string; cluster?: string },
 ): Promise<RunLock> {
   await ensureSystemNamespace(kube);
   const me = holderIdentity();
@@ -57,9 +61,10 @@ export async function acquireLease(
       const expired = Date.now() - renewed.getTime() > (current?.spec?.leaseDurationSeconds ?? DURATION_SECONDS) * 1000;
       const acquired = new Date(current?.spec?.acquireTime ?? renewed);
       if (!expired && !holderIsDead(holder) && !opts.breakLock) {
+        const what = current?.metadata.annotations?.[COMMAND_ANNOTATION];
         throw new PlatctlError(
           'LOCK_HELD',
-          `cluster is locked by ${holder} for ${formatAge(acquired)} (Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE})`,
+          `cluster${opts.cluster ? ` ${opts.cluster}` : ''} is locked by ${holder}${what ? ` (${what})` : ''} for ${formatAge(acquired)} (Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE})`,
           {
             hint: 'wait for that run to finish; if it is gone, re-run with --break-lock',
           },
@@ -77,8 +82,9 @@ export async function acquireLease(
     };
     try {
       const rv = current?.metadata.resourceVersion;
-      current = rv ? await kube.replace<Lease>(leaseBody(spec, rv)) : await kube.create<Lease>(leaseBody(spec));
-      return heldLease(kube, current, opts.log);
+      const body = leaseBody(spec, opts.command, rv);
+      current = rv ? await kube.replace<Lease>(body) : await kube.create<Lease>(body);
+      return heldLease(kube, current, opts);
     } catch (err) {
       if (!(isPlatctlError(err) && err.code === 'KUBE_CONFLICT')) throw err;
       current = await kube.get<Lease>(ref);
@@ -87,13 +93,13 @@ export async function acquireLease(
   throw new PlatctlError('LOCK_HELD', `could not take Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE}: it keeps changing`);
 }
 
-function heldLease(kube: KubeClient, lease: Lease, log: Logger): RunLock {
+function heldLease(kube: KubeClient, lease: Lease, { log, command }: { log: Logger; command: string }): RunLock {
   let latest = lease;
   let lost = false;
   const renew = async () => {
     try {
       latest = await kube.replace<Lease>(
-        leaseBody({ ...latest.spec, renewTime: microTime() }, latest.metadata.resourceVersion),
+        leaseBody({ ...latest.spec, renewTime: microTime() }, command, latest.metadata.resourceVersion),
       );
     } catch (err) {
       lost = true;
@@ -108,7 +114,9 @@ function heldLease(kube: KubeClient, lease: Lease, log: Logger): RunLock {
       clearInterval(timer);
       if (lost) return;
       try {
-        await kube.replace<Lease>(leaseBody({ ...latest.spec, holderIdentity: null }, latest.metadata.resourceVersion));
+        await kube.replace<Lease>(
+          leaseBody({ ...latest.spec, holderIdentity: null }, command, latest.metadata.resourceVersion),
+        );
       } catch (err) {
         log.warning(`could not release the run lock: ${(err as Error).message}`);
       }

@@ -15,6 +15,7 @@ import { ConfigMapStore, STATE_CONFIGMAP, SYSTEM_NAMESPACE } from '../state/conf
 import { JournalStore } from '../state/journal.js';
 import type { StateStore } from '../state/store.js';
 import { emptyState, pushHistory, type State } from '../state/types.js';
+import { pausePoint } from './crash.js';
 
 /** Options for opening a session. */
 export interface SessionOptions {
@@ -46,12 +47,14 @@ export class StateSession {
     if (local?.location !== 'cluster') {
       const session = new StateSession(opts, journal);
       if (opts.lock) session.lock = await acquireFileLock(opts.cluster, opts);
+      if (opts.lock) await pausePoint('run', 'locked');
       return { session, state: (await journal.load()) ?? emptyState(opts.cluster) };
     }
     const kube = await opts.kube();
     const store = new ConfigMapStore(kube, opts.cluster);
     const session = new StateSession(opts, store);
     if (opts.lock) session.lock = await acquireLease(kube, opts);
+    if (opts.lock) await pausePoint('run', 'locked');
     const state = await store.load();
     if (!state) {
       await session.close();

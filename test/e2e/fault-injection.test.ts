@@ -5,7 +5,7 @@
  * The lab has no kubelet: scripts/demo-player.ts plays the git host admin (authorises the Flux deploy key
  * read-only) and Flux's controllers (marks flux-system Ready) so the flux step can finish.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,22 +104,26 @@ describe('fault injection on the demo pipeline', () => {
   });
 
   it('lets exactly one of two concurrent bootstraps proceed; the other exits 3 naming the holder', async () => {
-    // --verify makes the first run slow enough (terraform plan, helm diffs) to be caught holding the lock.
-    const first = bootstrap(demo, ['--verify']);
+    // The first run holds just after taking the Lease until the test writes the release file.
+    const release = path.join(demo.home, 'release');
+    const first = bootstrap(demo, [], { PLATCTL_TEST_PAUSE: `run:locked=${release}` });
     const lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       namespace: 'platctl-system',
       name: 'platctl-lock',
     };
-    for (let i = 0; i < 300; i++) {
+    let holder: string | undefined;
+    for (let i = 0; i < 1500 && !holder; i++) {
       const l = await demo.kube.get<KubeObject & { spec?: { holderIdentity?: string } }>(lease);
-      if (l?.spec?.holderIdentity) break;
-      await sleep(20);
+      holder = l?.spec?.holderIdentity;
+      if (!holder) await sleep(20);
     }
+    expect(holder, 'the first run never took the Lease').toBeDefined();
     const second = await bootstrap(demo);
+    writeFileSync(release, '');
     expect(second.exitCode, second.stderr).toBe(3);
-    expect(second.stderr).toMatch(/locked by \S+@\S+:\d+ for \d+s/);
+    expect(second.stderr).toMatch(/locked by \S+@\S+:\d+ \(bootstrap\) for \d+s/);
     const a = await first;
     expect(a.exitCode, a.stderr).toBe(0);
   });

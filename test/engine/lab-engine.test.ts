@@ -3,7 +3,7 @@
  * platctl process mid-step and its resume, two concurrent runs, a corrupt state ConfigMap, and teardown.
  * Steps are the test-only ones in lab-steps.ts.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -78,12 +78,19 @@ describe('engine on the lab', () => {
 
   it('lets exactly one of two concurrent runs proceed; the other exits 3 naming the holder', async () => {
     const sb = sandbox(lab(), 'engine');
-    const env = { ...sb.env, PLATCTL_TEST_STEPS: stepsModule, PLATCTL_TEST_SLEEP_MS: '6000' };
-    const first = platctl(['bootstrap', 'engine', '--config', sb.config, '--yes'], env);
-    for (let i = 0; i < 200 && (await readState())?.steps.slow?.status !== 'running'; i++) await sleep(100);
+    const env = { ...sb.env, PLATCTL_TEST_STEPS: stepsModule };
+    // The first run holds just after taking its lock until the test writes the release file.
+    const release = path.join(sb.dir, 'release');
+    const first = platctl(['bootstrap', 'engine', '--config', sb.config, '--yes'], {
+      ...env,
+      PLATCTL_TEST_PAUSE: `run:locked=${release}`,
+    });
+    const lockFile = path.join(sb.home, 'engine', 'lock');
+    for (let i = 0; i < 600 && !existsSync(lockFile); i++) await sleep(100);
     const second = await platctl(['bootstrap', 'engine', '--config', sb.config, '--yes'], env);
+    writeFileSync(release, '');
     expect(second.exitCode).toBe(3);
-    expect(second.stderr).toMatch(/locked by \S+@\S+:\d+ for \d+s/);
+    expect(second.stderr).toMatch(/locked by \S+@\S+:\d+ \(bootstrap\) for \d+s/);
     const done = await first;
     expect(done.exitCode, done.all).toBe(0);
   });

@@ -3,11 +3,14 @@
  * EnvoyFilter CRD) are both there, a no-op without writes the second time, removable. The CRD is rendered at
  * run time from the upstream istio-base chart (../shared/fixtures/charts/istio/base) by the lab's helm.
  */
+
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { connectKube, type KubeObject } from '../../src/clients/kube.js';
+import { deleteAndWait, settle } from '../../src/clients/namespaces.js';
+import { waitForCrds } from '../../src/flux/install.js';
 import {
   FLUX_FIX_NAME,
   fluxFixChange,
@@ -38,6 +41,7 @@ const ctx = (dryRun = false) => {
 
 beforeAll(async () => {
   for (const n of ['istio-system', 'flux-system']) await namespaceSettled(inner, n);
+  await settle(inner, crdRef);
   for (const n of ['istio-system', 'flux-system']) {
     if (!(await inner.get(ns(n)))) {
       await inner.create({ ...ns(n), metadata: { name: n } });
@@ -48,8 +52,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeFluxTrailingDotFix(inner);
-  if (madeCrd) await inner.delete(crdRef);
-  for (const n of made) await inner.delete(ns(n));
+  // Waited for, so the next test file does not find them terminating.
+  if (madeCrd) await deleteAndWait(inner, crdRef);
+  await Promise.all(made.map((n) => deleteAndWait(inner, ns(n))));
 });
 
 describe('Flux trailing-dot fix', () => {
@@ -69,13 +74,7 @@ describe('Flux trailing-dot fix', () => {
       if (!crd) throw new Error('the istio-base chart rendered no EnvoyFilter CRD');
       await inner.create(crd);
       madeCrd = true;
-      // The new API group is served a moment after the CRD is Established.
-      for (
-        let i = 0;
-        i < 40 && !(await inner.get(crdRef).then((o) => JSON.stringify(o).includes('"Established"')));
-        i++
-      )
-        await new Promise((r) => setTimeout(r, 250));
+      await waitForCrds(inner, [crd]);
     }
     expect(await fluxFixChange(inner)).toBe(`+ EnvoyFilter istio-system/${FLUX_FIX_NAME} (Flux trailing-dot FQDNs)`);
     const dry = ctx(true);

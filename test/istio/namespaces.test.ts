@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube, type KubeClient } from '../../src/clients/kube.js';
 import {
-  deleteNamespaceIfOurs,
+  deleteNamespacesIfOurs,
   ensureNamespace,
   labelNamespaces,
   namespaceLabelChanges,
@@ -58,9 +58,11 @@ describe('namespace labels', () => {
   it('removes only the labels platctl set, and deletes only namespaces the step created', async () => {
     expect(await unlabelNamespaces(kube, [legacy, other], ['prod-stable', '1-30-3'])).toEqual([legacy]);
     expect((await kube.get(ns(other)))?.metadata.labels?.['istio.io/rev']).toBe('someone-elses');
-    expect(await deleteNamespaceIfOurs(kube, other, 'istio')).toBe(false);
-    expect(await deleteNamespaceIfOurs(kube, created, 'vault')).toBe(false);
-    expect(await deleteNamespaceIfOurs(kube, created, 'istio')).toBe(true);
+    expect(await deleteNamespacesIfOurs(kube, [other, created], 'vault')).toEqual([]);
+    expect(await deleteNamespacesIfOurs(kube, [other, created], 'istio')).toEqual([created]);
+    // Waited for: gone when the call returns.
+    expect(await kube.get(ns(created))).toBeUndefined();
+    expect(await kube.get(ns(other))).toBeDefined();
     expect(await ensureNamespace(kube, legacy, 'istio')).toBe(false);
   });
 

@@ -82,6 +82,9 @@ describe('aws (moto)', () => {
 });
 
 describe('openbao', () => {
+  // An earlier test file may have initialised it: start from a wiped server.
+  beforeAll(() => resetBao());
+
   it('bao status reports an uninitialised raft server', async () => {
     const r = await run(env.bins.bao, ['status', '-format=json']);
     // 2 = sealed (an uninitialised server is sealed).
@@ -144,6 +147,7 @@ describe('helm', () => {
     expect(version.stdout).toContain(env.versions.helm);
     const chart = join(FIXTURES, 'charts', 'istio', 'base');
     const ns = ['--namespace', 'istio-system'];
+    await run(env.bins.kubectl, ['wait', '--for=delete', 'namespace/istio-system', '--timeout=180s']);
     const inst = await run(env.bins.helm, ['install', 'istio-base', chart, ...ns, '--create-namespace', '--wait']);
     expect(inst.exitCode, inst.stderr).toBe(0);
     const list = await run(env.bins.helm, ['list', ...ns, '-o', 'json']);
@@ -152,6 +156,8 @@ describe('helm', () => {
     expect(crd.exitCode, crd.stderr).toBe(0);
     const un = await run(env.bins.helm, ['uninstall', 'istio-base', ...ns, '--wait']);
     expect(un.exitCode, un.stderr).toBe(0);
+    // The chart marks its CRDs keep: remove them too, so later files find no Istio installed.
+    await run(env.bins.kubectl, ['delete', 'crd', '-l', 'app.kubernetes.io/instance=istio-base', '--wait=true']);
     await run(env.bins.kubectl, ['delete', 'ns', 'istio-system', '--wait=true']);
   });
 });

@@ -58,11 +58,11 @@ describe('acquireLease', () => {
 
   it('refuses while another live holder renews it: LOCK_HELD, exit 3, holder and age', async () => {
     const kube = clusterWithLease(other, 7, 5);
-    const err = await refused(acquireLease(kube, { command: 'bootstrap', log: memoryLogger() }));
+    const err = await refused(acquireLease(kube, { command: 'bootstrap', log: memoryLogger(), cluster: 'demo' }));
     expect(err.code).toBe('LOCK_HELD');
     expect(err.exitCode).toBe(3);
     expect(err.message).toMatch(
-      new RegExp(`locked by ${other} for 7m\\ds \\(Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE}\\)`),
+      new RegExp(`^cluster demo is locked by ${other} for 7m\\ds \\(Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE}\\)`),
     );
     expect(kube.peek<Lease>(ref)?.spec.holderIdentity).toBe(other);
   });
@@ -73,7 +73,10 @@ describe('acquireLease', () => {
     // A different holder identity: this test's process plays a second run on another machine.
     const lease = kube.peek<Lease>(ref)!;
     kube.seed({ ...lease, spec: { ...lease.spec, holderIdentity: other } });
-    expect((await refused(acquireLease(kube, { command: 'x', log: memoryLogger() }))).code).toBe('LOCK_HELD');
+    const err = await refused(acquireLease(kube, { command: 'x', log: memoryLogger() }));
+    expect(err.code).toBe('LOCK_HELD');
+    // The holder's command, from the Lease: what the refused run is waiting for.
+    expect(err.message).toContain(`locked by ${other} (bootstrap) for `);
   });
 
   it('takes over an expired lease, counting the transition and warning', async () => {

@@ -4,12 +4,12 @@
  * the recorded outputs, zero AWS writes on a re-run, the abort on "no", destroy, the account guard, and the
  * translated module-error and lock-held failures through the step.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { execa } from 'execa';
@@ -18,6 +18,7 @@ import { clusterDir, packageRoot } from '../../src/paths.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import { clusterStep } from '../../steps/cluster.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
+import { waitForTofuLock } from '../helpers/tofu-lock.js';
 import { lab } from '../lab/env.js';
 import { answering, cloudContext, labCluster, stopHolder, uniqueName, useLab } from './helpers/cloud-context.js';
 
@@ -121,9 +122,7 @@ describe('cluster step on the lab module', () => {
         cwd: workdir,
         stdio: ['pipe', 'ignore', 'ignore'],
       });
-      const lockFile = path.join(workdir, '.terraform.tfstate.lock.info');
-      for (let i = 0; i < 100 && !existsSync(lockFile); i++) await sleep(100);
-      const info = JSON.parse(await readFile(lockFile, 'utf8'));
+      const info = await waitForTofuLock(workdir);
       const err = await platctlFailure(clusterStep.check(cloudContext(env, labCluster(env, name)).ctx));
       expect(err.code).toBe('LOCK_HELD');
       expect(err.message).toContain(`locked by ${info.Who} (since `);

@@ -29,6 +29,19 @@ const webhook = {
   name: 'istio-revision-tag-prod-stable',
 };
 
+/** An Istio object whose finalizer (no controller removes it) keeps istio-ingress and its CRD terminating. */
+const hold = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'DestinationRule',
+  namespace: 'istio-ingress',
+  name: 'hold',
+};
+const drCrd = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  name: 'destinationrules.networking.istio.io',
+};
+
 let home: string;
 let kube: KubeClient;
 let madeFluxNs = false;
@@ -54,6 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await kube.patch(hold, { metadata: { finalizers: null } }).catch(() => undefined);
   await istioStep.destroy(labContext(env, cluster));
   await kube.delete(ns(appsNs));
   await kube.delete(ns(freshNs));
@@ -153,49 +167,53 @@ describe('istio step (lab)', () => {
     });
     expect(crds.filter((c) => !c.metadata.deletionTimestamp)).toEqual([]);
     expect((await kube.get(ns(appsNs)))?.metadata.labels?.['istio.io/rev']).toBeUndefined();
-    const sys = await kube.get(ns('istio-system'));
-    expect(sys === undefined || sys.metadata.deletionTimestamp !== undefined).toBe(true);
+    // Destroy waited until the namespaces it made were gone.
+    expect(await kube.get(ns('istio-system'))).toBeUndefined();
+    expect(await kube.get(ns('istio-ingress'))).toBeUndefined();
     const ctx = labContext(env, cluster);
     await istioStep.destroy(ctx);
     expect(ctx.exec.helmVerbs().filter((v) => v === 'uninstall')).toHaveLength(2);
     expect((await istioStep.check(labContext(env, cluster))).status).toBe('absent');
   });
 
-  it('an apply right after a destroy waits for what is still being deleted, then installs', async () => {
+  it('destroy waits until its namespaces are gone; apply waits out ones still being deleted', async () => {
+    const waitLine = 'namespace istio-ingress is being deleted: waiting until it is gone';
+    const holdIngress = () =>
+      kube.create({
+        ...hold,
+        metadata: { name: hold.name, namespace: hold.namespace, finalizers: ['platctl.test/hold'] },
+        spec: { host: 'example.invalid' },
+      });
+    const release = () => kube.patch(hold, { metadata: { finalizers: null } }).catch(() => undefined);
+
     expect((await runStepOnce(labContext(env, cluster), istioStep)).steps[0]?.result).toBe('applied');
-    // Plays a slow controller: a finalizer on an Istio object keeps both istio-ingress and the
-    // DestinationRule CRD terminating after the destroy, until the test lets go of it.
-    const hold = {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      namespace: 'istio-ingress',
-      name: 'hold',
-    };
-    await kube.create({
-      ...hold,
-      metadata: { name: 'hold', namespace: 'istio-ingress', finalizers: ['platctl.test/hold'] },
-      spec: { host: 'example.invalid' },
-    });
-    await istioStep.destroy(labContext(env, cluster));
-    expect((await kube.get(ns('istio-ingress')))?.metadata.deletionTimestamp).toBeDefined();
-    const ctx = labContext(env, cluster);
+    await holdIngress();
+    const down = labContext(env, cluster);
+    let destroyed = false;
+    const destroying = istioStep.destroy(down).then(() => (destroyed = true));
+    await until('the destroy waiting line', async () => down.log.lines.some((l) => l.includes(waitLine)));
+    expect(destroyed).toBe(false);
+    await release();
+    await destroying;
+    expect(await kube.get(ns('istio-ingress'))).toBeUndefined();
+
+    expect((await runStepOnce(labContext(env, cluster), istioStep)).steps[0]?.result).toBe('applied');
+    await holdIngress();
+    // Stands in for a teardown killed while it waited (or a kubectl delete): istio-ingress and the
+    // DestinationRule CRD are left terminating.
+    await kube.delete(ns('istio-ingress'));
+    await kube.delete(drCrd);
+    const up = labContext(env, cluster);
     // The step's own apply (not the runner, which logs to stderr) so the test can read what it said.
-    const run = istioStep.apply(ctx);
+    const applying = istioStep.apply(up);
     try {
-      await until('the waiting line', async () =>
-        ctx.log.lines.some((l) => l.includes('namespace istio-ingress is being deleted: waiting until it is gone')),
-      );
+      await until('the apply waiting line', async () => up.log.lines.some((l) => l.includes(waitLine)));
     } finally {
-      await kube.patch(hold, { metadata: { finalizers: null } }).catch(() => undefined);
+      await release();
     }
-    expect(await run).toMatchObject({ revision: '1-30-3', tags: ['prod-stable'] });
+    expect(await applying).toMatchObject({ revision: '1-30-3', tags: ['prod-stable'] });
     expect((await istioStep.check(labContext(env, cluster))).status).toBe('up-to-date');
     expect((await kube.get(ns('istio-ingress')))?.metadata.deletionTimestamp).toBeUndefined();
-    const crd = await kube.get({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      name: 'destinationrules.networking.istio.io',
-    });
-    expect(crd?.metadata.deletionTimestamp).toBeUndefined();
+    expect((await kube.get(drCrd))?.metadata.deletionTimestamp).toBeUndefined();
   });
 });

@@ -176,7 +176,7 @@ describe('vault-init: init, decrypt, unseal, root token', () => {
 
   it('verifies the Raft peers with a token the test decrypted, and reports missing replicas', async () => {
     let report = await verifyRaftPeers({ api: api(), token: rootToken, replicas: 1, log: memoryLogger() });
-    for (let i = 0; i < 50 && report.peers.length === 0; i++) {
+    for (let i = 0; i < 150 && report.peers.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 200)); // raft elects its leader just after unseal
       report = await verifyRaftPeers({ api: api(), token: rootToken, replicas: 1, log: memoryLogger() });
     }

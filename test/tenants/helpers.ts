@@ -10,8 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { type KubeClient, type KubeObject, type KubeTransport, kubeClientOver } from '../../src/clients/kube.js';
+import { type KubeClient, type KubeObject, type KubeTransport, kubeClientOver, refOf } from '../../src/clients/kube.js';
 import { resolveKubeconfig } from '../../src/clients/kubeconfig-auth.js';
+import { deleteAndWait, settle } from '../../src/clients/namespaces.js';
 import { waitForCrds } from '../../src/flux/install.js';
 import { parseManifests } from '../../src/flux/manifests.js';
 import type { StateStore } from '../../src/state/store.js';
@@ -69,7 +70,7 @@ function tenantCrds(): KubeObject[] {
   const gateway = parseManifests(istio).filter((c) => c.metadata.name === 'gateways.networking.istio.io');
   // Helm ownership metadata: an istio-base install running meanwhile adopts it instead of failing.
   for (const c of gateway) {
-    c.metadata.labels = { 'app.kubernetes.io/managed-by': 'Helm' };
+    c.metadata.labels = { ...c.metadata.labels, 'app.kubernetes.io/managed-by': 'Helm' };
     c.metadata.annotations = {
       'meta.helm.sh/release-name': 'istio-base',
       'meta.helm.sh/release-namespace': 'istio-system',
@@ -83,33 +84,23 @@ function tenantCrds(): KubeObject[] {
   return [...gateway, ...flux];
 }
 
-/** Waits until an object is gone or not terminating (another test's cleanup may still be running). */
-export async function settled(kube: KubeClient, ref: Parameters<KubeClient['get']>[0], timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const o = await kube.get(ref);
-    if (!o?.metadata.deletionTimestamp) return o;
-    if (Date.now() > deadline) throw new Error(`${ref.kind} ${ref.name} stays terminating`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /**
- * Makes sure the tenant CRDs, namespace istio-ingress and the ops Gateway `istio-ingress/<gateway>` exist.
+ * Makes sure the tenant CRDs, namespace istio-ingress and the ops Gateway `istio-ingress/<gateway>` exist
+ * (after any left terminating by another test file's cleanup are gone).
  * Returns a cleanup that removes only what it created.
  */
 export async function ensureTenantPrereqs(kube: KubeClient, gateway: string): Promise<() => Promise<void>> {
   const created: KubeObject[] = [];
   const crds = tenantCrds();
   for (const c of crds) {
-    if (!(await settled(kube, crdRef(c.metadata.name)))) {
+    if (!(await settle(kube, crdRef(c.metadata.name)))) {
       await kube.create(c);
       created.push(c);
     }
   }
   await waitForCrds(kube, crds);
   const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-ingress' } };
-  if (!(await settled(kube, { apiVersion: 'v1', kind: 'Namespace', name: 'istio-ingress' }))) {
+  if (!(await settle(kube, { apiVersion: 'v1', kind: 'Namespace', name: 'istio-ingress' }))) {
     await kube.create(ns);
     created.push(ns);
   }
@@ -126,15 +117,9 @@ export async function ensureTenantPrereqs(kube: KubeClient, gateway: string): Pr
     await kube.create(gw);
     created.push(gw);
   }
+  // Waited for, so the next test file does not find them terminating.
   return async () => {
-    for (const o of created.reverse()) {
-      await kube.delete({
-        apiVersion: o.apiVersion,
-        kind: o.kind,
-        name: o.metadata.name,
-        namespace: o.metadata.namespace,
-      });
-    }
+    for (const o of created.reverse()) await deleteAndWait(kube, refOf(o));
   };
 }
 

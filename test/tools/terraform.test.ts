@@ -4,12 +4,12 @@
  * translated failures, each provoked for real: a broken module, a lock held by a concurrent tofu, and an S3
  * backend without credentials.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExec, type Exec } from '../../src/clients/exec.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
@@ -17,6 +17,7 @@ import { PlatctlError } from '../../src/errors.js';
 import { createTerraform, detectTerraform, versionAtLeast } from '../../src/tools/terraform.js';
 import { BACKEND_CONFIG_FILE, moduleHash, prepareWorkdir, VAR_FILE } from '../../src/tools/terraform-workdir.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
+import { waitForTofuLock } from '../helpers/tofu-lock.js';
 import { lab } from '../lab/env.js';
 import { labCluster, stopHolder, uniqueName, useLab } from '../steps/helpers/cloud-context.js';
 
@@ -227,8 +228,7 @@ describe('translated failures (provoked for real)', () => {
         cwd: wdDir,
         stdio: ['pipe', 'ignore', 'ignore'],
       });
-      for (let i = 0; i < 100 && !existsSync(path.join(wdDir, '.terraform.tfstate.lock.info')); i++) await sleep(100);
-      const info = JSON.parse(await readFile(path.join(wdDir, '.terraform.tfstate.lock.info'), 'utf8'));
+      const info = await waitForTofuLock(wdDir);
       const err = await platctlFailure(createTerraform({ exec: createExec(), cluster, dir: wdDir }).plan());
       expect(err.code).toBe('LOCK_HELD');
       expect(err.exitCode).toBe(3);
