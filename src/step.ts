@@ -34,7 +34,7 @@ export interface StepContext {
   /** The cluster's API, connected on first use. */
   kube(): Promise<KubeClient>;
   readonly prompt: Prompter;
-  /** Only checks run; nothing is written anywhere. */
+  /** Only checks run; nothing is written to the cloud, the cluster or state (local caches aside). */
   readonly dryRun: boolean;
   /** No prompts: every confirmation is yes. */
   readonly yes: boolean;
