@@ -14,7 +14,7 @@ import { whoAmI } from '../paths.js';
 import { ConfigMapStore, STATE_CONFIGMAP, SYSTEM_NAMESPACE } from '../state/configmap.js';
 import { JournalStore } from '../state/journal.js';
 import type { StateStore } from '../state/store.js';
-import { emptyState, pushHistory, type State } from '../state/types.js';
+import { emptyState, mergeStates, pushHistory, type State } from '../state/types.js';
 import { pausePoint } from './crash.js';
 
 /** Options for opening a session. */
@@ -74,9 +74,15 @@ export class StateSession {
     if (this.store.location === 'cluster') return state;
     const kube = await this.opts.kube();
     const lease = this.opts.lock ? await acquireLease(kube, this.opts) : undefined;
-    const moved: State = structuredClone({ ...state, location: 'cluster' });
-    pushHistory(moved, { at: new Date().toISOString(), step: '-', action: 'migrate', result: 'done', by: whoAmI() });
     const store = new ConfigMapStore(kube, this.opts.cluster);
+    // The cluster may already hold state: a run from another machine, or this machine's journal was lost.
+    const there = await store.load();
+    if (there)
+      this.opts.log.warning(
+        `${store.name} already holds state for ${this.opts.cluster}: merging (newer step records win)`,
+      );
+    const moved: State = structuredClone({ ...(there ? mergeStates(there, state) : state), location: 'cluster' });
+    pushHistory(moved, { at: new Date().toISOString(), step: '-', action: 'migrate', result: 'done', by: whoAmI() });
     await store.write(moved);
     // The journal becomes a pointer (with a full copy as of the move, handy for recovery).
     await this.journal.write(moved);

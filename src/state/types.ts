@@ -80,3 +80,26 @@ export function parseState(text: string): { state: State } | { problem: string }
   }
   return { state: result.data };
 }
+
+/** When a step record last changed (finishedAt, else startedAt), for comparing two copies. */
+const changedAt = (s: StepState | undefined) => s?.finishedAt ?? s?.startedAt ?? '';
+
+/**
+ * Joins the state a cluster already holds with this machine's local state (a run from another machine, or
+ * with a lost journal, reaching the step that moves state into the cluster). Nothing is dropped: per step the
+ * newer record wins, the cluster's records (tenants) stay, histories are merged in time order.
+ */
+export function mergeStates(inCluster: State, local: State): State {
+  const merged = structuredClone(inCluster);
+  for (const [id, rec] of Object.entries(local.steps)) {
+    if (changedAt(rec) > changedAt(merged.steps[id])) merged.steps[id] = structuredClone(rec);
+  }
+  for (const [kind, items] of Object.entries(local.records)) {
+    merged.records[kind] = { ...structuredClone(items), ...merged.records[kind] };
+  }
+  const seen = new Set(merged.history.map((h) => JSON.stringify(h)));
+  const history = [...merged.history, ...local.history.filter((h) => !seen.has(JSON.stringify(h)))];
+  history.sort((a, b) => a.at.localeCompare(b.at));
+  merged.history = history.slice(-HISTORY_LIMIT);
+  return merged;
+}

@@ -2,7 +2,7 @@
  * State moving into the cluster after the `movesStateToCluster` step (fake cluster), and back before that
  * step is destroyed. Also: the run lock follows the state (file lock → Lease → file lock).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
@@ -141,5 +141,28 @@ describe('movesStateToCluster', () => {
     expect(isPlatctlError(err) && err.code).toBe('STATE_ELSEWHERE');
     expect((err as Error).message).toContain(journalPath('demo'));
     expect(kube.peek<Lease>(leaseRef)?.spec.holderIdentity).toBeNull();
+  });
+
+  it('a run from another machine (no journal) merges into the state the cluster holds: nothing is lost', async () => {
+    const { kube, steps, rec } = pipeline();
+    await runSteps('bootstrap', steps, { kube });
+    // What only the cluster's copy knows: a tenant record and d's outputs.
+    const cm = kube.peek<Cm>(cmRef)!;
+    const before = JSON.parse(cm.data['state.json']!) as State;
+    before.records.tenants = { 'team-a': { namespaces: ['team-a'] } };
+    before.steps.d = { ...before.steps.d!, outputs: { only: 'in-cluster' } };
+    kube.seed({ ...cm, data: { 'state.json': JSON.stringify(before) } });
+    // The other machine: an empty home, so its journal knows nothing; a changes, so it re-applies.
+    rmSync(path.join(home(), 'demo'), { recursive: true, force: true });
+    rec.clear();
+    const log = memoryLogger();
+    const report = await runSteps('bootstrap', steps, { kube, log });
+    expect(report.ok).toBe(true);
+    const after = clusterState(kube)!;
+    expect(after.records.tenants).toEqual({ 'team-a': { namespaces: ['team-a'] } });
+    expect(after.steps.d?.outputs).toEqual({ only: 'in-cluster' });
+    expect(after.steps.access?.finishedAt! > before.steps.access?.finishedAt!).toBe(true);
+    expect(after.history.length).toBeGreaterThan(before.history.length);
+    expect(log.lines.join('\n')).toContain('already holds state for demo: merging');
   });
 });
