@@ -31,9 +31,26 @@ export const inquirerRunner: PromptRunner = async <T>(
   options: Record<string, unknown>,
 ) => (await promptFunction(kind))(options as never) as Promise<T>;
 
+/** @inquirer's errors for a question the user left (Ctrl-C, Esc) rather than answered. */
+const CANCELLED = new Set(['ExitPromptError', 'AbortPromptError', 'CancelPromptError']);
+
+/** A runner whose cancelled questions become ABORTED (exit 3), like a "no". */
+export function cancelAsAbort(runner: PromptRunner): PromptRunner {
+  return async <T>(kind: 'confirm' | 'input' | 'password', options: Record<string, unknown>) => {
+    try {
+      return await runner<T>(kind, options);
+    } catch (err) {
+      if (!CANCELLED.has((err as Error)?.name)) throw err;
+      throw new PlatctlError('ABORTED', `cancelled at "${String(options.message)}": nothing more was changed`, {
+        cause: err,
+      });
+    }
+  };
+}
+
 /** Creates a {@link Prompter}. */
 export function createPrompter(opts: { yes: boolean; interactive: boolean; runner?: PromptRunner }): Prompter {
-  const runner = opts.runner ?? inquirerRunner;
+  const runner = cancelAsAbort(opts.runner ?? inquirerRunner);
   const needTty = (what: string, flag: string) =>
     new PlatctlError('NO_TTY', `cannot ask "${what}" without a terminal`, { hint: `pass ${flag}` });
   return {
