@@ -101,6 +101,8 @@ function heldLease(kube: KubeClient, lease: Lease, { log, command }: { log: Logg
       latest = await kube.replace<Lease>(
         leaseBody({ ...latest.spec, renewTime: microTime() }, command, latest.metadata.resourceVersion),
       );
+      // A renewal that failed once (the apiserver briefly away) and works again: the Lease is still ours.
+      lost = false;
     } catch (err) {
       lost = true;
       log.warning(`could not renew the run lock: ${(err as Error).message}`);

@@ -2,7 +2,7 @@
  * The cluster run lock (Lease platctl-system/platctl-lock) over the fake cluster: a live holder refuses with
  * exit 3, an expired lease is taken over, --break-lock takes over a live one, release clears the holder.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
 import type { RunLock } from '../../src/lock/file-lock.js';
 import { holderIdentity } from '../../src/lock/holder.js';
@@ -115,5 +115,32 @@ describe('acquireLease', () => {
     expect(kube.peek<Lease>(ref)?.spec.holderIdentity).toBeNull();
     const { log } = await take(kube);
     expect(log.lines.filter((l) => l.includes('taking over'))).toEqual([]);
+  });
+
+  it('renews while the run lives; a failed renewal warns, and one that works again keeps the Lease ours', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-23T08:00:00Z') });
+    try {
+      const kube = createFakeKube();
+      const { lock, log } = await take(kube);
+      const first = kube.peek<Lease>(ref)?.spec.renewTime;
+      await vi.advanceTimersByTimeAsync(15_000);
+      const second = kube.peek<Lease>(ref)?.spec.renewTime;
+      expect(second! > first!).toBe(true);
+      // The apiserver away for one renewal.
+      const replace = kube.replace.bind(kube);
+      kube.replace = async () => {
+        kube.replace = replace;
+        throw new Error('connection refused');
+      };
+      await vi.advanceTimersByTimeAsync(15_000);
+      expect(log.lines.join('\n')).toContain('could not renew the run lock: connection refused');
+      expect(kube.peek<Lease>(ref)?.spec.renewTime).toBe(second);
+      await vi.advanceTimersByTimeAsync(15_000);
+      expect(kube.peek<Lease>(ref)?.spec.renewTime! > second!).toBe(true);
+      await lock.release();
+      expect(kube.peek<Lease>(ref)?.spec.holderIdentity).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
