@@ -3,7 +3,7 @@
  * the CLI maps an error to its exit code and prints `✗ message` plus the hint, with the stack only under --debug.
  */
 
-/** Process exit codes, documented in docs/exit-codes.md. */
+/** Process exit codes, documented in docs/errors.md. */
 export const ExitCode = {
   ok: 0,
   stepFailed: 1,

@@ -48,7 +48,7 @@ export class ConfigMapStore implements StateStore {
     const parsed = parseState(cm.data?.[KEY] ?? '');
     if ('problem' in parsed) {
       throw new PlatctlError('STATE_CORRUPT', `${this.name}: key ${KEY} is unreadable: ${parsed.problem}`, {
-        hint: `platctl never overwrites it. Inspect with: kubectl -n ${SYSTEM_NAMESPACE} get configmap ${STATE_CONFIGMAP} -o yaml; repair the JSON, or restore it from ~/.platctl/${this.cluster}/state.json.bak if you have one`,
+        hint: `platctl never overwrites it. Inspect with: kubectl -n ${SYSTEM_NAMESPACE} get configmap ${STATE_CONFIGMAP} -o yaml; repair the JSON; ~/.platctl/${this.cluster}/state.json on the machine that moved state into the cluster holds a copy as of that move`,
       });
     }
     if (parsed.state.cluster !== this.cluster) {
