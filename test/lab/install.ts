@@ -3,6 +3,7 @@
  * Go components come from `build/go-build.sh`, Python ones from PyPI into a venv,
  * sshd and git from Debian packages.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -103,8 +104,15 @@ const DEBIAN_TOOLS: Record<string, string> = {
   '/usr/bin/openssl': 'openssl',
 };
 
+/** Whether `python3 -m venv` can work: Debian ships ensurepip (which venv needs) in python3-venv. */
+function pythonHasVenv(): boolean {
+  return spawnSync('python3', ['-c', 'import ensurepip, venv'], { stdio: 'ignore' }).status === 0;
+}
+
 function missingDebianPackages(): string[] {
-  return [...new Set(Object.entries(DEBIAN_TOOLS).flatMap(([bin, pkg]) => (existsSync(bin) ? [] : [pkg])))];
+  const missing = Object.entries(DEBIAN_TOOLS).flatMap(([bin, pkg]) => (existsSync(bin) ? [] : [pkg]));
+  if (!pythonHasVenv()) missing.push('python3-venv');
+  return [...new Set(missing)];
 }
 
 /** Installs Debian's sshd, ssh tools, git and openssl when missing (we are root; the index may need an update first). */
