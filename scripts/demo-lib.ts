@@ -1,8 +1,9 @@
 /** What `npm run demo` and `npm run bench` share: a running lab, the demo's key holders, a usable OpenBao. */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { connectKube } from '../src/clients/kube.js';
 import { type LabEnv, labProcessEnv, labUp, resetBao } from '../test/lab/lab.js';
 import { makeKey } from '../test/vault/helpers/pgp-keys.js';
 
@@ -34,6 +35,25 @@ async function freshVaultIfNeeded(vaultAddr: string, home: string, say: (m: stri
   }
 }
 
+/**
+ * A demo journal pointing at a lab whose data was wiped since (`npm run lab -- down`, or `npm test`'s
+ * teardown) would stop platctl with STATE_ELSEWHERE, as it should for a real cluster. The lab's cluster is
+ * disposable, so its local files are moved aside instead, and the demo starts afresh.
+ */
+async function staleDemoAside(lab: LabEnv, home: string, say: (m: string) => void): Promise<void> {
+  const dir = path.join(home, 'demo');
+  const journal = path.join(dir, 'state.json');
+  if (!existsSync(journal)) return;
+  const { location } = JSON.parse(await readFile(journal, 'utf8')) as { location?: string };
+  if (location !== 'cluster') return;
+  const kube = await connectKube({ kubeconfig: lab.kubeconfig });
+  if (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'platctl-system', name: 'platctl-state' }))
+    return;
+  const aside = `${dir}.stale-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await rename(dir, aside);
+  say(`the lab was wiped since the last demo: its old local files are moved aside to ${aside}`);
+}
+
 /** Starts the lab, points this process at it, and prepares what the demo config needs. */
 export async function prepareLab(
   say: (m: string) => void,
@@ -43,7 +63,9 @@ export async function prepareLab(
   const env = { ...process.env, ...labProcessEnv(lab) };
   Object.assign(process.env, env);
   await demoKeys(lab.labDir, say);
-  await freshVaultIfNeeded(lab.vaultAddr, env.PLATCTL_HOME ?? path.join(process.env.HOME ?? '', '.platctl'), say);
+  const home = env.PLATCTL_HOME ?? path.join(process.env.HOME ?? '', '.platctl');
+  await staleDemoAside(lab, home, say);
+  await freshVaultIfNeeded(lab.vaultAddr, home, say);
   return { lab, env };
 }
 

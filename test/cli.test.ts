@@ -4,7 +4,7 @@
  * script(1)), and `--help` not loading the Kubernetes client or the AWS SDK (traced with a module hook).
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,15 @@ function platctl(args: string[], env: Record<string, string> = {}, nodeArgs: str
 }
 
 describe('platctl CLI', () => {
+  it('init without a terminal exits 2 naming what to do instead, and writes nothing', () => {
+    const r = platctl(['init', '--config', 'new.yaml']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('platctl init is interactive and needs a terminal');
+    expect(r.stderr).toContain('copy examples/aws/platform.yaml');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(path.join(tmp, 'new.yaml'))).toBe(false);
+  });
+
   it('--help exits 0 and lists every command', () => {
     const r = platctl(['--help']);
     expect(r.status).toBe(0);
