@@ -2,7 +2,7 @@
  * Step `iam`: IRSA. The IAM OIDC provider for the cluster's issuer and one role per platform controller (vault,
  * ecr-credentials-sync, cert-manager, external-dns, ebs-csi, aws-load-balancer-controller), each trusting only its
  * service account. Roles are independent, so they are created and checked in parallel, bounded by
- * PLATCTL_IAM_CONCURRENCY (default 4). See docs/steps/iam.md.
+ * PLATCTL_IAM_CONCURRENCY (default 8). See docs/steps/iam.md.
  */
 import { assertAccount } from '../src/aws/account.js';
 import { awsCall } from '../src/aws/errors.js';

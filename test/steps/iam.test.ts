@@ -14,6 +14,7 @@ import {
   GetRolePolicyCommand,
   type IAMClient,
   ListRolesCommand,
+  PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,6 +186,35 @@ describe('iam step against moto', () => {
     expect(t.aws.counts.writes - writesBefore).toBe(1);
     const fixed = parse((await iam.send(new GetRoleCommand({ RoleName: victim }))).Role?.AssumeRolePolicyDocument);
     expect(fixed.Statement[0]?.Condition?.StringEquals?.[`${s.host}:sub`]).toBe('system:serviceaccount:vault:vault');
+    expect((await iamStep.check(s.fresh().ctx)).status).toBe('up-to-date');
+  });
+
+  it('the deep check reports a tampered inline policy precisely, and apply puts back only that policy', async () => {
+    const iam = await raw();
+    const victim = `eks-vault-${s.name}`;
+    const want = decodeURIComponent(
+      (await iam.send(new GetRolePolicyCommand({ RoleName: victim, PolicyName: 'platctl' }))).PolicyDocument ?? '',
+    );
+    const wide = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] };
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: victim, PolicyName: 'platctl', PolicyDocument: JSON.stringify(wide) }),
+    );
+
+    const t = s.fresh();
+    const deep = await iamStep.check(t.ctx);
+    expect(deep.status).toBe('drift');
+    // Only that role's inline policy, statement by statement: the missing grant and the stranger.
+    expect(deep.changes).toEqual([
+      `~ IAM role ${victim} inline policy platctl: statement VaultAutoUnseal missing`,
+      `~ IAM role ${victim} inline policy platctl: unexpected statement #1`,
+    ]);
+
+    await iamStep.apply(t.ctx);
+    expect(t.aws.counts.calls.filter((c) => !/:(Get|List)/.test(c))).toEqual(['iam:PutRolePolicy']);
+    const now = decodeURIComponent(
+      (await iam.send(new GetRolePolicyCommand({ RoleName: victim, PolicyName: 'platctl' }))).PolicyDocument ?? '',
+    );
+    expect(JSON.parse(now)).toEqual(JSON.parse(want));
     expect((await iamStep.check(s.fresh().ctx)).status).toBe('up-to-date');
   });
 
