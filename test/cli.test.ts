@@ -163,6 +163,41 @@ describe('colour on a terminal', () => {
   });
 });
 
+describe('teardown confirmation', () => {
+  const config = () => {
+    const file = path.join(tmp, 'teardown.yaml');
+    writeFileSync(file, stringify(rawPlatform()));
+    return file;
+  };
+
+  it('without a terminal and without --yes refuses (exit 2) before touching anything, naming --yes', () => {
+    const r = platctl(['teardown', 'demo', '--config', config()]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('asks you to type the cluster name');
+    expect(r.stderr).toContain('pass --yes');
+  });
+
+  it('on a terminal, a wrong name aborts with exit 3', () => {
+    // script(1) gives the CLI a real terminal; the typed answer arrives on it.
+    const r = spawnSync(
+      'script',
+      ['-qec', `'${process.execPath}' '${bin}' teardown demo --config '${config()}' --no-color`, '/dev/null'],
+      {
+        cwd: tmp,
+        encoding: 'utf8',
+        input: 'prod\r',
+        env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home') },
+        timeout: 60_000,
+      },
+    );
+    // The terminal's text, without @inquirer's cursor moves and line wrapping.
+    const screen = r.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\s+/g, ' ');
+    expect(r.status, screen).toBe(3);
+    expect(screen).toContain('This destroys cluster demo and everything platctl made');
+    expect(screen).toContain('teardown aborted: "prod" is not "demo"');
+  });
+});
+
 describe('start-up cost', () => {
   let hooks: string;
   beforeAll(() => {

@@ -60,6 +60,15 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
     const run = runOptions(setup, state);
     const { base } = run;
     if (!setup.flags.dryRun && !setup.flags.yes) {
+      if (!base.interactive) {
+        throw new PlatctlError(
+          'NO_TTY',
+          `teardown of ${clusterName} asks you to type the cluster name, and there is no terminal`,
+          {
+            hint: 'pass --yes to confirm non-interactively (or --dry-run to see what would be removed)',
+          },
+        );
+      }
       const prompt = createPrompter({ yes: false, interactive: base.interactive });
       const typed = await prompt.input(
         `This destroys cluster ${clusterName} and everything platctl made. Type the cluster name to confirm`,
@@ -79,8 +88,9 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
       }),
     );
     const report = await runTeardown({ steps, session, state, ...run });
+    // Always, also when a killed teardown resumes after the cluster step is gone: the report is the proof.
     const orphans: Orphan[] | undefined =
-      report.ok && !setup.flags.dryRun && prepared ? await orphanReport(base.aws, clusterName) : undefined;
+      report.ok && !setup.flags.dryRun ? await orphanReport(base.aws, clusterName) : undefined;
     printResult(setup.flags, { ...report, prepare: prepared, orphans }, () => [
       ...(prepared ? formatPrepare(prepared) : []),
       ...summarise(report),
