@@ -3,6 +3,7 @@
  * Vault itself to the holders' PGP keys. platctl keeps only the ciphertext (clusterDir/vault-init.json, 0600)
  * and records fingerprints plus the file's sha256 in state. See docs/steps/vault-init.md.
  */
+
 import type { ClusterConfig } from '../src/config/schema.js';
 import { PlatctlError } from '../src/errors.js';
 import type { StepOutputs } from '../src/state/types.js';
@@ -12,11 +13,13 @@ import {
   type InitPlan,
   type InitResult,
   initialiseVault,
+  type LocalInit,
   loadInitKeys,
   lostInitError,
   planFromConfig,
   readLocalInit,
 } from '../src/vault/init.js';
+import { CLUSTER_INTENT, readIntentInCluster } from '../src/vault/intent-record.js';
 import { type PodForwarder, reachClusterVault } from '../src/vault/reach.js';
 
 /** How the step is built: `platctl vault init` passes its flags; bootstrap uses the defaults. */
@@ -78,6 +81,12 @@ function nextSteps(ctx: StepContext, r: InitResult, plan: InitPlan): void {
   ctx.log.info('the root token holder decrypts .root_token the same way; revoke it once initial setup is done');
 }
 
+/** The loud error for an init another machine started and lost: its intent copy is in the cluster. */
+async function lostElsewhere(ctx: StepContext, local: LocalInit, addr: string): Promise<PlatctlError | undefined> {
+  const remote = await readIntentInCluster(await ctx.kube());
+  return remote ? lostInitError({ ...local, intent: remote }, addr, CLUSTER_INTENT) : undefined;
+}
+
 /** Builds the step (options come from `platctl vault init`; bootstrap uses {@link vaultInitStep}). */
 export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
   return {
@@ -127,8 +136,11 @@ export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
             outputs: outputsOf({ fingerprints: local.output.fingerprints, sha256: local.output.sha256 }),
           };
         }
-        // Initialised, no output, an init was in flight: the answer was lost. Stop, loudly, every run.
+        // Initialised, no output, an init was in flight (here or on another machine): the answer was lost.
+        // Stop, loudly, every run.
         if (local.intent) throw lostInitError(local, api.addr);
+        const elsewhere = await lostElsewhere(ctx, local, api.addr);
+        if (elsewhere) throw elsewhere;
         return {
           status: 'up-to-date',
           detail: `Vault initialised outside platctl: this tool holds no init output (${local.files.output} absent)`,
@@ -145,6 +157,8 @@ export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
         if ((await api.initStatus()).initialized) {
           if (local.output) return outputsOf({ fingerprints: local.output.fingerprints, sha256: local.output.sha256 });
           if (local.intent) throw lostInitError(local, api.addr);
+          const elsewhere = await lostElsewhere(ctx, local, api.addr);
+          if (elsewhere) throw elsewhere;
           throw new PlatctlError('STEP_FAILED', `Vault at ${api.addr} was initialised by someone else meanwhile`, {
             hint: 'whoever ran it holds the init output; platctl never initialises twice',
           });
@@ -164,6 +178,7 @@ export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
           keys,
           sealType: seal.type,
           log: ctx.log,
+          kube: await ctx.kube(),
         });
         nextSteps(ctx, result, keys.plan);
         return outputsOf(result);

@@ -4,9 +4,11 @@
  * else happens. If the process dies between Vault's answer and that write (hashicorp/vault#16201), the next run
  * finds Vault initialised, the output missing and the intent present, and stops loudly: it never re-initialises.
  */
+
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { KubeClient } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
@@ -14,6 +16,7 @@ import type { Logger } from '../log.js';
 import { clusterDir, whoAmI } from '../paths.js';
 import { crashPoint } from '../runner/crash.js';
 import type { InitRequest, InitResponse, VaultApi } from './api.js';
+import { CLUSTER_INTENT, clearIntentInCluster, recordIntentInCluster } from './intent-record.js';
 import { isPgpMessage, type PgpPublicKey, readPgpPublicKey, readPgpPublicKeys } from './pgp.js';
 
 /** What `vault init` is asked to do: from platform.yaml, or overridden by the command's flags. */
@@ -150,9 +153,9 @@ export async function readLocalInit(cluster: string): Promise<LocalInit> {
 }
 
 /** The loud error: Vault was initialised, but its answer never reached the disk. Never re-initialise. */
-export function lostInitError(local: LocalInit, vaultAddr: string): PlatctlError {
+export function lostInitError(local: LocalInit, vaultAddr: string, recordedIn = local.files.intent): PlatctlError {
   const i = local.intent;
-  const when = i ? ` (init started ${i.startedAt} by ${i.by}, recorded in ${local.files.intent})` : '';
+  const when = i ? ` (init started ${i.startedAt} by ${i.by}, recorded in ${recordedIn})` : '';
   return new PlatctlError(
     'VAULT_INIT_LOST',
     `VAULT INIT OUTPUT LOST: Vault at ${vaultAddr} is initialised, but ${local.files.output} was never written${when}. ` +
@@ -162,7 +165,7 @@ export function lostInitError(local: LocalInit, vaultAddr: string): PlatctlError
       hint:
         'recovery (docs/commands/vault.md#recovering-a-lost-init-output): this Vault holds no data yet; wipe its Raft storage ' +
         '(delete the Vault StatefulSet and its data-* PVCs), run `platctl bootstrap <cluster> --from vault`, and vault-init runs again. ' +
-        `Only if you must keep this Vault as it is, delete ${local.files.intent} to accept it as initialised outside platctl.`,
+        `Only if you must keep this Vault as it is, delete ${recordedIn} (and ${CLUSTER_INTENT}) to accept it as initialised outside platctl.`,
     },
   );
 }
@@ -197,6 +200,8 @@ export async function initialiseVault(o: {
   keys: InitKeys;
   sealType: string;
   log: Logger;
+  /** The cluster, for a copy of the intent any machine can find (see intent-record.ts). */
+  kube?: KubeClient;
 }): Promise<InitResult> {
   const files = initFiles(o.cluster);
   const fingerprints = o.keys.shareKeys.map((k) => k.fingerprint);
@@ -213,6 +218,13 @@ export async function initialiseVault(o: {
   };
   await keepOldOutput(files, o.log);
   await writeFileAtomic(files.intent, `${JSON.stringify(intent, null, 2)}\n`, 0o600);
+  if (o.kube) {
+    await recordIntentInCluster(o.kube, intent).catch((err: unknown) =>
+      o.log.warning(
+        `the init intent is recorded only in ${files.intent}: ${CLUSTER_INTENT}: ${(err as Error).message}`,
+      ),
+    );
+  }
   const answer: InitResponse = await o.api.init(initRequest(o.keys, o.sealType));
   crashPoint('vault-init', 'after-init-call');
   // Vault's own fields exactly as returned (ciphertext), then what a key holder needs to know.
@@ -231,6 +243,11 @@ export async function initialiseVault(o: {
   const text = `${JSON.stringify(doc, null, 2)}\n`;
   await writeFileAtomic(files.output, text, 0o600);
   await rm(files.intent, { force: true });
+  if (o.kube) {
+    await clearIntentInCluster(o.kube).catch((err: unknown) =>
+      o.log.warning(`could not remove ${CLUSTER_INTENT} (delete it by hand): ${(err as Error).message}`),
+    );
+  }
   const shares = o.sealType === 'shamir' ? answer.keys_base64 : answer.recovery_keys_base64;
   const encrypted = [...(shares ?? []), answer.root_token];
   const allPgp = (await Promise.all(encrypted.map(isPgpMessage))).every(Boolean);

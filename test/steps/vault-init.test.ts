@@ -6,10 +6,11 @@
  * between Vault's answer and the file write resumes into the loud error and never re-initialises.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectKube } from '../../src/clients/kube.js';
 import { createPrompter, type PromptRunner } from '../../src/clients/prompt.js';
 import { memoryLogger } from '../../src/log.js';
 import type { StepOutputs } from '../../src/state/types.js';
@@ -44,6 +45,12 @@ const vaultSection = () => ({
   rootTokenPgpKey: rootHolder.publicFile,
   replicas: 1,
 });
+const intentRef = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  namespace: 'platctl-system',
+  name: 'platctl-vault-init-intent',
+};
 const traceLines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 beforeAll(async () => {
@@ -125,6 +132,9 @@ describe('vault-init: init, decrypt, unseal, root token', () => {
     const files = initFiles(name);
     expect((await stat(files.output)).mode & 0o777).toBe(0o600);
     await expect(stat(files.intent)).rejects.toMatchObject({ code: 'ENOENT' });
+    // The intent's copy in the cluster goes too, once the output is safe.
+    const kube = await connectKube({ kubeconfig: env.kubeconfig });
+    expect(await kube.get(intentRef)).toBeUndefined();
     const text = await readFile(files.output, 'utf8');
     const out = JSON.parse(text);
     expect(out).toMatchObject({ shares: 3, threshold: 2, sealType: 'shamir', cluster: name });
@@ -254,5 +264,24 @@ describe('vault-init: SIGKILL between the init call and the file write', () => {
     const again = await runPlatctl(args, childEnv);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toContain('VAULT INIT OUTPUT LOST');
+
+    // Another machine (no local intent file) finds the intent's copy in the cluster, and stops the same way.
+    const kube = await connectKube({ kubeconfig: env.kubeconfig });
+    const intentRef = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'platctl-system',
+      name: 'platctl-vault-init-intent',
+    };
+    try {
+      expect(await kube.get(intentRef), killed.stderr).toBeDefined();
+      await rename(files.intent, `${files.intent}.elsewhere`);
+      const elsewhere = await runPlatctl(args, childEnv);
+      expect(elsewhere.exitCode, elsewhere.stderr).toBe(1);
+      expect(elsewhere.stderr).toContain('VAULT INIT OUTPUT LOST');
+      expect(elsewhere.stderr).toContain('recorded in ConfigMap platctl-system/platctl-vault-init-intent');
+    } finally {
+      await kube.delete(intentRef);
+    }
   });
 });
