@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { createPrompter } from '../clients/prompt.js';
 import { ExitCode, PlatctlError } from '../errors.js';
 import { installCanary, moveTag, type Revision, removeRevision, servedBy } from '../istio/canary.js';
+import { handoverSteps, suspendIstioHelmReleases } from '../istio/flux-handover.js';
 import { configRevision, revisionName } from '../istio/revision.js';
 import { readTags } from '../istio/tags.js';
 import { StateSession } from '../runner/session.js';
@@ -63,6 +64,9 @@ export default async function istioUpgrade(cluster: string, opts: IstioUpgradeOp
       prompt: createPrompter({ yes: base.yes, interactive: base.interactive }),
     };
     const helm = helmFor(ctx);
+    const kube = await ctx.kube();
+    // Flux may manage these releases (the flux step adopted them): it must not undo what follows.
+    const suspended = await suspendIstioHelmReleases(kube, setup.log);
     if (opts.finish) {
       await removeRevision(ctx, helm, current, next);
       setup.log.info(
@@ -81,7 +85,6 @@ export default async function istioUpgrade(cluster: string, opts: IstioUpgradeOp
         await moveTag(ctx, helm, opts.tag, current, next);
       }
     }
-    const kube = await ctx.kube();
     const tagMap = await readTags(kube);
     const report = {
       cluster,
@@ -92,7 +95,10 @@ export default async function istioUpgrade(cluster: string, opts: IstioUpgradeOp
         [current.revision]: (await servedBy(ctx, current.revision)).namespaces,
         [next.revision]: (await servedBy(ctx, next.revision)).namespaces,
       },
+      fluxSuspended: suspended,
     };
+    if (suspended.length > 0)
+      for (const line of handoverSteps(setup.cluster, suspended, next.version)) setup.log.warning(line);
     printResult(setup.flags, report, () => [
       ...report.tags.map((t) => `tag ${t.tag} → ${t.revision ?? '(none)'}`),
       ...Object.entries(report.servedBy).map(

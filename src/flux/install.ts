@@ -75,7 +75,7 @@ function crdKinds(set: InstallSet): { apiVersion: string; kind: string }[] {
 }
 
 /** Lists every object of a kind, cluster-wide; nothing when the kind is not served (CRD already gone). */
-async function listAll(kube: KubeClient, apiVersion: string, kind: string): Promise<KubeObject[]> {
+export async function listAll(kube: KubeClient, apiVersion: string, kind: string): Promise<KubeObject[]> {
   try {
     return await kube.list(apiVersion, kind);
   } catch (err) {

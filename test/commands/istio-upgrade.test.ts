@@ -4,6 +4,8 @@
  * revision name differs (the chart version check compares with the directory's own Chart.yaml). What is
  * proved is what matters for a canary: two revisions side by side, and the tag webhook moving between them.
  */
+
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,12 +13,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
+import { type KubeClient, type KubeObject, type ObjectRef, refOf } from '../../src/clients/kube.js';
+import { deleteAndWait, settle, settleNamespace } from '../../src/clients/namespaces.js';
 import istioUpgrade from '../../src/commands/istio-upgrade.js';
 import { PlatctlError } from '../../src/errors.js';
+import { adoptionFiles } from '../../src/flux/adoption.js';
+import { waitForCrds } from '../../src/flux/install.js';
+import { parseManifests } from '../../src/flux/manifests.js';
 import { createHelm } from '../../src/tools/helm.js';
 import { istioStep } from '../../steps/istio.js';
 import { lab } from '../lab/env.js';
+import { FLUX_INSTALL } from '../steps/helpers/flux-context.js';
 import { labCluster, labContext, labRawCluster, namespaceSettled } from '../steps/helpers/helm-context.js';
 
 const env = lab();
@@ -46,6 +53,9 @@ type Webhook = KubeObject & { webhooks: { clientConfig: { service: { name: strin
 
 let dir: string;
 let configFile: string;
+let adopted: KubeObject[] = [];
+let madeHrCrd: ObjectRef | undefined;
+let madeFluxNs = false;
 let kube: KubeClient;
 const helm = () => createHelm(labContext(env, cluster).exec, { kubeconfig: env.kubeconfig, context: env.kubeContext });
 
@@ -97,10 +107,31 @@ beforeAll(async () => {
   kube = await labContext(env, cluster).kube();
   for (const n of ['istio-system', 'istio-ingress']) await namespaceSettled(kube, n);
   await kube.create({ ...ns(legacyNs), metadata: { name: legacyNs } });
+  // Plays Flux's kustomize-controller after the flux step: the adoption HelmReleases from the fleet files are
+  // applied to the cluster (no helm-controller runs in the lab; what matters is that platctl suspends them).
+  const hrCrd = parseManifests(readFileSync(FLUX_INSTALL, 'utf8')).find(
+    (o) => o.metadata.name === 'helmreleases.helm.toolkit.fluxcd.io',
+  )!;
+  if (!(await settle(kube, refOf(hrCrd)))) {
+    await kube.create(hrCrd);
+    madeHrCrd = refOf(hrCrd);
+  }
+  await waitForCrds(kube, [hrCrd]);
+  const istioFile = adoptionFiles(cluster, () => ({})).find((f) => f.path.endsWith('/platform/istio.yaml'))!;
+  adopted = parseManifests(istioFile.content).filter((o) => o.kind === 'HelmRelease');
+  if (!(await settleNamespace(kube, 'flux-system'))) {
+    await kube.create({ ...ns('flux-system'), metadata: { name: 'flux-system' } });
+    madeFluxNs = true;
+  }
+  for (const hr of adopted) await kube.apply(hr, { force: true });
+  // After Flux is there, so the step's Flux trailing-dot EnvoyFilter is part of what it installs.
   await istioStep.apply(labContext(env, cluster));
 }, 300_000);
 
 afterAll(async () => {
+  for (const hr of adopted) await kube.delete(refOf(hr));
+  if (madeHrCrd) await deleteAndWait(kube, madeHrCrd);
+  if (madeFluxNs) await deleteAndWait(kube, ns('flux-system'));
   await istioStep.destroy(labContext(env, cluster));
   await kube.delete(ns(legacyNs));
   await kube.delete(ns(appsNs));
@@ -116,7 +147,13 @@ describe('platctl istio upgrade (lab)', () => {
   });
 
   it('installs the new revision beside the old one; the tag stays where it was', async () => {
+    expect(adopted.map((o) => o.metadata.name).sort()).toEqual(['istio-base', 'istio-ingress', 'istiod-1-30-3']);
     expect(await upgrade({ version: '1.30.4' })).toBe(0);
+    // Flux's HelmReleases for Istio were suspended first, so helm-controller cannot undo the canary.
+    for (const hr of adopted) {
+      const live = await kube.get<KubeObject & { spec: { suspend?: boolean } }>(refOf(hr));
+      expect(live?.spec.suspend, hr.metadata.name).toBe(true);
+    }
     const rows = await helm().list({ namespace: 'istio-system', filter: '^istiod-' });
     expect(rows.map((r) => `${r.name}:${r.status}`).sort()).toEqual([
       'istiod-1-30-3:deployed',
