@@ -21,6 +21,7 @@ import {
 import { issuerHostPath, rolePath } from '../src/aws/irsa.js';
 import { concurrencyFromEnv, mapLimit } from '../src/aws/parallel.js';
 import { PlatctlError } from '../src/errors.js';
+import { crashPoint } from '../src/runner/crash.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 
@@ -134,6 +135,7 @@ export async function applyIam(ctx: StepContext, o: IamRunOptions = {}): Promise
     if (w === 'created') ctx.log.created(`IAM OIDC provider ${host}`);
     else ctx.log.success(`IAM OIDC provider ${host}: added ${w}`);
   }
+  crashPoint('iam', 'after-provider');
   const arns = new Map<string, string>();
   let done = 0;
   await mapLimit(plan.roles, concurrency(o), async (r) => {
@@ -142,6 +144,8 @@ export async function applyIam(ctx: StepContext, o: IamRunOptions = {}): Promise
     if (wrote.includes('created')) ctx.log.created(`IAM role ${r.name}`);
     else if (wrote.length) ctx.log.success(`IAM role ${r.name}: updated ${wrote.join(', ')}`);
     ctx.progress(`IAM roles: ${++done}/${plan.roles.length}`);
+    // Some roles made, others in flight or not started: the resume must adopt, never duplicate.
+    if (done === 1) crashPoint('iam', 'after-first-role');
   });
   return outputsOf(plan, arns);
 }

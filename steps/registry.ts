@@ -17,6 +17,7 @@ import {
   registryManifests,
   syncRegistry,
 } from '../src/registry/manifests.js';
+import { crashPoint } from '../src/runner/crash.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 
@@ -104,6 +105,7 @@ async function apply(ctx: StepContext): Promise<StepOutputs> {
   for (const o of registryManifests(registryParams(ctx))) {
     await kube.apply(o, { force: true });
     ctx.log.success(`applied ${label(o)}`);
+    if (o.kind === 'ServiceAccount') crashPoint('registry', 'after-service-account');
   }
   return outputsOf(ctx);
 }

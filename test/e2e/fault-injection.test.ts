@@ -42,7 +42,9 @@ afterAll(async () => {
 /** Points inside a step's apply (crashPoint calls), killed between its `start` and `end`. */
 const inStep: Record<string, string[]> = {
   cluster: ['before-apply'],
+  iam: ['after-provider', 'after-first-role'],
   kms: ['after-create-key'],
+  registry: ['after-service-account'],
   istio: ['after-istio-base'],
   'flux-secret': ['after-create-secret'],
   flux: ['after-install', 'after-push'],
@@ -143,7 +145,7 @@ describe('fault injection on the demo pipeline', () => {
     expect(recovered.exitCode, recovered.stderr).toBe(0);
   });
 
-  it('resumes a teardown killed at destroy-start points and leaves nothing tagged behind', async () => {
+  it('resumes a teardown killed before and after destroys and leaves nothing tagged behind', async () => {
     const state = await readClusterState(demo.kube);
     const issuer = String(state?.steps.cluster?.outputs?.oidcIssuer ?? '');
     // A tenant too: teardown removes tenants before the steps.
@@ -159,9 +161,18 @@ describe('fault injection on the demo pipeline', () => {
       '--yes',
     ]);
     expect(tenant.exitCode, tenant.stderr).toBe(0);
-    for (const point of ['flux:destroy-start', 'vault:destroy-start', 'iam:destroy-start']) {
+    // In teardown order (steps/index.ts reversed): before a destroy, and after one that was not yet recorded.
+    const points = [
+      'flux:destroy-start',
+      'vault:destroy-start',
+      'istio:destroy-end',
+      'kms:destroy-end',
+      'iam:destroy-start',
+    ];
+    for (const point of points) {
       const run = await teardown(demo, [], { PLATCTL_TEST_CRASH: point });
       expect(run.signal, `${point}\n${run.stderr}`).toBe('SIGKILL');
+      expect(run.stderr).toContain(`PLATCTL_TEST_CRASH: killing myself at ${point}`);
     }
     const down = await teardown(demo, ['--output', 'json']);
     expect(down.exitCode, down.stderr).toBe(0);
