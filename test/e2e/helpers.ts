@@ -7,7 +7,6 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { demoConfig, platctl, prepareLab } from '../../scripts/demo-lib.js';
 import { connectKube, type KubeClient, type KubeObject } from '../../src/clients/kube.js';
 import { removeClusterState } from '../../src/runner/session.js';
@@ -86,10 +85,8 @@ export async function cleanDemo(demo: Demo): Promise<void> {
     const down = await teardown(demo);
     if (down.exitCode !== 0) process.stderr.write(`e2e: teardown of an earlier demo failed:\n${down.stderr}\n`);
   }
+  // Waits until platctl-system is gone, so the next run starts clean.
   await removeClusterState(demo.kube);
-  // The namespace deletes asynchronously (the controller-manager finishes it); wait so the next run starts clean.
-  const ns = { apiVersion: 'v1', kind: 'Namespace', name: 'platctl-system' };
-  for (let i = 0; i < 150 && (await demo.kube.get(ns)); i++) await sleep(200);
 }
 
 /** What the demo left in moto: OIDC providers for an issuer, roles under /platctl/demo/, KMS keys by state. */

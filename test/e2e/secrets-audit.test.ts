@@ -1,34 +1,56 @@
 /**
- * Secrets audit of the REAL demo pipeline (built CLI, examples/lab/platform.yaml, the lab): one full
- * bootstrap with --debug and one re-run with --output json; no secret reaches stdout, stderr, the state
- * ConfigMap or any non-secret file under PLATCTL_HOME, and the secret files are 0600. AWS_SECRET_ACCESS_KEY
+ * Secrets audit of the REAL demo pipeline (built CLI, examples/lab/platform.yaml, the lab), the demo's own
+ * command sequence: a full bootstrap with --debug, a re-run with --output json, two `add-tenant --apply`, and
+ * `status` (text and JSON). No secret reaches stdout, stderr, the state ConfigMap, any file under
+ * PLATCTL_HOME (the encrypted Vault output included: it must hold ciphertext only), the fleet repo, or a
+ * leftover temp file; the files holding key material are 0600. AWS_SECRET_ACCESS_KEY
  * is a random 40-character value for platctl (moto accepts any), so a leak of it is recognisable.
  * The lab has no kubelet: scripts/demo-player.ts plays the git host admin (authorises the Flux deploy key
  * read-only) and Flux's controllers (marks flux-system Ready) so the flux step can finish.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { decryptBase64, type TestKey } from '../vault/helpers/pgp-keys.js';
-import { bootstrap, type CliResult, cleanDemo, type Demo, readStateConfigMapText, setupDemo } from './helpers.js';
+import { bootstrap, type CliResult, cleanDemo, cli, type Demo, readStateConfigMapText, setupDemo } from './helpers.js';
 
 const awsSecret = randomBytes(30).toString('base64').replace(/[+/=]/g, 'x').slice(0, 40);
 let demo: Demo;
 let stopPlayer: () => void = () => undefined;
 let debugRun: CliResult;
 let jsonRun: CliResult;
+const later: CliResult[] = [];
+let fleet: string;
+let keyDirsBefore: string[];
+/** platctl's temporary deploy-key folders (git/git.ts): each must be gone once its command ends. */
+const keyDirs = () => readdirSync(os.tmpdir()).filter((f) => f.startsWith('platctl-key-'));
 
 beforeAll(async () => {
   demo = await setupDemo('secrets', { AWS_SECRET_ACCESS_KEY: awsSecret });
   stopPlayer = await startPlayer(demo.lab, () => undefined);
+  keyDirsBefore = keyDirs();
   debugRun = await bootstrap(demo, ['--debug']);
   jsonRun = await bootstrap(demo, ['--output', 'json']);
+  // The rest of `npm run demo`: two tenants, then status.
+  for (const tenant of ['team-a', 'team-b']) {
+    const args = ['add-tenant', 'demo', tenant, '--config', demoConfig, '--repo', demo.lab.fleetUrl];
+    later.push(await cli(demo, [...args, '--path', `./teams/${tenant}`, '--apply', '--yes', '--debug']));
+  }
+  later.push(await cli(demo, ['status', 'demo', '--config', demoConfig]));
+  later.push(await cli(demo, ['status', 'demo', '--config', demoConfig, '--output', 'json']));
+  // What platctl pushed to the fleet repo, as anyone with read access sees it.
+  fleet = mkdtempSync(path.join(os.tmpdir(), 'platctl-audit-fleet-'));
+  await execa('git', ['clone', '-q', demo.lab.fleetUrl, fleet], { env: { GIT_SSH_COMMAND: demo.lab.gitSshCommand } });
 }, 600_000);
 afterAll(async () => {
   stopPlayer();
+  if (fleet) rmSync(fleet, { recursive: true, force: true });
   if (demo) await cleanDemo(demo);
 }, 600_000);
 
@@ -48,6 +70,7 @@ describe('secrets audit of the demo pipeline', () => {
     expect(debugRun.exitCode, debugRun.stderr).toBe(0);
     expect(jsonRun.exitCode, jsonRun.stderr).toBe(0);
     expect(JSON.parse(jsonRun.stdout).ok).toBe(true);
+    for (const r of later) expect(r.exitCode, r.stderr).toBe(0);
   });
 
   it('leaks no secret into stdout, stderr, the state ConfigMap or non-secret files under PLATCTL_HOME', async () => {
@@ -95,10 +118,15 @@ describe('secrets audit of the demo pipeline', () => {
       ['json stdout', jsonRun.stdout],
       ['json stderr', jsonRun.stderr],
       ['state ConfigMap', await readStateConfigMapText(demo.kube)],
-      ...walk(demo.home)
-        .filter((f) => !isSecretFile(f))
-        .map((f): [string, string] => [f, readFileSync(f, 'latin1')]),
+      ...later.flatMap((r, i): [string, string][] => [
+        [`later run ${i} stdout`, r.stdout],
+        [`later run ${i} stderr`, r.stderr],
+      ]),
+      ...[...walk(demo.home), ...walk(fleet).filter((f) => !f.includes(`${path.sep}.git${path.sep}`))].map(
+        (f): [string, string] => [f, readFileSync(f, 'latin1')],
+      ),
     ];
+    expect(keyDirs().filter((d) => !keyDirsBefore.includes(d))).toEqual([]);
     const needles = [awsSecret, ...identityBody, ...plaintexts];
     for (const [where, text] of haystacks) {
       expect(text, where).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
