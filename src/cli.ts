@@ -31,6 +31,8 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
     .showHelpAfterError('(run with --help for usage)')
+    // Usage errors look like every other platctl error: one ✗ line (then commander's help pointer).
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, '✗ ')) })
     .exitOverride();
 
   /** Wraps an action so it imports its module lazily and records the exit code. */

@@ -178,7 +178,7 @@ function defineCases(list: typeof cases) {
       if (c.expect.message2) expect(r.stderr).toContain(c.expect.message2);
       expect(r.stderr, 'no stack trace without --debug').not.toMatch(/\n\s+at \S+/);
       expect(r.all, 'no key material echoed').not.toMatch(/PRIVATE KEY/);
-      expect(r.stderr.split('\n').filter((l) => l.startsWith('✗')).length, 'one ✗ line').toBeLessThanOrEqual(1);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('✗')).length, `one ✗ line:\n${r.stderr}`).toBe(1);
       expect(snapshot(sb.home), 'local state unchanged').toEqual(beforeFiles);
       expect((await kube.get(stateRef))?.metadata.resourceVersion, 'state ConfigMap unchanged').toBe(beforeCm);
     });
