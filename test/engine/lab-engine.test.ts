@@ -110,6 +110,35 @@ describe('engine on the lab', () => {
     expect((await kube.get(cmRef))?.metadata.resourceVersion).toBe(before);
   });
 
+  it('status shows each step: status, when, by whom, outputs, the last error; --verify adds the live check', async () => {
+    const sb = sandbox(lab(), 'engine');
+    const env = { ...sb.env, PLATCTL_TEST_STEPS: stepsModule };
+    const failed = await platctl(['bootstrap', 'engine', '--config', sb.config, '--yes'], {
+      ...env,
+      PLATCTL_TEST_FAIL: 'final',
+    });
+    expect(failed.exitCode).toBe(1);
+    const json = await platctl(['status', 'engine', '--config', sb.config, '--output', 'json'], env);
+    expect(json.exitCode, json.all).toBe(0);
+    type Row = { id: string; status: string; by?: string; finishedAt?: string; outputs: object; error?: string };
+    const rows = (JSON.parse(json.stdout) as { steps: Row[] }).steps;
+    expect(rows.map((r) => `${r.id}:${r.status}`)).toEqual(['seed:done', 'connect:done', 'slow:done', 'final:failed']);
+    const slow = rows.find((r) => r.id === 'slow')!;
+    expect(slow.by).toMatch(/^\S+@\S+/);
+    expect(Date.parse(slow.finishedAt ?? '')).not.toBeNaN();
+    expect(slow.outputs).toEqual({ configMap: 'platctl-test-slow' });
+    expect(rows.find((r) => r.id === 'final')?.error).toContain('final failed on purpose');
+    // Text: one line per step, the failure's message with it.
+    const text = await platctl(['status', 'engine', '--config', sb.config], env);
+    expect(text.stdout).toMatch(/slow\b.*done/);
+    expect(text.stdout).toContain('final failed on purpose');
+    // --verify runs each check against the real world: final's ConfigMap was never made.
+    const verify = await platctl(['status', 'engine', '--config', sb.config, '--verify', '--output', 'json'], env);
+    const checks = (JSON.parse(verify.stdout) as { steps: (Row & { check?: { status: string } })[] }).steps;
+    expect(checks.find((r) => r.id === 'slow')?.check?.status).toBe('up-to-date');
+    expect(checks.find((r) => r.id === 'final')?.check?.status).toBe('absent');
+  });
+
   it('tears down in reverse order, moving state back to the local journal and removing platctl-system', async () => {
     const sb = sandbox(lab(), 'engine');
     const env = { ...sb.env, PLATCTL_TEST_STEPS: stepsModule };

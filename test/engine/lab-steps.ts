@@ -5,6 +5,7 @@
  * - `connect` has movesStateToCluster, like the real access step;
  * - `slow` sleeps PLATCTL_TEST_SLEEP_MS, then creates ConfigMap default/platctl-test-slow (the step a test kills);
  * - `final` creates ConfigMap default/platctl-test-final.
+ * PLATCTL_TEST_FAIL=<id> makes that ConfigMap step's apply fail (for `status`).
  * Every apply appends "<id>" to $PLATCTL_TEST_DIR/applied.log, so tests can count re-executions.
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ function configMapStep(id: string, name: string, sleepMs: () => number): Step {
     },
     async apply(ctx: StepContext) {
       applied(id);
+      if (process.env.PLATCTL_TEST_FAIL === id) throw new Error(`${id} failed on purpose`);
       const ms = sleepMs();
       if (ms > 0) {
         ctx.progress(`sleeping ${ms} ms`);
