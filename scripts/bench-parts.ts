@@ -86,17 +86,16 @@ export async function tracedBootstrap(env: NodeJS.ProcessEnv, extra: string[] = 
 /** Kills a bootstrap inside the registry step (SIGKILL), resumes, and counts the steps the resume re-executes. */
 export async function resumeAfterKill(env: NodeJS.ProcessEnv, lab: LabEnv): Promise<number> {
   const kube = await connectKube({ kubeconfig: lab.kubeconfig });
-  // Make the step's work missing again (its ServiceAccount and CronJob), so a bootstrap has something to do
-  // and dies inside it: after re-creating the ServiceAccount, before the CronJob.
-  for (const [apiVersion, kind] of [
-    ['v1', 'ServiceAccount'],
-    ['batch/v1', 'CronJob'],
-  ] as const) {
-    await kube.delete({ apiVersion, kind, namespace: 'flux-system', name: 'ecr-credentials-sync' });
-  }
+  // Make one step's work missing again, so a bootstrap has something to do and a place to die.
+  await kube.delete({
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    namespace: 'flux-system',
+    name: 'ecr-credentials-sync',
+  });
   const killed = await platctl(
     ['bootstrap', 'demo', '--config', demoConfig, '--yes'],
-    { ...env, PLATCTL_TEST_CRASH: 'registry:after-service-account' },
+    { ...env, PLATCTL_TEST_CRASH: 'registry:start' },
     'pipe',
   );
   if (killed.signal !== 'SIGKILL') throw new Error(`expected the run to be killed, got exit ${killed.exitCode}`);
