@@ -25,6 +25,11 @@ import {
 import { recordOf, saveRecords, type TenantRecord, type TenantStateIo, tenantRecords } from './records.js';
 import { assertLabel, assertNoConflicts, assertSpec, collectClaims, parseQuota } from './validate.js';
 
+/** How the tenant commands sync the fleet repo: the context's clients, and the commit message. */
+function fleetSync(ctx: StepContext, message: string) {
+  return { exec: ctx.exec, log: ctx.log, cluster: ctx.cluster, dryRun: ctx.dryRun, progress: ctx.progress, message };
+}
+
 /** The command-line flags of add-tenant (each overrides the tenant's platform.yaml entry). */
 export interface TenantFlags {
   namespace?: string[];
@@ -135,14 +140,11 @@ export async function addTenants(
   }
   ctx.log.action(`writing ${names.length} tenant(s) to ${ctx.cluster.fleet.url} (${ctx.cluster.fleet.branch})`);
   const label = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
-  const fleet = await syncTenantFleet(files, remove, {
-    exec: ctx.exec,
-    log: ctx.log,
-    cluster: ctx.cluster,
-    dryRun: ctx.dryRun,
-    progress: ctx.progress,
-    message: `platctl: add tenant ${label} on cluster ${ctx.cluster.name}`,
-  });
+  const fleet = await syncTenantFleet(
+    files,
+    remove,
+    fleetSync(ctx, `platctl: add tenant ${label} on cluster ${ctx.cluster.name}`),
+  );
   report.fleet = { commit: fleet.sha, committed: fleet.committed, changed: fleet.changed };
   if (fleet.committed) ctx.log.created(`pushed ${fleet.changed.length} file(s) at ${fleet.sha}`);
   else
@@ -221,14 +223,11 @@ export async function removeTenant(ctx: StepContext, name: string, o: TenantRunO
     stateWrites: 0,
   };
   const remaining = Object.keys(records).filter((n) => n !== name);
-  const fleet = await syncTenantFleet([tenantsIndexFile(ctx.cluster, remaining)], [tenantDir(name)], {
-    exec: ctx.exec,
-    log: ctx.log,
-    cluster: ctx.cluster,
-    dryRun: ctx.dryRun,
-    progress: ctx.progress,
-    message: `platctl: remove tenant ${name} from cluster ${ctx.cluster.name}`,
-  });
+  const fleet = await syncTenantFleet(
+    [tenantsIndexFile(ctx.cluster, remaining)],
+    [tenantDir(name)],
+    fleetSync(ctx, `platctl: remove tenant ${name} from cluster ${ctx.cluster.name}`),
+  );
   report.fleet = { commit: fleet.sha, committed: fleet.committed, changed: fleet.changed };
   if (fleet.committed) ctx.log.created(`removed tenant ${name} from the fleet repo at ${fleet.sha}`);
   crashPoint('remove-tenant', 'after-push');
