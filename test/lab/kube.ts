@@ -72,6 +72,9 @@ export function apiserverSpec(bins: BinPaths, ports: Ports, pki: PkiPaths): Serv
       '--authorization-mode=RBAC',
       '--service-cluster-ip-range=10.96.0.0/12',
       '--allow-privileged=true',
+      // Loopback only: no webhook server runs in the lab, and a webhook's Service ClusterIP (10.96.0.0/12) is an
+      // address off this machine. The apiserver must never dial one, so it calls no admission webhook at all.
+      '--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
       // Endpoints may not hold loopback IPs, so the `kubernetes` endpoint reconciler would only log errors.
       '--endpoint-reconciler-type=none',
       '--profiling=false',

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
+import { scanLabLogs } from '../lab/loopback.js';
 import { decryptBase64, type TestKey } from '../vault/helpers/pgp-keys.js';
 import { bootstrap, type CliResult, cleanDemo, cli, type Demo, readStateConfigMapText, setupDemo } from './helpers.js';
 
@@ -71,6 +72,10 @@ describe('secrets audit of the demo pipeline', () => {
     expect(jsonRun.exitCode, jsonRun.stderr).toBe(0);
     expect(JSON.parse(jsonRun.stdout).ok).toBe(true);
     for (const r of later) expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('kept every lab component on loopback: no webhook call, no dial or lookup off 127.0.0.0/8', () => {
+    expect(scanLabLogs(demo.lab.logsDir)).toEqual([]);
   });
 
   it('leaks no secret into stdout, stderr, the state ConfigMap or non-secret files under PLATCTL_HOME', async () => {
