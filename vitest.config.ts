@@ -1,13 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects. `unit`: no lab, fakes behind narrow interfaces (`npm run test:unit`, well under 30 s).
+ * `lab`: files named `*.lab.test.ts`, against the real components the lab's global setup starts (once, only for
+ * this project). `npm test` runs both.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/lab/global-setup.ts'],
-    // Lab-backed tests share one apiserver, one moto and one OpenBao: run files one at a time.
-    fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
     reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.lab.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'lab',
+          include: ['test/**/*.lab.test.ts'],
+          globalSetup: ['test/lab/global-setup.ts'],
+          // Lab-backed tests share one apiserver, one moto and one OpenBao: run files one at a time.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
   },
 });

@@ -1,7 +1,7 @@
 /**
  * Waiting out a terminating namespace, against a fake apiserver: the wait ends when the namespace is gone
  * (then platctl creates it), and on timeout the error names what the namespace still holds.
- * test/istio/namespaces.test.ts proves the same against the lab's namespace controller.
+ * test/istio/namespaces.lab.test.ts proves the same against the lab's namespace controller.
  */
 import { describe, expect, it } from 'vitest';
 import { createNamespace, settleNamespace } from '../../src/clients/namespaces.js';

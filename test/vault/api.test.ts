@@ -1,7 +1,7 @@
 /**
  * The Vault HTTP client against a local HTTP server standing in for Vault's wire format: methods, paths, JSON
  * bodies, the token header, traced requests (no bodies), and errors that carry Vault's own text. The same calls
- * against the real OpenBao are proved in test/steps/vault-init.test.ts.
+ * against the real OpenBao are proved in test/steps/vault-init.lab.test.ts.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * The init flow's pieces against a fake Vault (the narrow VaultApi): the request body per seal type (the lab's
  * OpenBao is Shamir only, so the auto-unseal body is proved here), the intent on disk before the call, the
- * output's shape, the plan from config or flags, and input checks. The real flow is in test/steps/vault-init.test.ts.
+ * output's shape, the plan from config or flags, and input checks. The real flow is in test/steps/vault-init.lab.test.ts.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

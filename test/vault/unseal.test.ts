@@ -1,7 +1,7 @@
 /**
  * Unseal logic against a fake Vault (the narrow VaultApi) with shares fed through a Prompter whose runner is a
  * fake (the narrow prompt interface): progress n/t, nonce handling, shares never logged, and the Raft report.
- * The real OpenBao unseal is proved in test/steps/vault-init.test.ts.
+ * The real OpenBao unseal is proved in test/steps/vault-init.lab.test.ts.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPrompter, type PromptRunner } from '../../src/clients/prompt.js';

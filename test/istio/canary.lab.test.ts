@@ -1,7 +1,7 @@
 /**
  * Canary helpers that need no cluster: the order tags are listed in (it must match what the istio step
  * generates from config, or a finished upgrade would look like drift). The moves themselves are proved
- * against the lab in test/commands/istio-upgrade.test.ts.
+ * against the lab in test/commands/istio-upgrade.lab.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { orderTags } from '../../src/istio/canary.js';

@@ -3,7 +3,7 @@
  * with test PGP keys (the test decrypts). Without a terminal it refuses to ask for shares (they are never taken
  * from flags or the environment); on an unsealed Vault it verifies the Raft peers with VAULT_TOKEN and reports
  * missing replicas, or says the check was skipped. Prompting and nonce handling are proved in
- * test/vault/unseal.test.ts and, against OpenBao, in test/steps/vault-init.test.ts.
+ * test/vault/unseal.test.ts and, against OpenBao, in test/steps/vault-init.lab.test.ts.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
  * PRETEND CONTROLLER: no Flux controller runs in the lab (no kubelet), so these tests use
  * test/lab/pretend-controller.ts (through actAsFlux) to write the status source-controller and
  * kustomize-controller would write: Ready, at the revision they applied = the commit platctl pushed.
- * The failure and timeout paths of the wait are in flux-failures.test.ts.
+ * The failure and timeout paths of the wait are in flux-failures.lab.test.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 /**
  * The istio step's cheap check: exactly one Kubernetes read, whether it reads the first tag's webhook or,
  * with no tags configured, the istiod release's storage Secret. Fakes stand behind the KubeClient interface;
- * the full checks run against the lab in test/steps/istio.test.ts.
+ * the full checks run against the lab in test/steps/istio.lab.test.ts.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
