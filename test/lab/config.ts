@@ -8,15 +8,56 @@ import { fileURLToPath } from 'node:url';
 /** Pinned versions of every lab component. A new version builds into a new cache dir. */
 export const VERSIONS = {
   kube: 'v1.34.4',
+  /** kube-scheduler, from the same k8s.io/kubernetes module as the apiserver (its own cache dir). */
+  scheduler: 'v1.34.4',
   etcd: 'v3.5.21',
   helm: 'v3.19.5',
   tofu: 'v1.10.10',
+  kwok: 'v0.8.0',
+  // The Flux controllers Flux v2.9.4 ships (helm-controller v1.6.4: v1.6.3 pins a helm fork the proxy refuses).
+  'source-controller': 'v1.9.4',
+  'kustomize-controller': 'v1.9.4',
+  'helm-controller': 'v1.6.4',
+  'notification-controller': 'v1.9.3',
+  gitea: 'v1.26.0',
   moto: '5.2.5',
   openbao: '2.7.2',
 } as const;
 
-/** Components built from Go modules by `build/go-build.sh`. */
-export const GO_COMPONENTS = ['kube', 'etcd', 'helm', 'tofu'] as const;
+/** Components built from Go modules by `build/go-build.sh`, in build order (the ones every test needs first). */
+export const GO_COMPONENTS = [
+  'kube',
+  'etcd',
+  'helm',
+  'tofu',
+  'scheduler',
+  'kwok',
+  'source-controller',
+  'kustomize-controller',
+  'helm-controller',
+  'notification-controller',
+  'gitea',
+] as const;
+
+/**
+ * About how long each first build takes on 2 cores with the Go build cache warmed by the builds before it
+ * (measured; see docs/lab.md), so `lab install` can say what to expect.
+ */
+export const BUILD_ESTIMATE_S: Partial<Record<(typeof GO_COMPONENTS)[number] | 'moto' | 'openbao', number>> = {
+  kube: 370,
+  etcd: 85,
+  helm: 140,
+  tofu: 300,
+  scheduler: 60,
+  kwok: 100,
+  'source-controller': 280,
+  'kustomize-controller': 160,
+  'helm-controller': 200,
+  'notification-controller': 120,
+  gitea: 220,
+  moto: 45,
+  openbao: 10,
+};
 /** Components installed from PyPI into a venv under the cache. */
 export const PY_COMPONENTS = ['moto', 'openbao'] as const;
 

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  BUILD_ESTIMATE_S,
   type BuiltComponent,
   componentDir,
   GO_COMPONENTS,
@@ -25,9 +26,18 @@ export function binPaths() {
   return {
     kubeApiserver: bin('kube', 'kube-apiserver'),
     kubeControllerManager: bin('kube', 'kube-controller-manager'),
+    kubeScheduler: bin('scheduler', 'kube-scheduler'),
     etcd: bin('etcd', 'etcd'),
     helm: bin('helm', 'helm'),
     tofu: bin('tofu', 'tofu'),
+    kwok: bin('kwok', 'kwok'),
+    sourceController: bin('source-controller', 'source-controller'),
+    kustomizeController: bin('kustomize-controller', 'kustomize-controller'),
+    helmController: bin('helm-controller', 'helm-controller'),
+    notificationController: bin('notification-controller', 'notification-controller'),
+    gitea: bin('gitea', 'gitea'),
+    /** Gitea's STATIC_ROOT_PATH: the module's `options/` (locales, licences) and `templates/`, copied at build. */
+    giteaStatic: join(componentDir('gitea'), 'static'),
     motoServer: bin('moto', 'moto_server'),
     bao: bin('openbao', 'bao'),
     sshd: '/usr/sbin/sshd',
@@ -132,20 +142,37 @@ export async function ensureDebianPackages(): Promise<void> {
 /** Time taken by each component that was actually installed, in seconds. */
 export type InstallTimings = Partial<Record<BuiltComponent | 'debian', number>>;
 
+const minutes = (s: number) => (s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
+
 /**
  * Installs whatever is missing: Python venvs and Debian packages first (quick), then Go
- * builds one at a time (the script also holds a machine-wide lock). Returns what it did.
+ * builds one at a time (the script also holds a machine-wide lock). Says what each install is expected to
+ * take (2 cores), how long it has been running every 30 s, and the estimate for what is left. Returns what
+ * it did.
  */
 export async function installAll(log: (msg: string) => void = () => {}): Promise<InstallTimings> {
   const timings: InstallTimings = {};
+  const todo = [...PY_COMPONENTS, ...GO_COMPONENTS].filter((c) => !isInstalled(c));
+  let left = todo.reduce((sum, c) => sum + (BUILD_ESTIMATE_S[c] ?? 60), 0);
+  if (todo.length)
+    log(`lab: ${todo.length} component(s) to install, about ${minutes(left)} on 2 cores: ${todo.join(', ')}`);
   const timed = async (name: BuiltComponent | 'debian', fn: () => Promise<void>) => {
     const t0 = Date.now();
-    log(`lab: installing ${name}...`);
-    await fn();
+    const est = name === 'debian' ? undefined : BUILD_ESTIMATE_S[name];
+    log(
+      `lab: installing ${name}${name === 'debian' ? '' : ` ${VERSIONS[name]}`}${est ? ` (about ${minutes(est)})` : ''}...`,
+    );
+    const tick = setInterval(() => log(`lab:   ${name}: ${minutes((Date.now() - t0) / 1000)} so far`), 30_000);
+    try {
+      await fn();
+    } finally {
+      clearInterval(tick);
+    }
     timings[name] = Math.round((Date.now() - t0) / 100) / 10;
-    log(`lab: installed ${name} in ${timings[name]}s`);
+    if (name !== 'debian') left -= BUILD_ESTIMATE_S[name] ?? 60;
+    log(`lab: installed ${name} in ${timings[name]}s${left > 0 ? `; about ${minutes(left)} to go` : ''}`);
   };
   if (missingDebianPackages().length) await timed('debian', ensureDebianPackages);
-  for (const c of [...PY_COMPONENTS, ...GO_COMPONENTS]) if (!isInstalled(c)) await timed(c, () => installComponent(c));
+  for (const c of todo) if (!isInstalled(c)) await timed(c, () => installComponent(c));
   return timings;
 }

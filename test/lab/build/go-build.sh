@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds one lab component from its Go module into ~/.cache/platctl-lab/<name>-<version>/.
-# Usage: go-build.sh <kube|tofu|helm|etcd> <version>
+# Usage: go-build.sh <component> <version>   (components: see the case below and test/lab/config.ts)
 # Cached by version: a second call with the same version builds nothing.
 # Each build uses a throwaway module, so upstream `replace` directives (ignored for
 # dependencies) are restated here where a component needs them.
@@ -25,15 +25,45 @@ build="go build -p 2 -trimpath"
 ldflags="-s -w"
 start=$(date +%s)
 printf 'module platctl.local/labbuild\n\ngo 1.24.0\n' > go.mod
+# Path of a module's go.mod in the module cache (downloads it).
+gomod() { go mod download -json "$1" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p'; }
+# Source dir of a module in the module cache.
+moddir() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'; }
+# Carries a module's replace directives (version pins, forks) and godebug lines into the throwaway module.
+# Replaces to local paths (`=> ./api`) are dropped: the published module of the required version is that code.
+carry_replaces() {
+  awk '
+    /^replace \(/ { b = 1; print; next }
+    b && /^\)/ { b = 0; print; next }
+    b { if ($0 !~ /=> *\.\.?\//) print; next }
+    /^replace [^(]/ { if ($0 !~ /=> *\.\.?\//) print; next }
+    /^godebug / { print }
+  ' "$1" >> go.mod
+}
+# The k8s.io staging modules at the version matching k8s.io/kubernetes (its go.mod replaces them with ./staging).
+k8s_staging() {
+  local staging
+  staging=$(gomod "k8s.io/kubernetes@$1")
+  {
+    echo "replace ("
+    sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#  \1 => \1 v0.'"${1#v1.}"'#p' "$staging"
+    echo ")"
+  } >> go.mod
+}
+# A controller whose main package is its module root (the Flux controllers).
+flux_controller() {
+  local mod=$1
+  carry_replaces "$(gomod "$mod@$version")"
+  shift
+  # Extra replaces: pins of dependency versions the module proxy refuses.
+  for r in "$@"; do echo "replace $r" >> go.mod; done
+  go get "$mod@$version" >&2
+  $build -ldflags "$ldflags" -o "$out/bin/$name" "$mod" >&2
+}
 case "$name" in
   kube)
     minor=${version#v1.}; minor=${minor%%.*}
-    staging=$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-    {
-      echo "replace ("
-      sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#  \1 => \1 v0.'"${version#v1.}"'#p' "$staging"
-      echo ")"
-    } >> go.mod
+    k8s_staging "$version"
     # Pin the version on each package: a bare `go get pkg` would upgrade the module to latest.
     go get "k8s.io/kubernetes/cmd/kube-apiserver@$version" "k8s.io/kubernetes/cmd/kube-controller-manager@$version" >&2
     v=k8s.io/component-base/version
@@ -60,13 +90,48 @@ case "$name" in
     $build -ldflags "$ldflags" -o "$out/bin/helm" helm.sh/helm/v3/cmd/helm >&2
     ;;
   tofu)
-    mod=$(go mod download -json "github.com/opentofu/opentofu@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-    # Carry upstream's replace directives (its hcl fork) and godebug into the throwaway module.
-    awk '/^replace \(/{b=1} b{print} b&&/^\)/{b=0} /^(replace [^(]|godebug )/{print}' "$mod" >> go.mod
+    # Upstream's replace directives (its hcl fork) and godebug.
+    carry_replaces "$(gomod "github.com/opentofu/opentofu@$version")"
     go get "github.com/opentofu/opentofu/cmd/tofu@$version" >&2
     # dev=no makes `tofu version` print the release version, as upstream's release build.
     $build -ldflags "$ldflags -X github.com/opentofu/opentofu/version.dev=no" -o "$out/bin/tofu" \
       github.com/opentofu/opentofu/cmd/tofu >&2
+    ;;
+  scheduler)
+    minor=${version#v1.}; minor=${minor%%.*}
+    k8s_staging "$version"
+    go get "k8s.io/kubernetes/cmd/kube-scheduler@$version" >&2
+    v=k8s.io/component-base/version
+    ldflags="$ldflags -X $v.gitVersion=$version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
+    $build -ldflags "$ldflags" -o "$out/bin/" k8s.io/kubernetes/cmd/kube-scheduler >&2
+    ;;
+  kwok)
+    go get "sigs.k8s.io/kwok/cmd/kwok@$version" >&2
+    $build -ldflags "$ldflags -X sigs.k8s.io/kwok/pkg/consts.Version=$version" -o "$out/bin/kwok" sigs.k8s.io/kwok/cmd/kwok >&2
+    # The module's own stage files (node-initialize, pod-ready, pod-complete, pod-delete, ...), for the lab to load.
+    mkdir -p "$out/stages"
+    cp -r "$(moddir "sigs.k8s.io/kwok@$version")/kustomize/stage/." "$out/stages/"
+    chmod -R u+w "$out/stages"
+    ;;
+  source-controller)
+    # v1.9.4 requires github.com/fluxcd/pkg/artifact v0.18.2, which the module proxy refuses; v0.18.0 is served.
+    flux_controller github.com/fluxcd/source-controller 'github.com/fluxcd/pkg/artifact => github.com/fluxcd/pkg/artifact v0.18.0'
+    ;;
+  kustomize-controller | helm-controller | notification-controller)
+    flux_controller "github.com/fluxcd/$name"
+    ;;
+  gitea)
+    # cgo: without it Gitea's SQLite driver is a stub. Upstream's replaces are version pins; carry them.
+    carry_replaces "$(gomod "code.gitea.io/gitea@$version")"
+    go get "code.gitea.io/gitea@$version" >&2
+    CGO_ENABLED=1 $build -tags 'sqlite sqlite_unlock_notify' \
+      -ldflags "$ldflags -X main.Version=${version#v} -X 'main.Tags=sqlite sqlite_unlock_notify'" \
+      -o "$out/bin/gitea" code.gitea.io/gitea >&2
+    # STATIC_ROOT_PATH: locales and licences (options/) and templates; the web UI's built assets are not needed.
+    src=$(moddir "code.gitea.io/gitea@$version")
+    mkdir -p "$out/static"
+    cp -r "$src/options" "$src/templates" "$out/static/"
+    chmod -R u+w "$out/static"
     ;;
   *) echo "unknown component $name" >&2; exit 2 ;;
 esac
