@@ -4,6 +4,9 @@
 # Cached by version: a second call with the same version builds nothing.
 # Each build uses a throwaway module, so upstream `replace` directives (ignored for
 # dependencies) are restated here where a component needs them.
+# The whole script is one `{ … }` block, read before it runs: editing this file while a build runs cannot
+# change what that build executes.
+{
 set -euo pipefail
 name=$1 version=$2
 cache=${PLATCTL_LAB_CACHE:-$HOME/.cache/platctl-lab}
@@ -138,3 +141,5 @@ esac
 echo "built $name $version in $(( $(date +%s) - start ))s" >&2
 touch "$out/.complete"
 echo "$out"
+exit 0
+}
