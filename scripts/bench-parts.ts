@@ -135,7 +135,7 @@ export async function latencyProxy(target: string, delayMs: number): Promise<{ u
 /** Wall time of the IAM step's apply at a concurrency, on a fresh cluster name (destroyed afterwards). */
 export async function iamApplyMs(lab: LabEnv, concurrency: number): Promise<number> {
   const name = uniqueCluster('bench-iam');
-  const t = awsContext(lab, awsCluster(lab, name), {
+  const t = awsContext(awsCluster(lab, name), {
     outputs: { cluster: { oidcIssuer: `https://oidc.eks.${lab.region}.amazonaws.com/id/${name.toUpperCase()}` } },
   });
   const start = performance.now();
@@ -152,9 +152,7 @@ export async function iamApplyMs(lab: LabEnv, concurrency: number): Promise<numb
  */
 export async function addManyTenants(lab: LabEnv, n: number): Promise<{ ms: number; stateBytes: number }> {
   const { loadConfig } = await import('../src/config/load.js');
-  const { createAwsClients } = await import('../src/clients/aws.js');
-  const { createExec } = await import('../src/clients/exec.js');
-  const { createPrompter } = await import('../src/clients/prompt.js');
+  const { createStepContext } = await import('../src/runner/context.js');
   const { memoryLogger } = await import('../src/log.js');
   const { StateSession } = await import('../src/runner/session.js');
   const { addTenants, resolveTenant } = await import('../src/tenants/tenants.js');
@@ -171,19 +169,15 @@ export async function addManyTenants(lab: LabEnv, n: number): Promise<{ ms: numb
   });
   const names = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
   try {
-    const ctx = {
+    const ctx = createStepContext({
       cluster,
       log,
-      exec: createExec(),
-      aws: createAwsClients({ region: cluster.aws.region }),
       kube: async () => kube,
-      prompt: createPrompter({ yes: true, interactive: false }),
-      dryRun: false,
       yes: true,
       deep: false,
       outputs: (id: string) => state.steps[id]?.outputs ?? {},
       progress: () => {},
-    };
+    });
     const specs = names.map((name) =>
       resolveTenant(cluster, name, { repo: lab.fleetUrl, path: `./tenants-src/${name}` }),
     );

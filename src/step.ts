@@ -5,6 +5,7 @@
 import type { AwsClients } from './clients/aws.js';
 import type { Exec } from './clients/exec.js';
 import type { KubeClient } from './clients/kube.js';
+import type { KubeTarget, KubeTargetView } from './clients/kube-target.js';
 import type { Prompter } from './clients/prompt.js';
 import type { ClusterConfig } from './config/schema.js';
 import type { Logger } from './log.js';
@@ -24,14 +25,25 @@ export interface CheckResult {
   outputs?: StepOutputs;
 }
 
-/** Everything a step may use; tests swap any of it. */
-export interface StepContext {
+/**
+ * The clients a step reaches the world through, shared by every step of a run. A new client goes here and in
+ * createClients() (src/runner/clients.ts), nowhere else: every step context then carries it.
+ */
+export interface StepClients {
+  readonly exec: Exec;
+  readonly aws: AwsClients;
+  /** The cluster's API at a given target, connected on first use (once per target). */
+  kubeAt(target: KubeTarget): Promise<KubeClient>;
+}
+
+/** Everything a step may use; tests swap any of it. Built by createStepContext() (src/runner/context.ts). */
+export interface StepContext extends StepClients {
   readonly cluster: ClusterConfig;
   /** Task-scoped logger: in a TTY its lines become the task's sub-output. */
   readonly log: Logger;
-  readonly exec: Exec;
-  readonly aws: AwsClients;
-  /** The cluster's API, connected on first use. */
+  /** Which cluster to talk to (decided in src/clients/kube-target.ts, nowhere else). */
+  readonly kubeTarget: KubeTargetView;
+  /** The cluster's API at the current kube target, connected on first use. */
   kube(): Promise<KubeClient>;
   readonly prompt: Prompter;
   /** Only checks run; nothing is written to the cloud, the cluster or state (local caches aside). */
@@ -40,8 +52,6 @@ export interface StepContext {
   readonly yes: boolean;
   /** Run the deep drift check (plan, values diff) rather than the cheap one. */
   readonly deep: boolean;
-  /** The --kubeconfig flag, when given: where the access step writes its entry. */
-  readonly kubeconfig?: string;
   /** Outputs recorded by an earlier step (empty when it has not run). */
   outputs(stepId: string): StepOutputs;
   /** Progress for long work: shown under the task in a TTY, as a plain line otherwise. */

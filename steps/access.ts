@@ -8,7 +8,6 @@
 import type { Cluster } from '@aws-sdk/client-eks';
 import { assertAccount } from '../src/aws/account.js';
 import { awsGet } from '../src/aws/errors.js';
-import { connectKube } from '../src/clients/kube.js';
 import { PlatctlError } from '../src/errors.js';
 import {
   hasKubeconfigEntry,
@@ -18,8 +17,12 @@ import {
   readKubeconfigEntry,
   removeKubeconfigEntry,
 } from '../src/kubeconfig.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { Step, StepContext } from '../src/step.js';
+
+/** The access step's outputs: where the cluster's API is (the kube target follows them). */
+export const readAccessOutputs = outputReader('access', { kubeconfig: 'string', context: 'string', server: 'string' });
 
 /** How long apply waits for a CREATING cluster (EKS takes ~10 minutes). */
 export const CREATE_TIMEOUT_MS = 30 * 60_000;
@@ -31,11 +34,13 @@ const eksName = (ctx: StepContext) => {
   return typeof n === 'string' && n ? n : ctx.cluster.name;
 };
 
-/** Where the entry goes: the --kubeconfig flag (when the context carries it), the config, KUBECONFIG, ~/.kube/config. */
+/** Where the entry goes: the requested kubeconfig (--kubeconfig, else the config), else KUBECONFIG, ~/.kube/config. */
 export function targetKubeconfig(ctx: StepContext): string {
-  const flag = (ctx as { kubeconfig?: string }).kubeconfig;
-  return kubeconfigPath(flag ?? ctx.cluster.kubernetes.kubeconfig);
+  return kubeconfigPath(ctx.kubeTarget.requested.kubeconfig);
 }
+
+/** The context platctl's entry is named: the requested one (--context, else the config), else the cluster's name. */
+const entryContext = (ctx: StepContext) => ctx.kubeTarget.requested.context ?? ctx.cluster.name;
 
 async function describe(ctx: StepContext, name: string): Promise<Cluster | undefined> {
   const { DescribeClusterCommand } = await import('@aws-sdk/client-eks');
@@ -52,7 +57,7 @@ export function entryFor(ctx: StepContext, c: Cluster): KubeconfigEntry {
     throw new PlatctlError('AWS_API', `EKS cluster ${c.name} has no endpoint or CA yet (status ${c.status})`);
   }
   return {
-    context: ctx.cluster.kubernetes.context ?? ctx.cluster.name,
+    context: entryContext(ctx),
     name: c.arn,
     server: c.endpoint,
     caData: c.certificateAuthority.data,
@@ -90,12 +95,12 @@ async function waitActive(ctx: StepContext, name: string, sleep = POLL_MS): Prom
   }
 }
 
-/** kubeconfig mode: one read through the configured kubeconfig/context; returns the outputs. */
+/** kubeconfig mode: one read through the requested kubeconfig/context; returns the outputs. */
 async function probeKubeconfig(ctx: StepContext): Promise<StepOutputs> {
   const file = targetKubeconfig(ctx);
-  const kube = await connectKube({ kubeconfig: file, context: ctx.cluster.kubernetes.context });
+  let context = ctx.kubeTarget.requested.context;
+  const kube = await ctx.kubeAt({ kubeconfig: file, context });
   await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' });
-  let context = ctx.cluster.kubernetes.context;
   if (!context) {
     const { parse } = await import('yaml');
     const { readFile } = await import('node:fs/promises');
@@ -111,11 +116,11 @@ export const accessStep: Step = {
   movesStateToCluster: true,
 
   inputs(ctx) {
-    const k = ctx.cluster.kubernetes;
+    const { requested } = ctx.kubeTarget;
     return {
-      access: k.access,
-      kubeconfig: k.kubeconfig,
-      context: k.context,
+      access: ctx.cluster.kubernetes.access,
+      kubeconfig: requested.kubeconfig,
+      context: requested.context,
       region: ctx.cluster.aws.region,
       profile: ctx.cluster.aws.profile,
       cluster: eksName(ctx),
@@ -183,10 +188,9 @@ export const accessStep: Step = {
 
   async destroy(ctx) {
     if (ctx.cluster.kubernetes.access === 'kubeconfig') return;
-    const recorded = ctx.outputs('access');
-    const file = typeof recorded.kubeconfig === 'string' ? recorded.kubeconfig : targetKubeconfig(ctx);
-    const context =
-      typeof recorded.context === 'string' ? recorded.context : (ctx.cluster.kubernetes.context ?? ctx.cluster.name);
+    const recorded = readAccessOutputs(ctx);
+    const file = recorded.kubeconfig ?? targetKubeconfig(ctx);
+    const context = recorded.context ?? entryContext(ctx);
     if (await removeKubeconfigEntry(file, context, eksName(ctx)))
       ctx.log.success(`removed context ${context} from ${file}`);
     else ctx.log.info(`kubeconfig ${file} has no entry of platctl's for ${context}: nothing to remove`);

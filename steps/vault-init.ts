@@ -30,24 +30,16 @@ export interface VaultInitStepOptions {
   plan?: InitPlan;
   /** Ask before initialising (the command without --yes). */
   confirm?: boolean;
-  /** Kubeconfig target for the port-forward (the command's --kubeconfig/--context). */
-  kube?: { kubeconfig?: string; context?: string };
   /** Test seam for the port-forward. */
   forwarder?: PodForwarder;
 }
 
-const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-
 /** Runs `fn` with a client for the cluster's Vault, closing any port-forward afterwards. */
 async function withVault<T>(ctx: StepContext, o: VaultInitStepOptions, fn: (api: VaultApi) => Promise<T>): Promise<T> {
-  const access = ctx.outputs('access');
   const endpoint = await reachClusterVault({
     cluster: ctx.cluster,
     vaultAddr: o.vaultAddr,
-    kubeTarget: o.kube ?? {
-      kubeconfig: ctx.cluster.kubernetes.kubeconfig ?? str(access.kubeconfig),
-      context: ctx.cluster.kubernetes.context ?? str(access.context),
-    },
+    kubeTarget: ctx.kubeTarget.current(),
     kube: () => ctx.kube(),
     forwarder: o.forwarder,
   });

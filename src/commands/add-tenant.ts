@@ -4,10 +4,8 @@
  * See docs/commands/add-tenant.md.
  */
 import type { Command } from 'commander';
-import { createPrompter } from '../clients/prompt.js';
 import { ExitCode } from '../errors.js';
-import { StateSession } from '../runner/session.js';
-import type { State } from '../state/types.js';
+import { withSession } from '../runner/session.js';
 import type { StepContext } from '../step.js';
 import {
   addTenants,
@@ -33,33 +31,13 @@ export async function runTenantCommand(
   command: string,
   fn: (ctx: StepContext, io: Pick<TenantRunOptions, 'store' | 'state'>) => Promise<TenantReport>,
 ): Promise<number> {
-  const { session, state } = await StateSession.open({
-    cluster: setup.cluster.name,
-    log: setup.log,
-    command,
-    kube: setup.kube,
-    lock: !setup.flags.dryRun,
-    breakLock: setup.flags.breakLock,
-  });
-  try {
-    let current: State = state;
-    const base = setup.base(() => current.steps.access?.outputs ?? {});
-    const { interactive, ...rest } = base;
-    const ctx: StepContext = {
-      ...rest,
-      deep: true,
-      progress: (m) => setup.log.debug(m),
-      outputs: (id) => current.steps[id]?.outputs ?? {},
-      prompt: createPrompter({ yes: base.yes, interactive }),
-    };
-    const io = { store: session.store, state };
+  return withSession(setup.session(command), async (session) => {
+    const io = { store: session.store, state: session.state };
+    const ctx = setup.context({ outputs: (id) => io.state.steps[id]?.outputs ?? {} });
     const report = await fn(ctx, io);
-    current = io.state;
     printResult(setup.flags, report, () => reportLines(report));
     return ExitCode.ok;
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 /** The human summary of a report. */

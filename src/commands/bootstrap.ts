@@ -3,34 +3,18 @@ import type { Command } from 'commander';
 import { runBootstrap } from '../runner/pipeline.js';
 import { summarise } from '../runner/report.js';
 import { selectSteps } from '../runner/select.js';
-import { StateSession } from '../runner/session.js';
+import { withSession } from '../runner/session.js';
 import { loadSteps } from '../steps-registry.js';
-import { printResult, runOptions, setupCommand } from './common.js';
+import { printResult, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
 
 /** Runs the selected steps and returns the exit code. */
 export default async function bootstrap(clusterName: string, opts: { from?: string; only?: string }, cmd: Command) {
   const setup = await setupCommand(clusterName, cmd);
   const steps = selectSteps(await loadSteps(), opts);
-  const { session, state } = await StateSession.open({
-    cluster: clusterName,
-    log: setup.log,
-    command: 'bootstrap',
-    kube: setup.kube,
-    lock: !setup.flags.dryRun,
-    breakLock: setup.flags.breakLock,
-  });
-  try {
-    const report = await runBootstrap({
-      steps,
-      session,
-      state,
-      verify: setup.flags.verify,
-      ...runOptions(setup, state),
-    });
+  return withSession(setup.session('bootstrap'), async (session) => {
+    const report = await runBootstrap({ steps, session, verify: setup.flags.verify, ...setup.run });
     printResult(setup.flags, report, () => summarise(report));
     return finishRun(report, setup);
-  } finally {
-    await session.close();
-  }
+  });
 }

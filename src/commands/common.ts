@@ -1,15 +1,15 @@
-/** What the cluster commands share: loading the config, building the step context, printing results. */
+/** What the cluster commands share: loading the config, the run's context base and session, printing results. */
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../cli.js';
-import { createAwsClients } from '../clients/aws.js';
-import { createExec } from '../clients/exec.js';
-import { connectKube, type KubeClient, type KubeTarget } from '../clients/kube.js';
 import { loadConfig, selectCluster } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { createLogger, type Logger, wantColour } from '../log.js';
-import type { BaseContext, PipelineOptions } from '../runner/pipeline.js';
+import { createClients } from '../runner/clients.js';
+import { type ContextBase, createStepContext, kubeAtState, type StepContextOptions } from '../runner/context.js';
+import type { PipelineOptions } from '../runner/pipeline.js';
+import type { SessionOptions } from '../runner/session.js';
 import { maskSecrets } from '../secrets.js';
-import type { State, StepOutputs } from '../state/types.js';
+import type { StepContext } from '../step.js';
 
 /** The parsed flags of a cluster command plus the globals. */
 export interface ClusterFlags extends GlobalOptions {
@@ -28,40 +28,14 @@ export interface CommandSetup {
   log: Logger;
   tty: boolean;
   colour: boolean;
-  /** Connects once; later calls reuse the client. */
-  kube: () => Promise<KubeClient>;
-  /** The step context minus per-task parts. `accessOutputs` feeds the kube target once the access step ran. */
-  base(accessOutputs: () => StepOutputs): BaseContext;
-}
-
-/**
- * The pipeline options a cluster command takes from its setup, for a run starting from `state`: the base
- * context (its kube target follows the access step's outputs as the run records them, via onState), tty,
- * debug and colour.
- */
-export function runOptions(
-  setup: CommandSetup,
-  state: State,
-): Pick<PipelineOptions, 'base' | 'tty' | 'debug' | 'colour' | 'onState'> {
-  let current = state;
-  return {
-    base: setup.base(() => current.steps.access?.outputs ?? {}),
-    tty: setup.tty,
-    debug: setup.flags.debug,
-    colour: setup.colour,
-    onState: (s) => {
-      current = s;
-    },
-  };
-}
-
-/** Where to reach the cluster: flags beat config, config beats what the access step wrote. */
-export function kubeTarget(flags: GlobalOptions, cluster: ClusterConfig, access: StepOutputs = {}): KubeTarget {
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return {
-    kubeconfig: flags.kubeconfig ?? cluster.kubernetes.kubeconfig ?? str(access.kubeconfig),
-    context: flags.context ?? cluster.kubernetes.context ?? str(access.context),
-  };
+  /** What every step context of this command shares: clients (one connection per kube target), flags. */
+  base: ContextBase;
+  /** The pipeline options that come from the command line: the base, tty, debug, colour. */
+  run: Pick<PipelineOptions, 'base' | 'tty' | 'debug' | 'colour'>;
+  /** Session options for `command`: locked unless --dry-run (or `lock` says otherwise), --break-lock honoured. */
+  session(command: string, lock?: boolean): SessionOptions;
+  /** A step context outside the runner (day-2 commands), over the base. */
+  context(o?: Partial<StepContextOptions>): StepContext;
 }
 
 /** Reads the config and prepares clients for one cluster command. */
@@ -72,14 +46,14 @@ export async function setupCommand(clusterName: string, cmd: Command): Promise<C
   const log = createLogger({ debug: flags.debug, colour });
   const config = await loadConfig(flags.config);
   const cluster = selectCluster(config, clusterName, flags.config);
-  let access: () => StepOutputs = () => ({});
-  let kube: Promise<KubeClient> | undefined;
-  const getKube = () => {
-    kube ??= connectKube(kubeTarget(flags, cluster, access()));
-    kube.catch(() => {
-      kube = undefined;
-    });
-    return kube;
+  const base: ContextBase = {
+    cluster,
+    log,
+    clients: createClients(cluster),
+    flags: { kubeconfig: flags.kubeconfig, context: flags.context },
+    dryRun: Boolean(flags.dryRun),
+    yes: Boolean(flags.yes),
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
   };
   return {
     cluster,
@@ -87,21 +61,17 @@ export async function setupCommand(clusterName: string, cmd: Command): Promise<C
     log,
     tty,
     colour,
-    kube: getKube,
-    base(accessOutputs) {
-      access = accessOutputs;
-      return {
-        cluster,
-        log,
-        exec: createExec(),
-        aws: createAwsClients({ region: cluster.aws.region, profile: cluster.aws.profile }),
-        kube: getKube,
-        kubeconfig: flags.kubeconfig,
-        dryRun: Boolean(flags.dryRun),
-        yes: Boolean(flags.yes),
-        interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
-      };
-    },
+    base,
+    run: { base, tty, debug: flags.debug, colour },
+    session: (command, lock = !flags.dryRun) => ({
+      cluster: cluster.name,
+      log,
+      command,
+      kube: (state) => kubeAtState(base, state),
+      lock,
+      breakLock: flags.breakLock,
+    }),
+    context: (o = {}) => createStepContext({ ...base, ...o }),
   };
 }
 

@@ -2,9 +2,9 @@
 
 import type { GlobalOptions } from '../cli.js';
 import type { Exec } from '../clients/exec.js';
+import { requestedKubeTarget } from '../clients/kube-target.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { describeError } from '../errors.js';
-import { kubeTarget } from './common.js';
 
 /** One row of the doctor table. */
 export interface Check {
@@ -98,7 +98,7 @@ export async function checkAws(cluster?: ClusterConfig): Promise<Check> {
 /** Reads namespace kube-system through the configured kubeconfig/context. */
 export async function checkKube(flags: GlobalOptions, cluster?: ClusterConfig): Promise<Check> {
   const { connectKube } = await import('../clients/kube.js');
-  const target = cluster ? kubeTarget(flags, cluster) : { kubeconfig: flags.kubeconfig, context: flags.context };
+  const target = requestedKubeTarget(flags, cluster?.kubernetes ?? {});
   const kube = await connectKube(target);
   await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' });
   return { name: 'kubernetes', ok: true, required: false, detail: `reachable at ${kube.server}` };

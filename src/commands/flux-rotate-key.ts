@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import type { Exec } from '../clients/exec.js';
 import type { KubeClient } from '../clients/kube.js';
-import { createPrompter, type Prompter } from '../clients/prompt.js';
+import type { Prompter } from '../clients/prompt.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { ExitCode, PlatctlError } from '../errors.js';
 import { type ProveOptions, proveAccess, readStoredKey, secretObject, showPublicKey } from '../flux/deploy-key.js';
@@ -16,7 +16,7 @@ import { resolveKnownHosts } from '../flux/known-hosts.js';
 import { syncRefs } from '../flux/wait.js';
 import { lsRemoteWithKey } from '../git/git.js';
 import type { Logger } from '../log.js';
-import { StateSession } from '../runner/session.js';
+import { withSession } from '../runner/session.js';
 import { setupCommand } from './common.js';
 
 /** What a rotation needs (the command builds it; tests may too). */
@@ -92,27 +92,17 @@ export default async function fluxRotateKey(
   cmd: Command,
 ): Promise<number> {
   const setup = await setupCommand(cluster, cmd);
-  const { session, state } = await StateSession.open({
-    cluster,
-    log: setup.log,
-    command: 'flux rotate-key',
-    kube: setup.kube,
-    lock: true,
-    breakLock: setup.flags.breakLock,
-  });
-  try {
-    const base = setup.base(() => state.steps.access?.outputs ?? {});
+  return withSession(setup.session('flux rotate-key', true), async (session) => {
+    const ctx = setup.context({ outputs: (id) => session.state.steps[id]?.outputs ?? {} });
     await rotateDeployKey({
-      cluster: setup.cluster,
-      kube: await setup.kube(),
-      exec: base.exec,
-      log: setup.log,
-      prompt: createPrompter({ yes: base.yes, interactive: base.interactive }),
-      yes: base.yes,
+      cluster: ctx.cluster,
+      kube: await ctx.kube(),
+      exec: ctx.exec,
+      log: ctx.log,
+      prompt: ctx.prompt,
+      yes: ctx.yes,
       print: (line) => process.stdout.write(`${line}\n`),
     });
     return ExitCode.ok;
-  } finally {
-    await session.close();
-  }
+  });
 }

@@ -6,14 +6,12 @@
  * set istio.version to X. See docs/commands/istio-upgrade.md.
  */
 import type { Command } from 'commander';
-import { createPrompter } from '../clients/prompt.js';
 import { ExitCode, PlatctlError } from '../errors.js';
 import { installCanary, moveTag, type Revision, removeRevision, servedBy } from '../istio/canary.js';
 import { handoverSteps, suspendIstioHelmReleases } from '../istio/flux-handover.js';
 import { configRevision, revisionName } from '../istio/revision.js';
 import { readTags } from '../istio/tags.js';
-import { StateSession } from '../runner/session.js';
-import type { StepContext } from '../step.js';
+import { withSession } from '../runner/session.js';
 import { helmFor } from '../tools/helm.js';
 import { printResult, setupCommand } from './common.js';
 
@@ -47,22 +45,8 @@ export default async function istioUpgrade(cluster: string, opts: IstioUpgradeOp
     throw new PlatctlError('USAGE', `tag ${opts.tag} is not in istio.tags (${tags.join(', ') || 'none'})`);
   }
   // The run lock: nobody bootstraps or upgrades this cluster meanwhile.
-  const { session, state } = await StateSession.open({
-    cluster,
-    log: setup.log,
-    command: 'istio upgrade',
-    kube: setup.kube,
-    lock: true,
-  });
-  try {
-    const base = setup.base(() => state.steps.access?.outputs ?? {});
-    const ctx: StepContext = {
-      ...base,
-      deep: true,
-      progress: (m) => setup.log.info(m),
-      outputs: (id) => state.steps[id]?.outputs ?? {},
-      prompt: createPrompter({ yes: base.yes, interactive: base.interactive }),
-    };
+  return withSession(setup.session('istio upgrade', true), async (session) => {
+    const ctx = setup.context({ outputs: (id) => session.state.steps[id]?.outputs ?? {} });
     const helm = helmFor(ctx);
     const kube = await ctx.kube();
     // Flux may manage these releases (the flux step adopted them): it must not undo what follows.
@@ -106,7 +90,5 @@ export default async function istioUpgrade(cluster: string, opts: IstioUpgradeOp
       ),
     ]);
     return ExitCode.ok;
-  } finally {
-    await session.close();
-  }
+  });
 }

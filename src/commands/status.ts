@@ -1,7 +1,7 @@
 /** `platctl status <cluster>`: each step's status, when, by whom, outputs (never secrets) and last error. */
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { StateSession } from '../runner/session.js';
+import { withSession } from '../runner/session.js';
 import type { CheckResult } from '../step.js';
 import { loadSteps } from '../steps-registry.js';
 import { tenantRecords } from '../tenants/records.js';
@@ -11,78 +11,74 @@ import { printResult, setupCommand } from './common.js';
 export default async function status(clusterName: string, _opts: unknown, cmd: Command) {
   const setup = await setupCommand(clusterName, cmd);
   const steps = await loadSteps();
-  const { session, state } = await StateSession.open({
-    cluster: clusterName,
-    log: setup.log,
-    command: 'status',
-    kube: setup.kube,
-    lock: false,
-  });
-  const base = setup.base(() => state.steps.access?.outputs ?? {});
-  const rows: {
-    id: string;
-    title: string;
-    status: string;
-    startedAt?: string;
-    finishedAt?: string;
-    by?: string;
-    outputs: Record<string, unknown>;
-    error?: string;
-    check?: { status: string; detail: string };
-  }[] = [];
-  for (const step of steps) {
-    const rec = state.steps[step.id];
-    let check: CheckResult | undefined;
-    if (setup.flags.verify) {
-      const ctx = {
-        ...base,
-        dryRun: true,
-        deep: true,
-        log: setup.log,
-        progress: () => {},
-        outputs: (id: string) => state.steps[id]?.outputs ?? {},
-        prompt: { interactive: false, confirm: async () => false, input: async () => '', secret: async () => '' },
-      };
-      check = await step
-        .check(ctx)
-        .catch((err: Error) => ({ status: 'drift' as const, detail: `check failed: ${err.message}` }));
-    }
-    rows.push({
-      id: step.id,
-      title: step.title,
-      status: rec?.status ?? 'pending',
-      startedAt: rec?.startedAt,
-      finishedAt: rec?.finishedAt,
-      by: rec?.by,
-      outputs: rec?.outputs ?? {},
-      error: rec?.error,
-      ...(check ? { check: { status: check.status, detail: check.detail } } : {}),
+  return withSession(setup.session('status', false), async (session) => {
+    const { state } = session;
+    // Checks only: nothing written, nothing asked.
+    const ctx = setup.context({
+      outputs: (id) => state.steps[id]?.outputs ?? {},
+      dryRun: true,
+      deep: true,
+      yes: false,
+      interactive: false,
+      progress: () => {},
     });
-  }
-  const tenants = tenantRecords(state);
-  const json = {
-    tenants,
-    cluster: clusterName,
-    location: session.store.location,
-    store: session.store.name,
-    steps: rows,
-    history: state.history.slice(-10),
-  };
-  printResult(setup.flags, json, () => {
-    const lines = [`cluster ${clusterName} — state in ${session.store.name}`];
-    for (const r of rows) {
-      const when = r.finishedAt ?? r.startedAt;
-      lines.push(`  ${r.id.padEnd(16)} ${r.status.padEnd(10)} ${when ? `${when} by ${r.by}` : ''}`.trimEnd());
-      for (const [k, v] of Object.entries(r.outputs)) lines.push(`      ${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
-      if (r.error) lines.push(`      last error: ${r.error}`);
-      if (r.check) lines.push(`      check: ${r.check.status} — ${r.check.detail}`);
+    const rows: {
+      id: string;
+      title: string;
+      status: string;
+      startedAt?: string;
+      finishedAt?: string;
+      by?: string;
+      outputs: Record<string, unknown>;
+      error?: string;
+      check?: { status: string; detail: string };
+    }[] = [];
+    for (const step of steps) {
+      const rec = state.steps[step.id];
+      let check: CheckResult | undefined;
+      if (setup.flags.verify) {
+        check = await step
+          .check(ctx)
+          .catch((err: Error) => ({ status: 'drift' as const, detail: `check failed: ${err.message}` }));
+      }
+      rows.push({
+        id: step.id,
+        title: step.title,
+        status: rec?.status ?? 'pending',
+        startedAt: rec?.startedAt,
+        finishedAt: rec?.finishedAt,
+        by: rec?.by,
+        outputs: rec?.outputs ?? {},
+        error: rec?.error,
+        ...(check ? { check: { status: check.status, detail: check.detail } } : {}),
+      });
     }
-    for (const [name, t] of Object.entries(tenants)) {
-      lines.push(
-        `  tenant ${name}: namespaces ${t.namespaces.join(', ')}${t.hosts.length ? `; hosts ${t.hosts.join(', ')}` : ''}`,
-      );
-    }
-    return lines;
+    const tenants = tenantRecords(state);
+    const json = {
+      tenants,
+      cluster: clusterName,
+      location: session.store.location,
+      store: session.store.name,
+      steps: rows,
+      history: state.history.slice(-10),
+    };
+    printResult(setup.flags, json, () => {
+      const lines = [`cluster ${clusterName} — state in ${session.store.name}`];
+      for (const r of rows) {
+        const when = r.finishedAt ?? r.startedAt;
+        lines.push(`  ${r.id.padEnd(16)} ${r.status.padEnd(10)} ${when ? `${when} by ${r.by}` : ''}`.trimEnd());
+        for (const [k, v] of Object.entries(r.outputs))
+          lines.push(`      ${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
+        if (r.error) lines.push(`      last error: ${r.error}`);
+        if (r.check) lines.push(`      check: ${r.check.status} — ${r.check.detail}`);
+      }
+      for (const [name, t] of Object.entries(tenants)) {
+        lines.push(
+          `  tenant ${name}: namespaces ${t.namespaces.join(', ')}${t.hosts.length ? `; hosts ${t.hosts.join(', ')}` : ''}`,
+        );
+      }
+      return lines;
+    });
+    return ExitCode.ok;
   });
-  return ExitCode.ok;
 }

@@ -1,13 +1,12 @@
 /** `platctl teardown <cluster>`: confirms by cluster name, then destroys in reverse order. */
 import type { Command } from 'commander';
 import type { KubeClient } from '../clients/kube.js';
-import { createPrompter } from '../clients/prompt.js';
 import { PlatctlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { reportError } from '../main.js';
 import { runTeardown } from '../runner/pipeline.js';
 import { summarise } from '../runner/report.js';
-import { StateSession } from '../runner/session.js';
+import { withSession } from '../runner/session.js';
 import type { State } from '../state/types.js';
 import { loadSteps } from '../steps-registry.js';
 import { type Orphan, orphanReport } from '../teardown/orphans.js';
@@ -15,7 +14,7 @@ import { type PrepareReport, prepareTeardown } from '../teardown/prepare.js';
 import { formatOrphans, formatPrepare } from '../teardown/report.js';
 import { planLive, runPlan } from '../tenants/live.js';
 import { tenantRecords } from '../tenants/records.js';
-import { printResult, runOptions, setupCommand } from './common.js';
+import { printResult, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
 
 /**
@@ -48,19 +47,11 @@ const STANDING = new Set(['done', 'failed', 'running', 'destroying']);
 export default async function teardown(clusterName: string, _opts: unknown, cmd: Command) {
   const setup = await setupCommand(clusterName, cmd);
   const steps = await loadSteps();
-  const { session, state } = await StateSession.open({
-    cluster: clusterName,
-    log: setup.log,
-    command: 'teardown',
-    kube: setup.kube,
-    lock: !setup.flags.dryRun,
-    breakLock: setup.flags.breakLock,
-  });
-  try {
-    const run = runOptions(setup, state);
-    const { base } = run;
+  return withSession(setup.session('teardown'), async (session) => {
+    const { state } = session;
+    const ctx = setup.context({ outputs: (id) => session.state.steps[id]?.outputs ?? {} });
     if (!setup.flags.dryRun && !setup.flags.yes) {
-      if (!base.interactive) {
+      if (!setup.base.interactive) {
         throw new PlatctlError(
           'NO_TTY',
           `teardown of ${clusterName} asks you to type the cluster name, and there is no terminal`,
@@ -69,8 +60,7 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
           },
         );
       }
-      const prompt = createPrompter({ yes: false, interactive: base.interactive });
-      const typed = await prompt.input(
+      const typed = await ctx.prompt.input(
         `This destroys cluster ${clusterName} and everything platctl made. Type the cluster name to confirm`,
       );
       if (typed !== clusterName)
@@ -80,17 +70,17 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
     // (docs/commands/teardown-safety.md). Skipped once the cluster step is destroyed; a dry run only lists.
     let prepared: PrepareReport | undefined;
     if (STANDING.has(state.steps.cluster?.status ?? 'pending')) {
-      prepared = await prepareTeardown({ ...base, progress: (m) => setup.log.waiting(m) });
+      prepared = await prepareTeardown({ ...ctx, progress: (m) => setup.log.waiting(m) });
     }
-    await removeTenants(state, base, setup.log, () =>
-      session.store.update((s) => {
+    await removeTenants(state, ctx, setup.log, () =>
+      session.update((s) => {
         delete s.records.tenants;
       }),
     );
-    const report = await runTeardown({ steps, session, state, ...run });
+    const report = await runTeardown({ steps, session, ...setup.run });
     // Always, also when a killed teardown resumes after the cluster step is gone: the report is the proof.
     const orphans: Orphan[] | undefined =
-      report.ok && !setup.flags.dryRun ? await orphanReport(base.aws, clusterName) : undefined;
+      report.ok && !setup.flags.dryRun ? await orphanReport(ctx.aws, clusterName) : undefined;
     printResult(setup.flags, { ...report, prepare: prepared, orphans }, () => [
       ...(prepared ? formatPrepare(prepared) : []),
       ...summarise(report),
@@ -108,7 +98,5 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
       );
     }
     return finishRun(report, setup);
-  } finally {
-    await session.close();
-  }
+  });
 }

@@ -9,9 +9,9 @@ import { createVaultInitStep } from '../../steps/vault-init.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { runBootstrap } from '../runner/pipeline.js';
-import { StateSession } from '../runner/session.js';
+import { withSession } from '../runner/session.js';
 import { type InitPlan, initFiles, loadInitKeys, planFromConfig } from '../vault/init.js';
-import { kubeTarget, printResult, runOptions, setupCommand } from './common.js';
+import { printResult, setupCommand } from './common.js';
 import { finishRun } from './finish.js';
 
 /** The command's own flags. */
@@ -54,22 +54,9 @@ export default async function vaultInit(clusterName: string, opts: VaultInitOpti
     setup.log.info(`share ${i + 1}/${plan.shares} → ${k.fingerprint} ${k.userIds.join(', ')}`.trimEnd());
   }
   setup.log.info(`root token → ${keys.rootKey.fingerprint} ${keys.rootKey.userIds.join(', ')}`.trimEnd());
-  const step = createVaultInitStep({
-    vaultAddr: opts.vaultAddr,
-    plan,
-    confirm: true,
-    kube: kubeTarget(setup.flags, setup.cluster),
-  });
-  const { session, state } = await StateSession.open({
-    cluster: clusterName,
-    log: setup.log,
-    command: 'vault init',
-    kube: setup.kube,
-    lock: true,
-    breakLock: setup.flags.breakLock,
-  });
-  try {
-    const report = await runBootstrap({ steps: [step], session, state, ...runOptions(setup, state) });
+  const step = createVaultInitStep({ vaultAddr: opts.vaultAddr, plan, confirm: true });
+  return withSession(setup.session('vault init', true), async (session) => {
+    const report = await runBootstrap({ steps: [step], session, ...setup.run });
     const r = report.steps[0];
     const json = {
       cluster: clusterName,
@@ -84,7 +71,5 @@ export default async function vaultInit(clusterName: string, opts: VaultInitOpti
       r && report.ok ? [`vault init ${clusterName}: ${r.result === 'applied' ? 'initialised' : r.detail}`] : [],
     );
     return finishRun(report, setup);
-  } finally {
-    await session.close();
-  }
+  });
 }

@@ -4,13 +4,13 @@
  * taken from flags or the environment, never logged, never printed.
  */
 import type { Command } from 'commander';
-import { createPrompter } from '../clients/prompt.js';
 import { ExitCode } from '../errors.js';
+import { withSession } from '../runner/session.js';
 import { vaultApi } from '../vault/api.js';
 import { reachClusterVault } from '../vault/reach.js';
 import { unsealVault, verifyRaftPeers } from '../vault/unseal.js';
 import { VAULT_RELEASE } from '../vault/values.js';
-import { kubeTarget, printResult, setupCommand } from './common.js';
+import { printResult, setupCommand } from './common.js';
 
 /** The command's own flags. */
 export interface VaultUnsealOptions {
@@ -30,30 +30,33 @@ export default async function vaultUnseal(
   cmd: Command,
 ): Promise<number> {
   const setup = await setupCommand(clusterName, cmd);
-  const endpoint = await reachClusterVault({
-    cluster: setup.cluster,
-    vaultAddr: opts.vaultAddr,
-    pod: opts.pod,
-    kubeTarget: kubeTarget(setup.flags, setup.cluster),
-    kube: setup.kube,
-  });
-  try {
-    const api = vaultApi(endpoint.addr, { ca: endpoint.ca, servername: endpoint.servername });
-    const prompt = createPrompter({ yes: false, interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY) });
-    setup.log.action(`unsealing Vault at ${api.addr} (${endpoint.description})`);
-    const result = await unsealVault({ api, ask: (m) => prompt.secret(m), log: setup.log, reset: opts.reset });
-    const raft = await verifyRaftPeers({
-      api,
-      token: process.env.VAULT_TOKEN,
-      replicas: setup.cluster.vault.replicas,
-      release: VAULT_RELEASE,
-      log: setup.log,
+  // State is only read (no lock): the access step's record says where the cluster is.
+  return withSession(setup.session('vault unseal', false), async (session) => {
+    const ctx = setup.context({ outputs: (id) => session.state.steps[id]?.outputs ?? {}, yes: false });
+    const endpoint = await reachClusterVault({
+      cluster: ctx.cluster,
+      vaultAddr: opts.vaultAddr,
+      pod: opts.pod,
+      kubeTarget: ctx.kubeTarget.current(),
+      kube: ctx.kube,
     });
-    printResult(setup.flags, { cluster: clusterName, vaultAddr: api.addr, ...result, raft }, () => [
-      `vault unseal ${clusterName}: unsealed${raft.checked ? `; raft ${raft.peers.length}/${raft.expected} peers` : ''}`,
-    ]);
-    return ExitCode.ok;
-  } finally {
-    await endpoint.close();
-  }
+    try {
+      const api = vaultApi(endpoint.addr, { ca: endpoint.ca, servername: endpoint.servername });
+      setup.log.action(`unsealing Vault at ${api.addr} (${endpoint.description})`);
+      const result = await unsealVault({ api, ask: (m) => ctx.prompt.secret(m), log: setup.log, reset: opts.reset });
+      const raft = await verifyRaftPeers({
+        api,
+        token: process.env.VAULT_TOKEN,
+        replicas: setup.cluster.vault.replicas,
+        release: VAULT_RELEASE,
+        log: setup.log,
+      });
+      printResult(setup.flags, { cluster: clusterName, vaultAddr: api.addr, ...result, raft }, () => [
+        `vault unseal ${clusterName}: unsealed${raft.checked ? `; raft ${raft.peers.length}/${raft.expected} peers` : ''}`,
+      ]);
+      return ExitCode.ok;
+    } finally {
+      await endpoint.close();
+    }
+  });
 }

@@ -3,37 +3,29 @@
  * walks them in exactly the reverse order (destroy what state says was applied). State is written before
  * moving on: a step is marked running before apply and done/failed after, so a killed run resumes.
  */
-import { createPrompter } from '../clients/prompt.js';
 import { describeError, isPlatctlError } from '../errors.js';
 import { whoAmI } from '../paths.js';
 import { maskSecrets } from '../secrets.js';
 import type { State, StepOutputs, StepState } from '../state/types.js';
 import { pushHistory } from '../state/types.js';
 import type { Step, StepContext } from '../step.js';
+import { type ContextBase, createStepContext } from './context.js';
 import { crashPoint } from './crash.js';
 import { type DriveTask, drive, type TaskIo } from './drive.js';
 import type { RunReport, StepReport } from './report.js';
 import { hashInputs } from './select.js';
 import type { StateSession } from './session.js';
 
-/** What every step context shares; the runner adds the per-task parts. */
-export type BaseContext = Omit<StepContext, 'log' | 'deep' | 'progress' | 'outputs' | 'prompt'> & {
-  log: StepContext['log'];
-  interactive: boolean;
-};
-
-/** Options for a pipeline run. */
+/** Options for a pipeline run. The run's state is the session's: read at open, updated by every record. */
 export interface PipelineOptions {
   steps: readonly Step[];
-  base: BaseContext;
+  /** What every step context shares; the runner adds the per-task parts (logger, progress, prompts, deep). */
+  base: ContextBase;
   session: StateSession;
-  state: State;
   verify?: boolean;
   tty: boolean;
   debug?: boolean;
   colour?: boolean;
-  /** Called whenever the run's state changes (the kube target reads the access step's outputs from it). */
-  onState?: (state: State) => void;
 }
 
 const now = () => new Date().toISOString();
@@ -47,31 +39,22 @@ function errorReport(err: unknown): RunReport['error'] {
 }
 
 class Run {
-  private current: State;
   firstError?: unknown;
-  constructor(private readonly o: PipelineOptions) {
-    this.current = o.state;
-  }
+  constructor(private readonly o: PipelineOptions) {}
 
   get state(): State {
-    return this.current;
-  }
-
-  set state(s: State) {
-    this.current = s;
-    this.o.onState?.(s);
+    return this.o.session.state;
   }
 
   ctx(io: TaskIo, deep: boolean): StepContext {
-    const { interactive: _i, ...base } = this.o.base;
-    return {
-      ...base,
+    return createStepContext({
+      ...this.o.base,
       log: io.log,
       deep,
       progress: io.progress,
+      promptRunner: io.promptRunner,
       outputs: (id) => this.state.steps[id]?.outputs ?? {},
-      prompt: createPrompter({ yes: base.yes, interactive: this.o.base.interactive, runner: io.promptRunner }),
-    };
+    });
   }
 
   async record(
@@ -79,7 +62,7 @@ class Run {
     patch: Partial<StepState> & Pick<StepState, 'status'>,
     history?: Parameters<typeof pushHistory>[1],
   ) {
-    this.state = await this.o.session.store.update((s) => {
+    await this.o.session.update((s) => {
       const prev = s.steps[id];
       s.steps[id] = { outputs: {}, ...prev, ...patch, by: whoAmI() };
       if (patch.error === undefined) delete s.steps[id].error;
@@ -190,7 +173,7 @@ class Run {
         );
         result = { ...base, result: 'applied', detail: check.detail, durationMs: ms, outputs };
       }
-      if (step.movesStateToCluster && !ctx.dryRun) this.state = await this.o.session.moveToCluster(this.state);
+      if (step.movesStateToCluster && !ctx.dryRun) await this.o.session.moveToCluster(this.state);
       return result;
     } catch (err) {
       return this.fail(step, err, started, 'apply');
@@ -208,7 +191,7 @@ class Run {
       return { ...base, result: 'would-destroy', detail: `destroy what ${step.id} made`, durationMs: 0 };
     }
     try {
-      if (step.movesStateToCluster) this.state = await this.o.session.moveToLocal();
+      if (step.movesStateToCluster) await this.o.session.moveToLocal();
       await this.record(
         step.id,
         { status: 'destroying', startedAt: now() },
@@ -258,7 +241,7 @@ async function execute(command: RunReport['command'], o: PipelineOptions, order:
   return {
     command,
     cluster: o.base.cluster.name,
-    dryRun: o.base.dryRun,
+    dryRun: Boolean(o.base.dryRun),
     ok,
     steps: reports,
     ...(ok ? {} : { error: errorReport(run.firstError) }),

@@ -22,22 +22,36 @@ export interface SessionOptions {
   cluster: string;
   log: Logger;
   command: string;
-  kube: () => Promise<KubeClient>;
+  /** The cluster's API as of a state (its kube target follows what that state's access step recorded). */
+  kube: (state: State | undefined) => Promise<KubeClient>;
   /** Take the run lock (false for read-only commands and --dry-run). */
   lock: boolean;
   breakLock?: boolean;
 }
 
-/** The store and lock of one run. */
+/** The store and lock of one run, and the state as last read or written through it. */
 export class StateSession {
   private lock?: RunLock;
   readonly journal: JournalStore;
+  private current: State;
 
   private constructor(
     private readonly opts: SessionOptions,
     public store: StateStore,
   ) {
     this.journal = new JournalStore(opts.cluster);
+    this.current = emptyState(opts.cluster);
+  }
+
+  /** The state as last read or written through this session. */
+  get state(): State {
+    return this.current;
+  }
+
+  /** Applies a mutation through the authoritative store (see {@link StateStore.update}); returns the new state. */
+  async update(mutate: (state: State) => void): Promise<State> {
+    this.current = await this.store.update(mutate);
+    return this.current;
   }
 
   /** Finds the authoritative store, takes the lock, and reads the state. */
@@ -48,9 +62,11 @@ export class StateSession {
       const session = new StateSession(opts, journal);
       if (opts.lock) session.lock = await acquireFileLock(opts.cluster, opts);
       if (opts.lock) await pausePoint('run', 'locked');
-      return { session, state: (await journal.load()) ?? emptyState(opts.cluster) };
+      session.current = (await journal.load()) ?? emptyState(opts.cluster);
+      return { session, state: session.current };
     }
-    const kube = await opts.kube();
+    // The pointer keeps a copy as of the move: its access record says where the cluster is.
+    const kube = await opts.kube(local);
     const store = new ConfigMapStore(kube, opts.cluster);
     const session = new StateSession(opts, store);
     if (opts.lock) session.lock = await acquireLease(kube, opts);
@@ -66,13 +82,14 @@ export class StateSession {
         },
       );
     }
+    session.current = state;
     return { session, state };
   }
 
   /** Moves state into the cluster ConfigMap and swaps the file lock for the Lease. */
   async moveToCluster(state: State): Promise<State> {
     if (this.store.location === 'cluster') return state;
-    const kube = await this.opts.kube();
+    const kube = await this.opts.kube(state);
     const lease = this.opts.lock ? await acquireLease(kube, this.opts) : undefined;
     const store = new ConfigMapStore(kube, this.opts.cluster);
     // The cluster may already hold state: a run from another machine, or this machine's journal was lost.
@@ -89,13 +106,14 @@ export class StateSession {
     await this.lock?.release();
     this.lock = lease;
     this.store = store;
+    this.current = moved;
     this.opts.log.success(`state moved to ${store.name}`);
     return moved;
   }
 
   /** Moves state back to the local journal (teardown, before the cluster goes) and removes platctl-system. */
   async moveToLocal(): Promise<State> {
-    const kube = await this.opts.kube();
+    const kube = await this.opts.kube(this.current);
     if (this.store.location === 'cluster') {
       const state = (await this.store.load()) ?? emptyState(this.opts.cluster);
       const back: State = { ...state, location: 'local' };
@@ -108,13 +126,27 @@ export class StateSession {
       this.opts.log.success(`state moved back to ${this.journal.file}`);
     }
     await removeClusterState(kube, { waiting: (m) => this.opts.log.waiting(m) });
-    return (await this.journal.load()) ?? emptyState(this.opts.cluster);
+    this.current = (await this.journal.load()) ?? emptyState(this.opts.cluster);
+    return this.current;
   }
 
   /** Releases the lock. */
   async close(): Promise<void> {
     await this.lock?.release();
     this.lock = undefined;
+  }
+}
+
+/**
+ * Opens a session, runs `fn` with it, and releases the lock whatever happens: the open / try / finally every
+ * command that reads or writes state shares.
+ */
+export async function withSession<T>(opts: SessionOptions, fn: (session: StateSession) => Promise<T>): Promise<T> {
+  const { session } = await StateSession.open(opts);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
   }
 }
 

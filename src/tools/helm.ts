@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Exec, ExecResult } from '../clients/exec.js';
+import type { KubeTarget } from '../clients/kube-target.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import type { StepContext } from '../step.js';
 import type { ChartSource } from './helm-chart.js';
@@ -18,10 +19,7 @@ import { helmTranslators, isReleaseNotFound } from './helm-errors.js';
 import { failedResult, runTool } from './tool-errors.js';
 
 /** Which cluster helm talks to: --kubeconfig/--kube-context (unset: helm's own KUBECONFIG handling). */
-export interface HelmTarget {
-  kubeconfig?: string;
-  context?: string;
-}
+export type HelmTarget = KubeTarget;
 
 /** One row of `helm list -o json`. */
 export interface HelmReleaseInfo {
@@ -158,22 +156,9 @@ export function createHelm(exec: Exec, target: HelmTarget = {}, opts: { debug?: 
   };
 }
 
-/**
- * Where helm should point for a step: the config's kubernetes.kubeconfig/context beat what the access step
- * recorded; neither set leaves helm on $KUBECONFIG.
- */
-export function helmTarget(ctx: Pick<StepContext, 'cluster' | 'outputs'>): HelmTarget {
-  const access = ctx.outputs('access');
-  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  return {
-    kubeconfig: ctx.cluster.kubernetes.kubeconfig ?? str(access.kubeconfig),
-    context: ctx.cluster.kubernetes.context ?? str(access.context),
-  };
-}
-
-/** The {@link Helm} a step uses: its exec, its cluster, its debug log. */
-export function helmFor(ctx: Pick<StepContext, 'cluster' | 'outputs' | 'exec' | 'log'>): Helm {
-  return createHelm(ctx.exec, helmTarget(ctx), { debug: (l) => ctx.log.debug(`helm: ${l}`) });
+/** The {@link Helm} a step uses: its exec, the context's current kube target, its debug log. */
+export function helmFor(ctx: Pick<StepContext, 'kubeTarget' | 'exec' | 'log'>): Helm {
+  return createHelm(ctx.exec, ctx.kubeTarget.current(), { debug: (l) => ctx.log.debug(`helm: ${l}`) });
 }
 
 /**

@@ -4,13 +4,13 @@
  * every call is recorded in a shared {@link Recorder} with the flags the runner passed (deep, dryRun).
  * Behaviour is changed between runs by assigning the mutable fields.
  */
-import { createAwsClients } from '../../src/clients/aws.js';
-import { createExec } from '../../src/clients/exec.js';
 import type { KubeClient } from '../../src/clients/kube.js';
 import { type Logger, memoryLogger } from '../../src/log.js';
-import { type BaseContext, runBootstrap, runTeardown } from '../../src/runner/pipeline.js';
+import { createClients } from '../../src/runner/clients.js';
+import type { ContextBase } from '../../src/runner/context.js';
+import { runBootstrap, runTeardown } from '../../src/runner/pipeline.js';
 import type { RunReport } from '../../src/runner/report.js';
-import { StateSession } from '../../src/runner/session.js';
+import { withSession } from '../../src/runner/session.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { CheckResult, CheckStatus, Step, StepContext } from '../../src/step.js';
 import { clusterConfig } from './config.js';
@@ -134,13 +134,12 @@ export interface RunStepsOptions {
 }
 
 /** The runner's base context for fake steps: no TTY, --yes, memory logger. */
-export function runnerBase(o: RunStepsOptions & { log: Logger }): BaseContext {
+export function runnerBase(o: RunStepsOptions & { log: Logger }): ContextBase {
+  const cluster = clusterConfig(o.cluster ?? 'demo');
   return {
-    cluster: clusterConfig(o.cluster ?? 'demo'),
+    cluster,
     log: o.log,
-    exec: createExec(),
-    aws: createAwsClients({ region: 'us-east-1' }),
-    kube: kubeOf(o.kube),
+    clients: createClients(cluster, { kubeAt: kubeOf(o.kube) }),
     dryRun: Boolean(o.dryRun),
     yes: true,
     interactive: false,
@@ -162,18 +161,10 @@ export async function runSteps(
   o: RunStepsOptions = {},
 ): Promise<RunReport & { log: string[] }> {
   const log = o.log ?? memoryLogger();
-  const { session, state } = await StateSession.open({
-    cluster: o.cluster ?? 'demo',
-    log,
-    command,
-    kube: kubeOf(o.kube),
-    lock: !o.dryRun,
-  });
-  try {
+  const session = { cluster: o.cluster ?? 'demo', log, command, kube: kubeOf(o.kube), lock: !o.dryRun };
+  return withSession(session, async (s) => {
     const run = command === 'bootstrap' ? runBootstrap : runTeardown;
-    const report = await run({ steps, base: runnerBase({ ...o, log }), session, state, tty: false, verify: o.verify });
+    const report = await run({ steps, base: runnerBase({ ...o, log }), session: s, tty: false, verify: o.verify });
     return { ...report, log: log.lines };
-  } finally {
-    await session.close();
-  }
+  });
 }

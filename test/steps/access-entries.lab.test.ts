@@ -86,7 +86,7 @@ describe('aws-auth fallback (moto has no access-entry API; the lab apiserver)', 
       });
     else await kube.create(body);
 
-    const { ctx, lines } = cloudContext(env, config([adminRole, adminUser], [viewer]));
+    const { ctx, lines } = cloudContext(config([adminRole, adminUser], [viewer]));
     const check = await accessEntriesStep.check(ctx);
     expect(check.status).toBe('absent');
     expect(check.changes).toEqual([
@@ -119,7 +119,7 @@ describe('aws-auth fallback (moto has no access-entry API; the lab apiserver)', 
   });
 
   it('a re-run is up to date and makes no AWS write', async () => {
-    const deep = cloudContext(env, config([adminRole, adminUser], [viewer]), {
+    const deep = cloudContext(config([adminRole, adminUser], [viewer]), {
       outputs: { 'access-entries': outputs },
     });
     const check = await accessEntriesStep.check(deep.ctx);
@@ -127,7 +127,7 @@ describe('aws-auth fallback (moto has no access-entry API; the lab apiserver)', 
     expect(check.outputs).toEqual(outputs);
     expect(deep.aws.counts.writes).toBe(0);
 
-    const cheap = cloudContext(env, config([adminRole, adminUser], [viewer]), {
+    const cheap = cloudContext(config([adminRole, adminUser], [viewer]), {
       deep: false,
       outputs: { 'access-entries': outputs },
     });
@@ -136,7 +136,7 @@ describe('aws-auth fallback (moto has no access-entry API; the lab apiserver)', 
   });
 
   it('removes an admin dropped from the config, and only that', async () => {
-    const { ctx } = cloudContext(env, config([adminUser], [viewer]), { outputs: { 'access-entries': outputs } });
+    const { ctx } = cloudContext(config([adminUser], [viewer]), { outputs: { 'access-entries': outputs } });
     const check = await accessEntriesStep.check(ctx);
     expect(check).toMatchObject({
       status: 'drift',
@@ -148,7 +148,7 @@ describe('aws-auth fallback (moto has no access-entry API; the lab apiserver)', 
   });
 
   it('destroy removes only platctl’s entries and its binding', async () => {
-    const { ctx } = cloudContext(env, config([adminUser], [viewer]), { outputs: { 'access-entries': outputs } });
+    const { ctx } = cloudContext(config([adminUser], [viewer]), { outputs: { 'access-entries': outputs } });
     await accessEntriesStep.destroy(ctx);
     const cm = await readAuth();
     expect((await mapRoles()).map((r) => r.rolearn)).toEqual([nodeRole, viewer]);
@@ -159,14 +159,12 @@ describe('aws-auth fallback (moto has no access-entry API; the lab apiserver)', 
 
   it('creates aws-auth when absent, and deletes it again on destroy when it made it', async () => {
     await kube.delete(AWS_AUTH_REF);
-    const { ctx } = cloudContext(env, config([adminUser], []));
+    const { ctx } = cloudContext(config([adminUser], []));
     const out = (await accessEntriesStep.apply(ctx)) ?? {};
     const cm = await readAuth();
     expect(cm?.metadata.annotations?.['platctl.io/created']).toBe('true');
     expect(parse(cm?.data?.mapUsers ?? '')).toHaveLength(1);
-    await accessEntriesStep.destroy(
-      cloudContext(env, config([adminUser], []), { outputs: { 'access-entries': out } }).ctx,
-    );
+    await accessEntriesStep.destroy(cloudContext(config([adminUser], []), { outputs: { 'access-entries': out } }).ctx);
     expect(await readAuth()).toBeUndefined();
   });
 });
@@ -175,14 +173,14 @@ describe('before the cluster exists (moto)', () => {
   it('checks absent (a dry run can list the grants), apply fails naming the cluster, destroy is a no-op', async () => {
     const missing = uniqueName('nocluster');
     const cluster = labCluster(env, missing, { access: { admins: [adminUser], readOnly: [] } });
-    expect(await accessEntriesStep.check(cloudContext(env, cluster).ctx)).toEqual({
+    expect(await accessEntriesStep.check(cloudContext(cluster).ctx)).toEqual({
       status: 'absent',
       detail: `EKS cluster ${missing} does not exist yet`,
       changes: [`+ access for ${adminUser} (admin)`],
     });
-    const err = await accessEntriesStep.apply(cloudContext(env, cluster).ctx).catch((e: unknown) => e);
+    const err = await accessEntriesStep.apply(cloudContext(cluster).ctx).catch((e: unknown) => e);
     expect(isPlatctlError(err) && err.message).toBe(`EKS cluster ${missing} does not exist`);
-    const { ctx, aws } = cloudContext(env, cluster);
+    const { ctx, aws } = cloudContext(cluster);
     await accessEntriesStep.destroy(ctx);
     expect(aws.counts.writes).toBe(0);
   });
@@ -196,7 +194,7 @@ describe('EKS access entries (fake EKS API)', () => {
 
   it('creates tagged entries with the right policies; an entry platctl did not make only gets its policy', async () => {
     const fake = fakeEks({ existing: { [auditors]: { tags: {}, policies: [] } } });
-    const { ctx } = cloudContext(env, cluster([alice, ops], [auditors, ops]), { aws: fake.aws });
+    const { ctx } = cloudContext(cluster([alice, ops], [auditors, ops]), { aws: fake.aws });
     expect((await accessEntriesStep.check(ctx)).changes).toEqual([
       `+ access entry ${ops} (admin)`,
       `+ access entry ${alice} (admin)`,
@@ -213,12 +211,12 @@ describe('EKS access entries (fake EKS API)', () => {
 
     // Re-run: up to date, no writes; the cheap check is one list call.
     fake.calls.length = 0;
-    const again = cloudContext(env, cluster([alice, ops], [auditors]), {
+    const again = cloudContext(cluster([alice, ops], [auditors]), {
       aws: fake.aws,
       outputs: { 'access-entries': outputs },
     });
     expect((await accessEntriesStep.check(again.ctx)).status).toBe('up-to-date');
-    const cheap = cloudContext(env, cluster([alice, ops], [auditors]), {
+    const cheap = cloudContext(cluster([alice, ops], [auditors]), {
       aws: fake.aws,
       deep: false,
       outputs: { 'access-entries': outputs },
@@ -230,7 +228,7 @@ describe('EKS access entries (fake EKS API)', () => {
 
     // Destroy removes platctl's entries and leaves the hand-made one.
     await accessEntriesStep.destroy(
-      cloudContext(env, cluster([], []), { aws: fake.aws, outputs: { 'access-entries': outputs } }).ctx,
+      cloudContext(cluster([], []), { aws: fake.aws, outputs: { 'access-entries': outputs } }).ctx,
     );
     expect([...fake.entries.keys()]).toEqual([auditors]);
   });
@@ -238,14 +236,14 @@ describe('EKS access entries (fake EKS API)', () => {
   it('uses aws-auth when the cluster’s authenticationMode is CONFIG_MAP', async () => {
     const fake = fakeEks({ authenticationMode: 'CONFIG_MAP' });
     const fakeKube = { get: async () => undefined } as unknown as KubeClient;
-    const { ctx } = cloudContext(env, cluster([alice], []), { aws: fake.aws, kube: async () => fakeKube });
+    const { ctx } = cloudContext(cluster([alice], []), { aws: fake.aws, kube: async () => fakeKube });
     expect((await accessEntriesStep.check(ctx)).changes).toEqual([`+ aws-auth mapUsers ${alice} (system:masters)`]);
     expect(fake.calls).toEqual(['DescribeCluster']);
   });
 
   it('AccessDenied names the action, the resource and the caller', async () => {
     const fake = fakeEks({ deny: 'CreateAccessEntry' });
-    const { ctx } = cloudContext(env, cluster([alice], []), { aws: fake.aws });
+    const { ctx } = cloudContext(cluster([alice], []), { aws: fake.aws });
     const err = await accessEntriesStep.apply(ctx).catch((e: unknown) => e);
     expect(isPlatctlError(err) && err.message).toBe(
       `AWS denied eks:CreateAccessEntry on access entry ${alice} on EKS cluster fake to arn:aws:iam::${acct}:user/tester`,
@@ -253,7 +251,7 @@ describe('EKS access entries (fake EKS API)', () => {
   });
 
   it('rejects principals that are not IAM role or user ARNs', async () => {
-    const { ctx } = cloudContext(env, cluster([`arn:aws:sts::${acct}:assumed-role/x/y`], []), { aws: fakeEks({}).aws });
+    const { ctx } = cloudContext(cluster([`arn:aws:sts::${acct}:assumed-role/x/y`], []), { aws: fakeEks({}).aws });
     const err = await accessEntriesStep.check(ctx).catch((e: unknown) => e);
     expect(isPlatctlError(err) && err.code).toBe('CONFIG_INVALID');
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { AwsClients } from '../../src/clients/aws.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { readKubeconfigEntry } from '../../src/kubeconfig.js';
@@ -44,7 +44,7 @@ afterAll(async () => {
 
 describe('kubeconfig mode (the lab apiserver)', () => {
   it('is up to date when the configured kubeconfig reaches the API, and makes no AWS call', async () => {
-    const { ctx, aws } = cloudContext(env, labCluster(env, name));
+    const { ctx, aws } = cloudContext(labCluster(env, name));
     const check = await accessStep.check(ctx);
     expect(check).toEqual({
       status: 'up-to-date',
@@ -59,11 +59,30 @@ describe('kubeconfig mode (the lab apiserver)', () => {
     expect(await readFile(env.kubeconfig, 'utf8')).toBe(before);
   });
 
+  it('probes the --context the command was given, over the context platform.yaml names', async () => {
+    // A copy of the lab kubeconfig with a second context whose server refuses connections (loopback, port 1).
+    const doc = parse(await readFile(env.kubeconfig, 'utf8'));
+    doc.clusters.push({ name: 'elsewhere', cluster: { server: 'https://127.0.0.1:1' } });
+    doc.contexts.push({ name: 'elsewhere', context: { cluster: 'elsewhere', user: doc.contexts[0].context.user } });
+    const file = path.join(tmp, 'two-contexts');
+    await writeFile(file, stringify(doc));
+    const cluster = labCluster(env, name, {
+      kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: file, context: 'elsewhere' },
+    });
+    const unflagged = await accessStep.check(cloudContext(cluster).ctx).catch((e: unknown) => e);
+    expect(isPlatctlError(unflagged) && unflagged.code).toBe('KUBE_UNREACHABLE');
+
+    const { ctx } = cloudContext(cluster, { flags: { context: env.kubeContext } });
+    const check = await accessStep.check(ctx);
+    expect(check.outputs).toEqual({ kubeconfig: file, context: env.kubeContext, server: env.apiserverUrl });
+    expect(await accessStep.apply(ctx)).toEqual(check.outputs);
+  });
+
   it('fails clearly when the configured context does not exist', async () => {
     const cluster = labCluster(env, name, {
       kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig, context: 'nope' },
     });
-    const err = await accessStep.check(cloudContext(env, cluster).ctx).catch((e: unknown) => e);
+    const err = await accessStep.check(cloudContext(cluster).ctx).catch((e: unknown) => e);
     expect(isPlatctlError(err) && err.code).toBe('KUBE_UNREACHABLE');
     expect(isPlatctlError(err) && err.message).toBe('kubeconfig has no context "nope"');
   });
@@ -89,7 +108,7 @@ current-context: mine
   it('writes the entry from DescribeCluster, keeps the user’s entries, and a re-run writes nothing', async () => {
     const file = path.join(tmp, 'eks-config');
     await writeFile(file, userConfig);
-    const { ctx } = cloudContext(env, eksCluster(file));
+    const { ctx } = cloudContext(eksCluster(file));
     expect(await accessStep.check(ctx)).toEqual({
       status: 'absent',
       detail: `no kubeconfig entry ${name} in ${file}`,
@@ -110,7 +129,7 @@ current-context: mine
     expect(doc['current-context']).toBe('mine');
     expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual(['mine', name]);
 
-    const again = cloudContext(env, eksCluster(file), { deep: false, outputs: { access: outputs ?? {} } });
+    const again = cloudContext(eksCluster(file), { deep: false, outputs: { access: outputs ?? {} } });
     const check = await accessStep.check(again.ctx);
     expect(check.status).toBe('up-to-date');
     expect(check.detail).toBe(`kubeconfig ${file} context ${name} is up to date`);
@@ -123,15 +142,33 @@ current-context: mine
     const text = await readFile(file, 'utf8');
     const described = (await eks.send(new DescribeClusterCommand({ name }))).cluster;
     await writeFile(file, text.replace(String(described?.endpoint), 'https://stale.example'));
-    const { ctx } = cloudContext(env, eksCluster(file));
+    const { ctx } = cloudContext(eksCluster(file));
     expect(await accessStep.check(ctx)).toMatchObject({ status: 'drift', changes: [`~ kubeconfig entry ${name}`] });
     await accessStep.apply(ctx);
     expect((await readKubeconfigEntry(file, name))?.server).toBe(described?.endpoint);
 
     await accessStep.destroy(
-      cloudContext(env, eksCluster(file), { outputs: { access: { kubeconfig: file, context: name } } }).ctx,
+      cloudContext(eksCluster(file), { outputs: { access: { kubeconfig: file, context: name } } }).ctx,
     );
     expect(parse(await readFile(file, 'utf8'))).toEqual(parse(userConfig));
+  });
+
+  it('names the entry after --context when the command was given one', async () => {
+    const file = path.join(tmp, 'flagged-config');
+    await writeFile(file, userConfig);
+    const { ctx } = cloudContext(eksCluster(file), { flags: { context: 'flagged' } });
+    const outputs = await accessStep.apply(ctx);
+    expect(outputs).toMatchObject({ kubeconfig: file, context: 'flagged' });
+    expect((await readKubeconfigEntry(file, 'flagged'))?.args).toEqual([
+      'eks',
+      'token',
+      '--cluster',
+      name,
+      '--region',
+      env.region,
+    ]);
+    const again = cloudContext(eksCluster(file), { flags: { context: 'flagged' }, deep: false });
+    expect((await accessStep.check(again.ctx)).status).toBe('up-to-date');
   });
 
   it('says the cluster is absent when EKS has no such cluster', async () => {
@@ -139,7 +176,7 @@ current-context: mine
     const cluster = labCluster(env, uniqueName('gone'), {
       kubernetes: { version: '1.34', access: 'eks', kubeconfig: file },
     });
-    expect((await accessStep.check(cloudContext(env, cluster).ctx)).status).toBe('absent');
+    expect((await accessStep.check(cloudContext(cluster).ctx)).status).toBe('absent');
   });
 });
 
@@ -162,7 +199,7 @@ describe('waiting for a CREATING cluster (fake EKS)', () => {
   };
 
   it('waits through CREATING with progress, then returns the ACTIVE cluster', async () => {
-    const { ctx, progress } = cloudContext(env, labCluster(env, 'demo'), {
+    const { ctx, progress } = cloudContext(labCluster(env, 'demo'), {
       aws: fakeAws(['CREATING', 'CREATING', 'ACTIVE']),
     });
     const c = await waitForActive(ctx, 'demo', 1);
@@ -172,7 +209,7 @@ describe('waiting for a CREATING cluster (fake EKS)', () => {
   });
 
   it('fails on FAILED, naming the cluster', async () => {
-    const { ctx } = cloudContext(env, labCluster(env, 'demo'), { aws: fakeAws(['CREATING', 'FAILED']) });
+    const { ctx } = cloudContext(labCluster(env, 'demo'), { aws: fakeAws(['CREATING', 'FAILED']) });
     const err = await waitForActive(ctx, 'demo', 1).catch((e: unknown) => e);
     expect(isPlatctlError(err) && err.message).toBe('EKS cluster demo is FAILED');
   });

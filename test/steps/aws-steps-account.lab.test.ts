@@ -31,7 +31,7 @@ describe('AWS steps and the account guard', () => {
   for (const step of [iamStep, kmsStep, networkStep, registryStep])
     it(`${step.id}: apply in the wrong account fails with exit 2 before any write`, async () => {
       const kubeCalls: string[] = [];
-      const t = awsContext(env, wrong, {
+      const t = awsContext(wrong, {
         outputs,
         kube: async () => {
           kubeCalls.push('connect');
@@ -49,7 +49,7 @@ describe('AccessDenied from IAM', () => {
   it('names the action, the role and the calling principal', async () => {
     const name = uniqueCluster('denied');
     const cluster = awsCluster(env, name);
-    const t = awsContext(env, cluster, {
+    const t = awsContext(cluster, {
       outputs: { cluster: { oidcIssuer: `https://oidc.eks.us-east-1.amazonaws.com/id/${name.toUpperCase()}` } },
     });
     // Stands in for IAM refusing CreateRole to this caller (moto's IAM enforcement is off in the shared lab).
@@ -72,7 +72,7 @@ describe('AccessDenied from IAM', () => {
       );
       expect((err as { hint?: string }).hint).toContain('grant iam:CreateRole');
     } finally {
-      await destroyIam(awsContext(env, cluster, { outputs: t.outputs }).ctx);
+      await destroyIam(awsContext(cluster, { outputs: t.outputs }).ctx);
     }
   });
 });

@@ -35,7 +35,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   // Leave moto clean even when a test failed half-way.
-  const { ctx } = cloudContext(env, labCluster(env, name));
+  const { ctx } = cloudContext(labCluster(env, name));
   await clusterStep.destroy(ctx).catch(() => undefined);
   await rm(home, { recursive: true, force: true });
 });
@@ -51,7 +51,7 @@ describe('cluster step on the lab module', () => {
 
   it('checks absent with the plan summary, and aborts with exit 3 when the plan is not confirmed', async () => {
     const cluster = labCluster(env, name);
-    const { ctx } = cloudContext(env, cluster, { prompt: answering(false), yes: false });
+    const { ctx } = cloudContext(cluster, { prompt: answering(false), yes: false });
     const check = await clusterStep.check(ctx);
     expect(check).toEqual({
       status: 'absent',
@@ -66,7 +66,7 @@ describe('cluster step on the lab module', () => {
 
   it('applies: moto has the cluster, VPC and groups, and the outputs are recorded', async () => {
     const prompt = answering(true);
-    const { ctx, progress, lines } = cloudContext(env, labCluster(env, name), { prompt, yes: false });
+    const { ctx, progress, lines } = cloudContext(labCluster(env, name), { prompt, yes: false });
     expect((await clusterStep.check(ctx)).status).toBe('absent');
     outputs = (await clusterStep.apply(ctx)) ?? {};
     expect(prompt.asked).toEqual([
@@ -95,7 +95,7 @@ describe('cluster step on the lab module', () => {
   });
 
   it('a re-run is up to date: tofu plans no changes and no AWS write is made', async () => {
-    const { ctx, aws } = cloudContext(env, labCluster(env, name), { deep: true });
+    const { ctx, aws } = cloudContext(labCluster(env, name), { deep: true });
     const check = await clusterStep.check(ctx);
     expect(check.status).toBe('up-to-date');
     expect(check.detail).toBe('terraform: no changes');
@@ -103,7 +103,7 @@ describe('cluster step on the lab module', () => {
     expect(aws.counts.writes).toBe(0);
 
     // The cheap check (state done, inputs unchanged) is the account guard plus one DescribeCluster.
-    const cheap = cloudContext(env, labCluster(env, name), { deep: false, outputs: { cluster: outputs } });
+    const cheap = cloudContext(labCluster(env, name), { deep: false, outputs: { cluster: outputs } });
     const quick = await clusterStep.check(cheap.ctx);
     expect(quick).toEqual({
       status: 'up-to-date',
@@ -123,7 +123,7 @@ describe('cluster step on the lab module', () => {
         stdio: ['pipe', 'ignore', 'ignore'],
       });
       const info = await waitForTofuLock(workdir);
-      const err = await platctlFailure(clusterStep.check(cloudContext(env, labCluster(env, name)).ctx));
+      const err = await platctlFailure(clusterStep.check(cloudContext(labCluster(env, name)).ctx));
       expect(err.code).toBe('LOCK_HELD');
       expect(err.message).toContain(`locked by ${info.Who} (since `);
       expect(err.hint).toBe(
@@ -135,7 +135,7 @@ describe('cluster step on the lab module', () => {
   });
 
   it('the cheap check notices the cluster is gone, and destroy removes it from moto', async () => {
-    const { ctx, progress } = cloudContext(env, labCluster(env, name), { outputs: { cluster: outputs } });
+    const { ctx, progress } = cloudContext(labCluster(env, name), { outputs: { cluster: outputs } });
     await clusterStep.destroy(ctx);
     expect(progress.some((p) => /^terraform_data\.eks: delete complete after \d+s$/.test(p))).toBe(true);
     expect(await motoCluster(name)).toBeUndefined();
@@ -143,14 +143,14 @@ describe('cluster step on the lab module', () => {
       new DescribeVpcsCommand({ Filters: [{ Name: 'tag:platctl.io/cluster', Values: [name] }] }),
     );
     expect(vpcs.Vpcs).toEqual([]);
-    const cheap = cloudContext(env, labCluster(env, name), { deep: false, outputs: { cluster: outputs } });
+    const cheap = cloudContext(labCluster(env, name), { deep: false, outputs: { cluster: outputs } });
     expect(await clusterStep.check(cheap.ctx)).toEqual({
       status: 'drift',
       detail: `EKS cluster ${name} no longer exists`,
       changes: [`+ EKS cluster ${name}`],
     });
     // Destroying again is fine: nothing left.
-    await clusterStep.destroy(cloudContext(env, labCluster(env, name)).ctx);
+    await clusterStep.destroy(cloudContext(labCluster(env, name)).ctx);
   });
 });
 
@@ -158,7 +158,7 @@ describe('cluster step guards', () => {
   it('refuses the wrong account before running terraform', async () => {
     const other = uniqueName('acct');
     const cluster = labCluster(env, other, { aws: { accountId: '999999999999', region: env.region } });
-    const err = await platctlFailure(clusterStep.check(cloudContext(env, cluster).ctx));
+    const err = await platctlFailure(clusterStep.check(cloudContext(cluster).ctx));
     expect(err.code).toBe('AWS_ACCOUNT_MISMATCH');
     expect(existsSync(clusterDir(other))).toBe(false);
   });
@@ -168,7 +168,7 @@ describe('cluster step guards', () => {
     try {
       await writeFile(path.join(dir, 'main.tf'), 'output "endpoint" {\n  value = var.missing\n}\n');
       const cluster = labCluster(env, uniqueName('broken'), { terraform: { binary: 'tofu', module: dir } });
-      const err = await platctlFailure(clusterStep.check(cloudContext(env, cluster).ctx));
+      const err = await platctlFailure(clusterStep.check(cloudContext(cluster).ctx));
       expect(err.code).toBe('STEP_FAILED');
       expect(err.message).toMatch(/: Reference to undeclared input variable at .*main\.tf:2$/);
       expect(err.message).toContain(path.join(dir, 'main.tf'));
@@ -179,12 +179,12 @@ describe('cluster step guards', () => {
 
   it('destroy with a lost local state fails instead of reporting success', async () => {
     const lost = uniqueName('lost');
-    const { ctx } = cloudContext(env, labCluster(env, lost));
+    const { ctx } = cloudContext(labCluster(env, lost));
     await clusterStep.apply(ctx);
     const workdir = path.join(clusterDir(lost), 'terraform');
     try {
       await rm(path.join(workdir, 'terraform.tfstate'));
-      const err = await platctlFailure(clusterStep.destroy(cloudContext(env, labCluster(env, lost)).ctx));
+      const err = await platctlFailure(clusterStep.destroy(cloudContext(labCluster(env, lost)).ctx));
       expect(err.message).toBe(`terraform destroy finished but EKS cluster ${lost} still exists`);
       expect(err.hint).toContain(`the local state in ${workdir}`);
     } finally {
@@ -198,7 +198,7 @@ describe('cluster step guards', () => {
   });
 
   it('inputs change with the module content', async () => {
-    const { ctx } = cloudContext(env, labCluster(env, name));
+    const { ctx } = cloudContext(labCluster(env, name));
     const dir = await mkdtemp(path.join(tmpdir(), 'platctl-mod-'));
     try {
       await writeFile(path.join(dir, 'main.tf'), '# v1\n');

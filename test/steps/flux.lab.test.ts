@@ -13,6 +13,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { parseManifests } from '../../src/flux/manifests.js';
 import { syncRefs } from '../../src/flux/wait.js';
+import { baseOf } from '../../src/runner/context.js';
 import { runBootstrap } from '../../src/runner/pipeline.js';
 import { StateSession } from '../../src/runner/session.js';
 import { createFluxStep } from '../../steps/flux.js';
@@ -63,14 +64,13 @@ afterAll(() => session.leave());
 describe('flux step', () => {
   it('bootstraps: installs Flux locked down and mirrored, pushes the fleet files, waits for Ready at the push', async () => {
     const before = await fleetHead(env);
-    const { session, state } = await openState(nameA);
+    const { session } = await openState(nameA);
     const { ctx } = fluxContext(clusterA, { kube });
     const flux = actAsFlux(`clusters/${nameA}`);
     const report = await runBootstrap({
       steps: [step],
-      base: { ...ctx, interactive: false },
+      base: baseOf(ctx),
       session,
-      state,
       tty: false,
     });
     const rev = await flux;
@@ -177,14 +177,13 @@ describe('flux step', () => {
   it('a re-run makes no commit, no write, one read, and is up to date (also with --verify)', async () => {
     const head = await fleetHead(env);
     for (const verify of [false, true]) {
-      const { session, state } = await openState(nameA);
+      const { session } = await openState(nameA);
       const counted = countingKube(kube);
       const { ctx } = fluxContext(clusterA, { kube: counted.kube });
       const report = await runBootstrap({
         steps: [step],
-        base: { ...ctx, kube: async () => counted.kube, interactive: false },
+        base: baseOf(ctx),
         session,
-        state,
         verify,
         tty: false,
       });

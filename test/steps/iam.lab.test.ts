@@ -67,7 +67,7 @@ function setup(prefix: string) {
     cluster,
     outputs,
     providerArn,
-    fresh: (deep = true) => awsContext(env, cluster, { outputs, deep }),
+    fresh: (deep = true) => awsContext(cluster, { outputs, deep }),
   };
 }
 
@@ -83,7 +83,7 @@ describe('iam step against moto', () => {
   });
 
   it('reports absent without any AWS call while the cluster has no OIDC issuer', async () => {
-    const t = awsContext(env, s.cluster, { outputs: {} });
+    const t = awsContext(s.cluster, { outputs: {} });
     const check = await iamStep.check(t.ctx);
     expect(check.status).toBe('absent');
     expect(check.detail).toContain('oidcIssuer');

@@ -51,7 +51,7 @@ function setup(prefix: string) {
   const cluster = awsCluster(env, name);
   const vaultRoleArn = `arn:aws:iam::123456789012:role/platctl/${name}/eks-vault-${name}`;
   const outputs = { iam: { vaultRoleArn } };
-  return { name, cluster, outputs, vaultRoleArn, fresh: (deep = true) => awsContext(env, cluster, { outputs, deep }) };
+  return { name, cluster, outputs, vaultRoleArn, fresh: (deep = true) => awsContext(cluster, { outputs, deep }) };
 }
 
 describe('kms step against moto', () => {
@@ -232,7 +232,7 @@ describe('kms step: a Vault role IAM has not propagated yet', () => {
   });
 
   it('does not retry a policy error that is not about a principal', async () => {
-    const t = awsContext(env, awsCluster(env, uniqueCluster('kms-bad')), { outputs: s.outputs });
+    const t = awsContext(awsCluster(env, uniqueCluster('kms-bad')), { outputs: s.outputs });
     const bad = new KMSServiceException({
       name: 'MalformedPolicyDocumentException',
       $fault: 'client',

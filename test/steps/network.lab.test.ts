@@ -35,7 +35,7 @@ describe('network step against moto', () => {
   let vpcId = '';
   const groups = { cluster: '', node: '', other: '' };
   const fresh = (deep = true) =>
-    awsContext(env, cluster, {
+    awsContext(cluster, {
       deep,
       outputs: { cluster: { clusterSecurityGroupId: groups.cluster, nodeSecurityGroupId: groups.node } },
     });
@@ -113,7 +113,7 @@ describe('network step against moto', () => {
       }),
     );
     const outputs = { cluster: { clusterSecurityGroupId: groups.cluster, nodeSecurityGroupId: groups.other } };
-    const t = awsContext(env, cluster, { outputs });
+    const t = awsContext(cluster, { outputs });
     const check = await networkStep.check(t.ctx);
     expect(check.status).toBe('up-to-date');
     expect(check.outputs).toEqual({ securityGroupRuleIds: [] });
@@ -123,7 +123,7 @@ describe('network step against moto', () => {
   });
 
   it('reports unknown security groups instead of guessing, without failing and without AWS calls', async () => {
-    const t = awsContext(env, cluster, { outputs: { cluster: { clusterSecurityGroupId: groups.cluster } } });
+    const t = awsContext(cluster, { outputs: { cluster: { clusterSecurityGroupId: groups.cluster } } });
     const check = await networkStep.check(t.ctx);
     expect(check.status).toBe('up-to-date');
     expect(check.detail).toContain('unverified');

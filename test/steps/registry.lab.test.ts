@@ -61,11 +61,11 @@ describe('registry step against the lab apiserver', () => {
     throw new Error(`namespace ${NS} still terminating after 90s`);
   });
   afterAll(async () => {
-    await registryStep.destroy(awsContext(env, withMirror, { outputs }).ctx);
+    await registryStep.destroy(awsContext(withMirror, { outputs }).ctx);
   });
 
   it('applies the CronJob, ServiceAccount and RBAC server-side, on a 6-hour schedule, with mirrored images', async () => {
-    const t = awsContext(env, withMirror, { outputs });
+    const t = awsContext(withMirror, { outputs });
     expect((await registryStep.check(t.ctx)).status).not.toBe('up-to-date');
     const out = await registryStep.apply(t.ctx);
     expect(out).toEqual({ mirror, ecrCredentialsSyncRoleArn: roleArn });
@@ -91,7 +91,7 @@ describe('registry step against the lab apiserver', () => {
 
   it('the cheap check is one kube read and writes nothing; the deep check agrees', async () => {
     const counted = countingKube(await kube());
-    const t = awsContext(env, withMirror, { outputs, deep: false, kube: async () => counted.kube });
+    const t = awsContext(withMirror, { outputs, deep: false, kube: async () => counted.kube });
     const check = await registryStep.check(t.ctx);
     expect(check.status, check.detail).toBe('up-to-date');
     expect(check.outputs).toEqual({ mirror, ecrCredentialsSyncRoleArn: roleArn });
@@ -101,7 +101,7 @@ describe('registry step against the lab apiserver', () => {
 
   it('a changed mirror or role is drift, and apply converges it', async () => {
     const plain = awsCluster(env, name);
-    const t = awsContext(env, plain, { outputs, deep: false });
+    const t = awsContext(plain, { outputs, deep: false });
     const check = await registryStep.check(t.ctx);
     expect(check.status).toBe('drift');
     expect(check.detail).toContain('CronJob flux-system/ecr-credentials-sync: manifests changed');
@@ -110,7 +110,7 @@ describe('registry step against the lab apiserver', () => {
     expect(cron.spec.jobTemplate.spec.template.spec.containers[0]?.image).toBe('registry.k8s.io/kubectl:v1.34.4');
 
     const other = { iam: { ecrCredentialsSyncRoleArn: `${roleArn}-2` } };
-    const deep = await registryStep.check(awsContext(env, plain, { outputs: other }).ctx);
+    const deep = await registryStep.check(awsContext(plain, { outputs: other }).ctx);
     expect(deep.changes).toContain(
       `~ ServiceAccount ${NS}/${ECR_SYNC.name}: role annotation differs (want ${roleArn}-2)`,
     );
@@ -161,7 +161,7 @@ describe('registry step against the lab apiserver', () => {
     const unreachable = async (): Promise<KubeClient> => {
       throw new PlatctlError('KUBE_UNREACHABLE', 'cannot reach the Kubernetes API at https://nowhere');
     };
-    const t = awsContext(env, withMirror, { outputs, kube: unreachable });
+    const t = awsContext(withMirror, { outputs, kube: unreachable });
     const dry = await registryStep.check({ ...t.ctx, dryRun: true });
     expect(dry.status).toBe('absent');
     expect(dry.changes).toEqual([
@@ -174,7 +174,7 @@ describe('registry step against the lab apiserver', () => {
   });
 
   it('destroy removes the CronJob, ServiceAccount, RBAC and the synced Secret, and tolerates running again', async () => {
-    const t = awsContext(env, withMirror, { outputs });
+    const t = awsContext(withMirror, { outputs });
     await registryStep.destroy(t.ctx);
     const k: KubeClient = await kube();
     for (const r of [CRONJOB, SA, ROLE, BINDING, SECRET]) expect(await k.get(r), r.kind).toBeUndefined();

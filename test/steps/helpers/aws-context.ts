@@ -4,12 +4,11 @@
  * uncounted client factory for assertions, and a middleware that measures how many calls are in flight.
  */
 import { type AwsClients, createAwsClients } from '../../../src/clients/aws.js';
-import { createExec } from '../../../src/clients/exec.js';
-import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
-import { createPrompter } from '../../../src/clients/prompt.js';
+import type { KubeClient } from '../../../src/clients/kube.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
 import { memoryLogger } from '../../../src/log.js';
+import { createStepContext } from '../../../src/runner/context.js';
 import type { StepOutputs } from '../../../src/state/types.js';
 import type { StepContext } from '../../../src/step.js';
 import { type LabEnv, labProcessEnv } from '../../lab/env.js';
@@ -60,26 +59,22 @@ export interface AwsTestContext {
 
 /** Builds a step context over fresh, counting AWS clients. */
 export function awsContext(
-  env: LabEnv,
   cluster: ClusterConfig,
   o: { outputs?: Record<string, StepOutputs>; deep?: boolean; kube?: () => Promise<KubeClient> } = {},
 ): AwsTestContext {
   const aws = createAwsClients({ region: cluster.aws.region });
   const log = memoryLogger();
   const outputs = o.outputs ?? {};
-  const ctx: StepContext = {
+  const ctx = createStepContext({
     cluster,
     log,
-    exec: createExec(),
-    aws,
-    kube: o.kube ?? (() => connectKube({ kubeconfig: env.kubeconfig, context: env.kubeContext })),
-    prompt: createPrompter({ yes: true, interactive: false }),
-    dryRun: false,
+    clients: { aws },
+    kube: o.kube,
     yes: true,
     deep: o.deep ?? true,
-    outputs: (id) => outputs[id] ?? {},
+    outputs,
     progress: () => {},
-  };
+  });
   return { ctx, aws, lines: log.lines, outputs };
 }
 

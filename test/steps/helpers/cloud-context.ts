@@ -8,13 +8,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AwsClients, createAwsClients } from '../../../src/clients/aws.js';
-import { createExec, type Exec } from '../../../src/clients/exec.js';
-import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
-import { createPrompter, type Prompter } from '../../../src/clients/prompt.js';
+import type { Exec } from '../../../src/clients/exec.js';
+import type { KubeClient } from '../../../src/clients/kube.js';
+import type { KubeTarget } from '../../../src/clients/kube-target.js';
+import type { Prompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
 import { memoryLogger } from '../../../src/log.js';
 import { packageRoot } from '../../../src/paths.js';
+import { createStepContext } from '../../../src/runner/context.js';
 import type { StepOutputs } from '../../../src/state/types.js';
 import type { StepContext } from '../../../src/step.js';
 import { type LabEnv, labProcessEnv } from '../../lab/env.js';
@@ -73,28 +75,30 @@ export interface CloudContextOptions {
   aws?: AwsClients;
   outputs?: Record<string, StepOutputs>;
   kube?: () => Promise<KubeClient>;
+  /** --kubeconfig / --context. */
+  flags?: KubeTarget;
 }
 
 /** Builds a step context over fresh counting AWS clients (unless given) and the lab kubeconfig. */
-export function cloudContext(env: LabEnv, cluster: ClusterConfig, o: CloudContextOptions = {}): CloudTestContext {
+export function cloudContext(cluster: ClusterConfig, o: CloudContextOptions = {}): CloudTestContext {
   const aws = o.aws ?? createAwsClients({ region: cluster.aws.region });
   const log = memoryLogger();
   const outputs = o.outputs ?? {};
   const progress: string[] = [];
   const yes = o.yes ?? true;
-  const ctx: StepContext = {
+  const ctx = createStepContext({
     cluster,
     log,
-    exec: o.exec ?? createExec(),
-    aws,
-    kube: o.kube ?? (() => connectKube({ kubeconfig: env.kubeconfig, context: env.kubeContext })),
-    prompt: o.prompt ?? createPrompter({ yes, interactive: false }),
-    dryRun: o.dryRun ?? false,
+    clients: { aws, exec: o.exec },
+    kube: o.kube,
+    flags: o.flags,
+    prompt: o.prompt,
+    dryRun: o.dryRun,
     yes,
     deep: o.deep ?? true,
-    outputs: (id) => outputs[id] ?? {},
+    outputs,
     progress: (m) => progress.push(m),
-  };
+  });
   return { ctx, aws, lines: log.lines, progress, outputs };
 }
 

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { createAwsClients } from '../../../src/clients/aws.js';
 import { createExec, type Exec } from '../../../src/clients/exec.js';
 import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
 import { settle } from '../../../src/clients/namespaces.js';
@@ -18,8 +17,8 @@ import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
 import { syncRefs } from '../../../src/flux/wait.js';
 import { memoryLogger } from '../../../src/log.js';
+import { createStepContext } from '../../../src/runner/context.js';
 import type { StepOutputs } from '../../../src/state/types.js';
-import type { StepContext } from '../../../src/step.js';
 import { saveEnv } from '../../helpers/saved-env.js';
 import { FIXTURES } from '../../lab/config.js';
 import type { LabEnv } from '../../lab/env.js';
@@ -103,19 +102,17 @@ export interface FluxContextOptions {
 export function fluxContext(cluster: ClusterConfig, o: FluxContextOptions) {
   const log = memoryLogger();
   const progress: string[] = [];
-  const ctx: StepContext = {
+  const ctx = createStepContext({
     cluster,
     log,
-    exec: o.exec ?? createExec(),
-    aws: createAwsClients({ region: cluster.aws.region }),
+    clients: { exec: o.exec },
     kube: async () => o.kube,
     prompt: o.prompt ?? createPrompter({ yes: true, interactive: false }),
-    dryRun: false,
     yes: o.yes ?? true,
     deep: o.deep ?? true,
-    outputs: (id) => o.outputs?.[id] ?? {},
+    outputs: o.outputs,
     progress: (m) => progress.push(m),
-  };
+  });
   return { ctx, log, progress };
 }
 

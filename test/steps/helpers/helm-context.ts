@@ -5,17 +5,16 @@
  */
 
 import path from 'node:path';
-import { createAwsClients } from '../../../src/clients/aws.js';
 import { createExec, type Exec } from '../../../src/clients/exec.js';
 import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
 import { settleNamespace } from '../../../src/clients/namespaces.js';
-import { createPrompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
 import { type Logger, memoryLogger } from '../../../src/log.js';
+import { baseOf, createStepContext } from '../../../src/runner/context.js';
 import { runBootstrap } from '../../../src/runner/pipeline.js';
 import type { RunReport } from '../../../src/runner/report.js';
-import { StateSession } from '../../../src/runner/session.js';
+import { withSession } from '../../../src/runner/session.js';
 import type { StepOutputs } from '../../../src/state/types.js';
 import type { Step, StepContext } from '../../../src/step.js';
 import { FIXTURES } from '../../lab/config.js';
@@ -119,20 +118,20 @@ export function labContext(
     kube ??= connectKube({ kubeconfig: lab.kubeconfig, context: lab.kubeContext }).then(countingKube);
     return kube;
   };
-  return {
+  const exec = opts.exec ?? recordingExec();
+  const log = memoryLogger();
+  const ctx = createStepContext({
     cluster,
-    log: memoryLogger(),
-    exec: opts.exec ?? recordingExec(),
-    aws: createAwsClients({ region: lab.region }),
+    log,
+    clients: { exec },
     kube: kubeClient,
-    kubeClient,
-    prompt: createPrompter({ yes: true, interactive: false }),
-    dryRun: opts.dryRun ?? false,
+    dryRun: opts.dryRun,
     yes: true,
     deep: opts.deep ?? true,
-    outputs: (id) => opts.outputs?.[id] ?? {},
+    outputs: opts.outputs,
     progress: () => {},
-  };
+  });
+  return { ...ctx, log, exec, kubeClient };
 }
 
 /**
@@ -141,28 +140,10 @@ export function labContext(
  */
 export async function runStepOnce(ctx: LabContext, step: Step): Promise<RunReport> {
   const { cluster } = ctx;
-  const { session, state } = await StateSession.open({
-    cluster: cluster.name,
-    log: ctx.log,
-    command: 'bootstrap',
-    kube: ctx.kube,
-    lock: true,
-  });
-  try {
-    const base = {
-      cluster,
-      log: ctx.log,
-      exec: ctx.exec,
-      aws: ctx.aws,
-      kube: ctx.kube,
-      dryRun: false,
-      yes: true,
-      interactive: false,
-    };
-    return await runBootstrap({ steps: [step], base, session, state, tty: false });
-  } finally {
-    await session.close();
-  }
+  const session = { cluster: cluster.name, log: ctx.log, command: 'bootstrap', kube: ctx.kube, lock: true };
+  return withSession(session, (s) =>
+    runBootstrap({ steps: [step], base: { ...baseOf(ctx), dryRun: false }, session: s, tty: false }),
+  );
 }
 
 /** Waits until namespace `name` is not being deleted (an earlier test file's teardown may still be running). */

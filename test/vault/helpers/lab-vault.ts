@@ -8,16 +8,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { createAwsClients } from '../../../src/clients/aws.js';
-import { createExec } from '../../../src/clients/exec.js';
 import { connectKube } from '../../../src/clients/kube.js';
-import { createPrompter } from '../../../src/clients/prompt.js';
 import { type ClusterConfig, clusterSchema } from '../../../src/config/schema.js';
 import { memoryLogger } from '../../../src/log.js';
+import { baseOf, createStepContext } from '../../../src/runner/context.js';
 import { runBootstrap } from '../../../src/runner/pipeline.js';
 import type { RunReport } from '../../../src/runner/report.js';
-import { StateSession } from '../../../src/runner/session.js';
-import type { Step, StepContext } from '../../../src/step.js';
+import { withSession } from '../../../src/runner/session.js';
+import type { Step } from '../../../src/step.js';
 import { vaultInitStep } from '../../../steps/vault-init.js';
 import type { LabEnv } from '../../lab/env.js';
 
@@ -49,40 +47,22 @@ export async function writePlatformYaml(dir: string, ...clusters: Record<string,
 /** A step context built by hand (what the runner would give a step). */
 export function stepContext(env: LabEnv, cluster: ClusterConfig, o: { dryRun?: boolean } = {}) {
   const log = memoryLogger();
-  const ctx: StepContext = {
+  const ctx = createStepContext({
     cluster,
     log,
-    exec: createExec(),
-    aws: createAwsClients({ region: env.region }),
     kube: () => connectKube({ kubeconfig: env.kubeconfig }),
-    prompt: createPrompter({ yes: true, interactive: false }),
-    dryRun: o.dryRun ?? false,
+    dryRun: o.dryRun,
     yes: true,
-    deep: true,
-    outputs: () => ({}),
     progress: () => {},
-  };
+  });
   return { ctx, log };
 }
 
 /** Runs `steps` through the real runner with journal state under $PLATCTL_HOME (set by the test). */
 export async function runSteps(env: LabEnv, cluster: ClusterConfig, steps: Step[], dryRun = false): Promise<RunReport> {
-  const log = memoryLogger();
-  const kube = () => connectKube({ kubeconfig: env.kubeconfig });
-  const { session, state } = await StateSession.open({
-    cluster: cluster.name,
-    log,
-    command: 'test',
-    kube,
-    lock: !dryRun,
-  });
-  try {
-    const { ctx } = stepContext(env, cluster, { dryRun });
-    const { outputs: _o, progress: _p, deep: _d, prompt: _q, ...rest } = ctx;
-    return await runBootstrap({ steps, base: { ...rest, interactive: false }, session, state, tty: false });
-  } finally {
-    await session.close();
-  }
+  const { ctx, log } = stepContext(env, cluster, { dryRun });
+  const session = { cluster: cluster.name, log, command: 'test', kube: ctx.kube, lock: !dryRun };
+  return withSession(session, (s) => runBootstrap({ steps, base: baseOf(ctx), session: s, tty: false }));
 }
 
 /** The pipeline for child processes (PLATCTL_TEST_STEPS=test/vault/helpers/lab-vault.ts): just vault-init. */
