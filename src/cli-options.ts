@@ -1,5 +1,16 @@
-/** Option builders shared by the command tree (src/cli.ts) and the tenant commands' flags (commander only). */
+/**
+ * What the command tree (src/cli.ts) and the commands share: the global flags' type and the option builders
+ * (commander only), so no command imports cli.ts back.
+ */
 import { Option } from 'commander';
+
+/** Global flags every command sees. */
+export interface GlobalOptions {
+  debug?: boolean;
+  color?: boolean;
+  kubeconfig?: string;
+  context?: string;
+}
 
 /** `-o, --output text|json`. */
 export const outputOption = () =>

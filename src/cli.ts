@@ -7,14 +7,6 @@ import { collect, configOption, outputOption } from './cli-options.js';
 import { addTenantOptions, removeTenantOptions } from './commands/tenant-options.js';
 import { VERSION } from './version.js';
 
-/** Global flags every command sees. */
-export interface GlobalOptions {
-  debug?: boolean;
-  color?: boolean;
-  kubeconfig?: string;
-  context?: string;
-}
-
 type Action = (...args: never[]) => Promise<number>;
 
 const output = outputOption;

@@ -5,8 +5,19 @@
 import https from 'node:https';
 import { PlatctlError } from '../errors.js';
 import { traceRequest } from '../trace.js';
-import type { KubeTarget, KubeTransport } from './kube.js';
+import type { KubeTarget } from './kube-target.js';
 import { bearerSource, resolveKubeconfig } from './kubeconfig-auth.js';
+
+/** Raw transport, injected so the client can be tested without a server. */
+export interface KubeTransport {
+  readonly server: string;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; body: string }>;
+}
 
 const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 

@@ -5,6 +5,8 @@
  */
 import { PlatctlError } from '../errors.js';
 import { collectionPath, knownResource, type ResourceInfo } from './kube-resources.js';
+import type { KubeTarget } from './kube-target.js';
+import type { KubeTransport } from './kube-transport.js';
 
 /** The minimum shape of a Kubernetes object. */
 export interface KubeObject {
@@ -51,23 +53,6 @@ export interface KubeClient {
   patch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: unknown, opts?: { subresource?: string }): Promise<T>;
   /** Deletes an object; false when it was already gone. */
   delete(ref: ObjectRef, opts?: { propagation?: 'Foreground' | 'Background' | 'Orphan' }): Promise<boolean>;
-}
-
-/** Where to find the cluster: a kubeconfig file (or KUBECONFIG / ~/.kube/config) and a context. */
-export interface KubeTarget {
-  kubeconfig?: string;
-  context?: string;
-}
-
-/** Raw transport, injected so the client can be tested without a server. */
-export interface KubeTransport {
-  readonly server: string;
-  request(
-    method: string,
-    path: string,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<{ status: number; body: string }>;
 }
 
 /** A Kubernetes API error carrying the HTTP status. */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { PlatctlError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
-import type { KubeTarget } from './kube.js';
+import type { KubeTarget } from './kube-target.js';
 
 interface Named<T> {
   name: string;

@@ -1,6 +1,6 @@
 /** What the cluster commands share: loading the config, the run's context base and session, printing results. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../cli.js';
+import type { GlobalOptions } from '../cli-options.js';
 import { loadConfig, selectCluster } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { createLogger, type Logger, wantColour } from '../log.js';

@@ -1,6 +1,6 @@
 /** The individual checks behind `platctl doctor`. */
 
-import type { GlobalOptions } from '../cli.js';
+import type { GlobalOptions } from '../cli-options.js';
 import type { Exec } from '../clients/exec.js';
 import { requestedKubeTarget } from '../clients/kube-target.js';
 import type { ClusterConfig } from '../config/schema.js';

@@ -3,7 +3,7 @@
  * reached? Prints a table; exits 1 when something required is missing.
  */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../cli.js';
+import type { GlobalOptions } from '../cli-options.js';
 import { createExec } from '../clients/exec.js';
 import { describeError, ExitCode } from '../errors.js';
 import { createLogger } from '../log.js';

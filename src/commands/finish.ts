@@ -1,6 +1,6 @@
 /** Turns a finished run report into the exit code, printing the failure the platctl way. */
 import { ExitCode } from '../errors.js';
-import { reportError } from '../main.js';
+import { reportError } from '../report-error.js';
 import type { RunReport } from '../runner/report.js';
 import type { CommandSetup } from './common.js';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { KubeClient } from '../clients/kube.js';
 import { PlatctlError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { reportError } from '../main.js';
+import { reportError } from '../report-error.js';
 import { runTeardown } from '../runner/pipeline.js';
 import { summarise } from '../runner/report.js';
 import { withSession } from '../runner/session.js';

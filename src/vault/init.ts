@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import { clusterDir, whoAmI } from '../paths.js';
 import { crashPoint } from '../runner/crash.js';
 import type { InitRequest, InitResponse, VaultApi } from './api.js';
-import { CLUSTER_INTENT, clearIntentInCluster, recordIntentInCluster } from './intent-record.js';
+import { CLUSTER_INTENT, clearIntentInCluster, type InitIntent, recordIntentInCluster } from './intent-record.js';
 import { isPgpMessage, type PgpPublicKey, readPgpPublicKey, readPgpPublicKeys } from './pgp.js';
 
 /** What `vault init` is asked to do: from platform.yaml, or overridden by the command's flags. */
@@ -40,19 +40,6 @@ export interface InitFiles {
   output: string;
   /** Written before PUT /v1/sys/init, removed after the output is safe. */
   intent: string;
-}
-
-/** The intent recorded before the init call: no secrets, just enough to explain a lost answer. */
-export interface InitIntent {
-  cluster: string;
-  vaultAddr: string;
-  startedAt: string;
-  by: string;
-  sealType: string;
-  shares: number;
-  threshold: number;
-  fingerprints: string[];
-  rootTokenFingerprint: string;
 }
 
 /** What is on disk now. */

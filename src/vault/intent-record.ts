@@ -6,7 +6,19 @@
  */
 import type { KubeClient } from '../clients/kube.js';
 import { ensureSystemNamespace, SYSTEM_NAMESPACE } from '../state/configmap.js';
-import type { InitIntent } from './init.js';
+
+/** The intent recorded before the init call: no secrets, just enough to explain a lost answer. */
+export interface InitIntent {
+  cluster: string;
+  vaultAddr: string;
+  startedAt: string;
+  by: string;
+  sealType: string;
+  shares: number;
+  threshold: number;
+  fingerprints: string[];
+  rootTokenFingerprint: string;
+}
 
 const NAME = 'platctl-vault-init-intent';
 const KEY = 'intent.json';

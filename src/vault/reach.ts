@@ -7,7 +7,8 @@
  */
 import net from 'node:net';
 import type { Writable } from 'node:stream';
-import type { KubeClient, KubeObject, KubeTarget } from '../clients/kube.js';
+import type { KubeClient, KubeObject } from '../clients/kube.js';
+import type { KubeTarget } from '../clients/kube-target.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { VAULT_RELEASE, VAULT_TLS_SECRET, vaultMeshed } from './values.js';
