@@ -25,39 +25,37 @@ import {
   listEntryPrincipals,
 } from '../src/aws/eks-access.js';
 import { PlatctlError } from '../src/errors.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { eksClusterName } from './cluster.js';
 
 const STEP = 'access-entries';
 
-const eksName = (ctx: StepContext) => {
-  const n = ctx.outputs('cluster').clusterName;
-  return typeof n === 'string' && n ? n : ctx.cluster.name;
-};
-
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** The access-entries step's outputs: the mode, and the principals platctl added (only those are removed). */
+export const readAccessEntriesOutputs = outputReader(STEP, { mode: 'string', admins: 'strings', readOnly: 'strings' });
 
 /** The principals platctl recorded as added, by role. */
 function recorded(ctx: StepContext): { admins: string[]; readOnly: string[]; mode?: AccessMode } {
-  const o = ctx.outputs(STEP);
+  const o = readAccessEntriesOutputs(ctx);
   const mode = o.mode === 'access-entries' || o.mode === 'aws-auth' ? o.mode : undefined;
-  return { admins: strings(o.admins), readOnly: strings(o.readOnly), mode };
+  return { admins: o.admins ?? [], readOnly: o.readOnly ?? [], mode };
 }
 
 /** Outputs listing the grants platctl owns. */
 function outputsFor(mode: AccessMode, owned: Grant[]): StepOutputs {
-  return {
+  return readAccessEntriesOutputs.record({
     mode,
     admins: owned.filter((g) => g.role === 'admin').map((g) => g.principal),
     readOnly: owned.filter((g) => g.role === 'readOnly').map((g) => g.principal),
-  };
+  });
 }
 
 /** The mode: recorded (cheap check) or detected; undefined when the EKS cluster does not exist (yet). */
 async function modeFor(ctx: StepContext): Promise<AccessMode | undefined> {
   const r = recorded(ctx);
   if (r.mode && !ctx.deep) return r.mode;
-  const found = await detectAccessMode(ctx, eksName(ctx));
+  const found = await detectAccessMode(ctx, eksClusterName(ctx));
   if (found) ctx.log.debug(`access-entries: using ${found.mode} (${found.reason})`);
   return found?.mode;
 }
@@ -66,7 +64,7 @@ async function modeFor(ctx: StepContext): Promise<AccessMode | undefined> {
 async function requireMode(ctx: StepContext): Promise<AccessMode> {
   const mode = await modeFor({ ...ctx, deep: true });
   if (!mode) {
-    throw new PlatctlError('STEP_FAILED', `EKS cluster ${eksName(ctx)} does not exist`, {
+    throw new PlatctlError('STEP_FAILED', `EKS cluster ${eksClusterName(ctx)} does not exist`, {
       hint: 'run the cluster step first: platctl bootstrap <cluster> --from cluster',
     });
   }
@@ -75,7 +73,7 @@ async function requireMode(ctx: StepContext): Promise<AccessMode> {
 
 /** EKS API mode: what is missing (deep: per entry; cheap: one list). */
 async function checkEntries(ctx: StepContext, grants: Grant[]): Promise<CheckResult> {
-  const name = eksName(ctx);
+  const name = eksClusterName(ctx);
   const r = recorded(ctx);
   const stale = [...r.admins, ...r.readOnly].filter((p) => !grants.some((g) => g.principal === p));
   if (!ctx.deep) {
@@ -149,7 +147,7 @@ export const accessEntriesStep: Step = {
     return {
       admins: [...ctx.cluster.access.admins].sort(),
       readOnly: [...ctx.cluster.access.readOnly].sort(),
-      cluster: eksName(ctx),
+      cluster: eksClusterName(ctx),
     };
   },
 
@@ -168,7 +166,7 @@ export const accessEntriesStep: Step = {
     if (!mode) {
       return {
         status: 'absent',
-        detail: `EKS cluster ${eksName(ctx)} does not exist yet`,
+        detail: `EKS cluster ${eksClusterName(ctx)} does not exist yet`,
         changes: grants.map((g) => `+ access for ${g.principal} (${g.role})`),
       };
     }
@@ -177,7 +175,7 @@ export const accessEntriesStep: Step = {
 
   async apply(ctx) {
     const grants = desiredGrants(ctx.cluster);
-    const name = eksName(ctx);
+    const name = eksClusterName(ctx);
     const mode = await requireMode(ctx);
     if (mode === 'aws-auth') {
       const kube = await ctx.kube();
@@ -209,7 +207,7 @@ export const accessEntriesStep: Step = {
 
   async destroy(ctx) {
     const r = recorded(ctx);
-    const name = eksName(ctx);
+    const name = eksClusterName(ctx);
     const mode = r.mode ?? (await detectAccessMode(ctx, name))?.mode;
     if (!mode) return; // the cluster is gone, and its access entries with it
     if (mode === 'aws-auth') {

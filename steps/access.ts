@@ -20,6 +20,7 @@ import {
 import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { Step, StepContext } from '../src/step.js';
+import { eksClusterName } from './cluster.js';
 
 /** The access step's outputs: where the cluster's API is (the kube target follows them). */
 export const readAccessOutputs = outputReader('access', { kubeconfig: 'string', context: 'string', server: 'string' });
@@ -27,12 +28,6 @@ export const readAccessOutputs = outputReader('access', { kubeconfig: 'string', 
 /** How long apply waits for a CREATING cluster (EKS takes ~10 minutes). */
 export const CREATE_TIMEOUT_MS = 30 * 60_000;
 const POLL_MS = 15_000;
-
-/** The EKS cluster name: the cluster step's output, else the config's name. */
-const eksName = (ctx: StepContext) => {
-  const n = ctx.outputs('cluster').clusterName;
-  return typeof n === 'string' && n ? n : ctx.cluster.name;
-};
 
 /** Where the entry goes: the requested kubeconfig (--kubeconfig, else the config), else KUBECONFIG, ~/.kube/config. */
 export function targetKubeconfig(ctx: StepContext): string {
@@ -123,7 +118,7 @@ export const accessStep: Step = {
       context: requested.context,
       region: ctx.cluster.aws.region,
       profile: ctx.cluster.aws.profile,
-      cluster: eksName(ctx),
+      cluster: eksClusterName(ctx),
     };
   },
 
@@ -137,7 +132,7 @@ export const accessStep: Step = {
       };
     }
     await assertAccount(ctx.aws, ctx.cluster);
-    const name = eksName(ctx);
+    const name = eksClusterName(ctx);
     const file = targetKubeconfig(ctx);
     const c = await describe(ctx, name);
     if (!c)
@@ -177,7 +172,7 @@ export const accessStep: Step = {
 
   async apply(ctx) {
     if (ctx.cluster.kubernetes.access === 'kubeconfig') return probeKubeconfig(ctx);
-    const name = eksName(ctx);
+    const name = eksClusterName(ctx);
     const c = await waitActive(ctx, name);
     const entry = entryFor(ctx, c);
     const file = targetKubeconfig(ctx);
@@ -191,7 +186,7 @@ export const accessStep: Step = {
     const recorded = readAccessOutputs(ctx);
     const file = recorded.kubeconfig ?? targetKubeconfig(ctx);
     const context = recorded.context ?? entryContext(ctx);
-    if (await removeKubeconfigEntry(file, context, eksName(ctx)))
+    if (await removeKubeconfigEntry(file, context, eksClusterName(ctx)))
       ctx.log.success(`removed context ${context} from ${file}`);
     else ctx.log.info(`kubeconfig ${file} has no entry of platctl's for ${context}: nothing to remove`);
   },

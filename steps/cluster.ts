@@ -8,21 +8,29 @@ import { assertAccount } from '../src/aws/account.js';
 import { awsGet } from '../src/aws/errors.js';
 import { PlatctlError } from '../src/errors.js';
 import { crashPoint } from '../src/runner/crash.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 import { createTerraform, isStalePlanError, type PlanResult, type Terraform } from '../src/tools/terraform.js';
 import { summaryLine } from '../src/tools/terraform-plan.js';
 import { moduleHash, terraformVariables } from '../src/tools/terraform-workdir.js';
 
-/** The outputs every cluster module must provide (snake_case in terraform, camelCase in state). */
-export const CLUSTER_OUTPUTS = [
-  'clusterName',
-  'endpoint',
-  'oidcIssuer',
-  'vpcId',
-  'clusterSecurityGroupId',
-  'nodeSecurityGroupId',
-] as const;
+/**
+ * The cluster step's outputs: every cluster module must provide these (snake_case in terraform, camelCase in
+ * state). A module's extra outputs are recorded too, untyped.
+ */
+export const readClusterOutputs = outputReader('cluster', {
+  clusterName: 'string',
+  endpoint: 'string',
+  oidcIssuer: 'string',
+  vpcId: 'string',
+  clusterSecurityGroupId: 'string',
+  nodeSecurityGroupId: 'string',
+});
+
+/** The EKS cluster's name: what the cluster step recorded, else the config's name. */
+export const eksClusterName = (ctx: Pick<StepContext, 'cluster' | 'outputs'>): string =>
+  readClusterOutputs(ctx).clusterName ?? ctx.cluster.name;
 
 // One Terraform per step context: the check's plan is reused by apply in the same run.
 const runners = new WeakMap<StepContext, Terraform>();
@@ -33,11 +41,6 @@ const terraformFor = (ctx: StepContext): Terraform => {
     runners.set(ctx, tf);
   }
   return tf;
-};
-
-const eksName = (ctx: StepContext) => {
-  const recorded = ctx.outputs('cluster').clusterName;
-  return typeof recorded === 'string' && recorded ? recorded : ctx.cluster.name;
 };
 
 async function describeCluster(ctx: StepContext, name: string) {
@@ -58,7 +61,8 @@ function planResult(plan: PlanResult): CheckResult {
 /** Outputs from terraform, warning about any the module does not provide. */
 async function readOutputs(ctx: StepContext, tf: Terraform): Promise<StepOutputs> {
   const outputs = await tf.outputs();
-  const missing = CLUSTER_OUTPUTS.filter((k) => outputs[k] === undefined || outputs[k] === '');
+  const typed = readClusterOutputs.of(outputs);
+  const missing = Object.keys(readClusterOutputs.shape).filter((k) => !(k in typed));
   if (missing.length > 0) ctx.log.warning(`the terraform module has no value for output(s): ${missing.join(', ')}`);
   return outputs;
 }
@@ -109,7 +113,7 @@ export const clusterStep: Step = {
     await assertAccount(ctx.aws, ctx.cluster);
     if (!ctx.deep) {
       // State says done with these inputs: confirm the cluster still exists (one read), skip the plan.
-      const name = eksName(ctx);
+      const name = eksClusterName(ctx);
       const c = await describeCluster(ctx, name);
       if (!c) {
         return { status: 'drift', detail: `EKS cluster ${name} no longer exists`, changes: [`+ EKS cluster ${name}`] };
@@ -131,7 +135,7 @@ export const clusterStep: Step = {
     const tf = terraformFor(ctx);
     await planAndApply(ctx, tf, tf.lastPlan);
     const outputs = await readOutputs(ctx, tf);
-    ctx.log.success(`EKS cluster ${String(outputs.clusterName ?? ctx.cluster.name)} applied`);
+    ctx.log.success(`EKS cluster ${readClusterOutputs.of(outputs).clusterName ?? ctx.cluster.name} applied`);
     return outputs;
   },
 
@@ -141,7 +145,7 @@ export const clusterStep: Step = {
     ctx.log.action(`terraform destroy for cluster ${ctx.cluster.name}`);
     await tf.destroy((m) => ctx.progress(m));
     // A lost local state makes destroy a silent no-op: say so rather than report success.
-    const name = eksName(ctx);
+    const name = eksClusterName(ctx);
     const left = await describeCluster(ctx, name);
     if (left && left.status !== 'DELETING') {
       throw new PlatctlError('STEP_FAILED', `terraform destroy finished but EKS cluster ${name} still exists`, {

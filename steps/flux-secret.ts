@@ -20,7 +20,11 @@ import { deployKeyTitle, generateDeployKey } from '../src/flux/keys.js';
 import { resolveKnownHosts } from '../src/flux/known-hosts.js';
 import { lsRemoteWithKey } from '../src/git/git.js';
 import { crashPoint } from '../src/runner/crash.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+
+/** The flux-secret step's outputs: the deploy key's public half and fingerprint (never the private key). */
+export const readFluxSecretOutputs = outputReader('flux-secret', { publicKey: 'string', fingerprint: 'string' });
 
 const where = 'Secret flux-system/flux-system';
 
@@ -76,7 +80,7 @@ export function createFluxSecretStep(prove: ProveOptions = {}): Step {
         };
       }
       const stored = parseSecret(secret);
-      const outputs = { publicKey: stored.publicKey, fingerprint: stored.fingerprint };
+      const outputs = readFluxSecretOutputs.record({ publicKey: stored.publicKey, fingerprint: stored.fingerprint });
       const type = keyTypeOf(stored.publicKey);
       const note =
         type === ctx.cluster.fleet.keyType
@@ -111,7 +115,7 @@ export function createFluxSecretStep(prove: ProveOptions = {}): Step {
         { cluster: ctx.cluster.name, url: ctx.cluster.fleet.url, branch: ctx.cluster.fleet.branch, key },
         prove,
       );
-      return { publicKey: key.publicKey, fingerprint: key.fingerprint };
+      return readFluxSecretOutputs.record({ publicKey: key.publicKey, fingerprint: key.fingerprint });
     },
 
     async destroy(ctx) {

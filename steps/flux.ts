@@ -13,7 +13,15 @@ import { type InstallSet, loadInstallSet } from '../src/flux/manifests.js';
 import { parseDuration, syncRefs, waitForSync } from '../src/flux/wait.js';
 import { fluxFixChange, fluxTrailingDotFix } from '../src/istio/flux-fix.js';
 import { crashPoint } from '../src/runner/crash.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { readIamOutputs } from './iam.js';
+import { readIstioOutputs } from './istio.js';
+import { readKmsOutputs } from './kms.js';
+import { readVaultOutputs } from './vault.js';
+
+/** The flux step's outputs: the cluster's folder in the fleet repo and the revision Flux was Ready at. */
+export const readFluxOutputs = outputReader('flux', { revision: 'string', path: 'string' });
 
 type Live = KubeObject & {
   spec?: Record<string, unknown> & { template?: { spec?: { containers?: { image?: string; args?: string[] }[] } } };
@@ -24,7 +32,7 @@ const ready = (o: Live | undefined) => o?.status?.conditions?.some((c) => c.type
 
 /** Everything the step writes to the fleet repo for this cluster. */
 function files(ctx: StepContext, set: InstallSet): FleetFile[] {
-  return [...fluxSystemFiles(ctx.cluster, set.components), ...adoptionFiles(ctx.cluster, (id) => ctx.outputs(id))];
+  return [...fluxSystemFiles(ctx.cluster, set.components), ...adoptionFiles(ctx)];
 }
 
 /** The fields of the root Kustomization that must match, as one comparable string. */
@@ -74,10 +82,10 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
       istio: ctx.cluster.istio,
       vault: ctx.cluster.vault,
       adopted: {
-        istio: ctx.outputs('istio'),
-        vault: ctx.outputs('vault'),
-        kms: ctx.outputs('kms').vaultKeyAlias ?? null,
-        iam: ctx.outputs('iam').vaultRoleArn ?? null,
+        istio: readIstioOutputs(ctx),
+        vault: readVaultOutputs(ctx),
+        kms: readKmsOutputs(ctx).vaultKeyAlias ?? null,
+        iam: readIamOutputs(ctx).vaultRoleArn ?? null,
       },
     }),
 
@@ -120,7 +128,10 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
           status: 'up-to-date',
           detail: `Flux syncing ./${path} at ${ks?.status?.lastAppliedRevision} up to date`,
           // The pushed revision when platctl pushed one; else (Flux found in place) the one Flux applied.
-          outputs: { path, revision: String(ctx.outputs('flux').revision ?? ks?.status?.lastAppliedRevision ?? '') },
+          outputs: readFluxOutputs.record({
+            path,
+            revision: readFluxOutputs(ctx).revision ?? ks?.status?.lastAppliedRevision ?? '',
+          }),
         };
       }
       return { status: ks ? 'drift' : 'absent', detail: `${changes.length} change(s) to Flux for ./${path}`, changes };
@@ -160,7 +171,7 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
         progress: ctx.progress,
       });
       ctx.log.success(`Flux Ready at ${revision}`);
-      return { revision, path: clusterPath(ctx.cluster) };
+      return readFluxOutputs.record({ revision, path: clusterPath(ctx.cluster) });
     },
 
     async destroy(ctx) {

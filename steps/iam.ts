@@ -22,8 +22,10 @@ import { issuerHostPath, rolePath } from '../src/aws/irsa.js';
 import { concurrencyFromEnv, mapLimit } from '../src/aws/parallel.js';
 import { PlatctlError } from '../src/errors.js';
 import { crashPoint } from '../src/runner/crash.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { readClusterOutputs } from './cluster.js';
 
 /** Environment variable bounding concurrent IAM calls. */
 export const IAM_CONCURRENCY_ENV = 'PLATCTL_IAM_CONCURRENCY';
@@ -38,10 +40,21 @@ export interface IamRunOptions {
 const concurrency = (o: IamRunOptions) =>
   o.concurrency ?? concurrencyFromEnv(IAM_CONCURRENCY_ENV, DEFAULT_IAM_CONCURRENCY);
 
+/** The iam step's outputs: the OIDC provider and one role ARN per platform controller (`<key>RoleArn`). */
+export const readIamOutputs = outputReader('iam', {
+  oidcProviderArn: 'string',
+  vaultRoleArn: 'string',
+  ecrCredentialsSyncRoleArn: 'string',
+  certManagerRoleArn: 'string',
+  externalDnsRoleArn: 'string',
+  ebsCsiRoleArn: 'string',
+  awsLoadBalancerControllerRoleArn: 'string',
+});
+
 /** The cluster's OIDC issuer from the cluster step's outputs, if recorded. */
 function issuerOf(ctx: StepContext): string | undefined {
-  const v = ctx.outputs('cluster').oidcIssuer;
-  return typeof v === 'string' && v.startsWith('https://') ? v : undefined;
+  const v = readClusterOutputs(ctx).oidcIssuer;
+  return v?.startsWith('https://') ? v : undefined;
 }
 
 function requirePlan(ctx: StepContext): IamPlan {
@@ -59,12 +72,8 @@ function requirePlan(ctx: StepContext): IamPlan {
 
 /** The step's outputs from role ARNs keyed by role name. */
 function outputsOf(plan: IamPlan, arns: Map<string, string>): StepOutputs {
-  const out: StepOutputs = { oidcProviderArn: plan.providerArn };
-  for (const r of plan.roles) {
-    const arn = arns.get(r.name);
-    if (arn) out[`${r.spec.key}RoleArn`] = arn;
-  }
-  return out;
+  const roles = Object.fromEntries(plan.roles.map((r) => [`${r.spec.key}RoleArn` as const, arns.get(r.name)]));
+  return readIamOutputs.record({ oidcProviderArn: plan.providerArn, ...roles });
 }
 
 const summarise = (changes: string[]) =>

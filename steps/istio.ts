@@ -7,7 +7,11 @@
 import { cheapCheck, deepCheck } from '../src/istio/check.js';
 import { applyIstio, destroyIstio } from '../src/istio/install.js';
 import { configRevision } from '../src/istio/revision.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { Step } from '../src/step.js';
+
+/** The istio step's outputs (written by src/istio/check.ts istioOutputs): the revision and its tags. */
+export const readIstioOutputs = outputReader('istio', { revision: 'string', tags: 'strings' });
 
 /** The istio step. */
 export const istioStep: Step = {

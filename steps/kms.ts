@@ -28,8 +28,10 @@ import { describePolicyDiff, type PolicyDocument } from '../src/aws/policy.js';
 import { kmsTagList, platctlTags } from '../src/aws/tags.js';
 import { PlatctlError } from '../src/errors.js';
 import { crashPoint } from '../src/runner/crash.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { readIamOutputs } from './iam.js';
 
 interface KeyWant {
   purpose: KeyPurpose;
@@ -38,10 +40,17 @@ interface KeyWant {
   tags: Record<string, string>;
 }
 
-const vaultRoleOf = (ctx: StepContext) => {
-  const v = ctx.outputs('iam').vaultRoleArn;
-  return typeof v === 'string' && v ? v : undefined;
-};
+/** The kms step's outputs: id, ARN and alias of each key (`<purpose>KeyId`, …). */
+export const readKmsOutputs = outputReader('kms', {
+  vaultKeyId: 'string',
+  vaultKeyArn: 'string',
+  vaultKeyAlias: 'string',
+  ebsKeyId: 'string',
+  ebsKeyArn: 'string',
+  ebsKeyAlias: 'string',
+});
+
+const vaultRoleOf = (ctx: StepContext) => readIamOutputs(ctx).vaultRoleArn;
 
 function wants(ctx: StepContext): KeyWant[] {
   const { aws } = ctx.cluster;
@@ -61,13 +70,12 @@ const keyArn = (ctx: StepContext, id: string) =>
   `arn:${partitionOf(ctx.cluster.aws.region)}:kms:${ctx.cluster.aws.region}:${ctx.cluster.aws.accountId}:key/${id}`;
 
 function outputsOf(ctx: StepContext, found: Map<KeyPurpose, { id: string; arn?: string; alias: string }>): StepOutputs {
-  const out: StepOutputs = {};
-  for (const [purpose, k] of found) {
-    out[`${purpose}KeyId`] = k.id;
-    out[`${purpose}KeyArn`] = k.arn ?? keyArn(ctx, k.id);
-    out[`${purpose}KeyAlias`] = k.alias;
-  }
-  return out;
+  const keys = [...found].flatMap(([purpose, k]) => [
+    [`${purpose}KeyId` as const, k.id],
+    [`${purpose}KeyArn` as const, k.arn ?? keyArn(ctx, k.id)],
+    [`${purpose}KeyAlias` as const, k.alias],
+  ]);
+  return readKmsOutputs.record(Object.fromEntries(keys));
 }
 
 /** How an existing key differs from what is wanted ("disabled", "key policy: …", "tags missing: …"). */

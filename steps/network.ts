@@ -9,8 +9,10 @@ import type { EC2Client, SecurityGroupRule } from '@aws-sdk/client-ec2';
 import { assertAccount } from '../src/aws/account.js';
 import { awsCall, isAwsError } from '../src/aws/errors.js';
 import { CLUSTER_TAG, tagList } from '../src/aws/tags.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { readClusterOutputs } from './cluster.js';
 
 /** Istio's webhook port. */
 export const WEBHOOK_PORT = 15017;
@@ -21,14 +23,16 @@ interface Groups {
   node: string;
 }
 
+/**
+ * The network step's outputs: the ids of the rules platctl added (only those are revoked), or the note it
+ * reported when the cluster's security groups are unknown.
+ */
+export const readNetworkOutputs = outputReader('network', { securityGroupRuleIds: 'strings', reported: 'string' });
+
 /** The cluster and node security groups recorded by the cluster step, or undefined when either is unknown. */
 export function groupsOf(ctx: StepContext): Groups | undefined {
-  const out = ctx.outputs('cluster');
-  const cluster = out.clusterSecurityGroupId;
-  const node = out.nodeSecurityGroupId;
-  return typeof cluster === 'string' && cluster.startsWith('sg-') && typeof node === 'string' && node.startsWith('sg-')
-    ? { cluster, node }
-    : undefined;
+  const { clusterSecurityGroupId: cluster, nodeSecurityGroupId: node } = readClusterOutputs(ctx);
+  return cluster?.startsWith('sg-') && node?.startsWith('sg-') ? { cluster, node } : undefined;
 }
 
 /** The note recorded (and printed) when the groups are unknown. */
@@ -72,9 +76,9 @@ async function nodeRules(ec2: EC2Client, g: Groups, principal?: string): Promise
 
 /** Outputs when the webhook port is allowed: the ids of covering rules platctl made (only those are revoked). */
 function outputsOf(ctx: StepContext, covering: SecurityGroupRule[]): StepOutputs {
-  return {
+  return readNetworkOutputs.record({
     securityGroupRuleIds: covering.filter((r) => ours(r, ctx.cluster.name)).map((r) => r.SecurityGroupRuleId ?? ''),
-  };
+  });
 }
 
 async function check(ctx: StepContext): Promise<CheckResult> {
@@ -82,7 +86,11 @@ async function check(ctx: StepContext): Promise<CheckResult> {
   if (!g) {
     // Reported, not failed: the pipeline goes on and the note is recorded in state for `platctl status`.
     ctx.log.warning(unknownGroupsNote(ctx));
-    return { status: 'up-to-date', detail: unknownGroupsNote(ctx), outputs: { reported: unknownGroupsNote(ctx) } };
+    return {
+      status: 'up-to-date',
+      detail: unknownGroupsNote(ctx),
+      outputs: readNetworkOutputs.record({ reported: unknownGroupsNote(ctx) }),
+    };
   }
   const covering = (await nodeRules(await ctx.aws.ec2(), g)).filter((r) => allowsWebhook(r, g.cluster));
   if (covering.length)
@@ -102,7 +110,7 @@ async function apply(ctx: StepContext): Promise<StepOutputs> {
   const g = groupsOf(ctx);
   if (!g) {
     ctx.log.warning(unknownGroupsNote(ctx));
-    return { reported: unknownGroupsNote(ctx) };
+    return readNetworkOutputs.record({ reported: unknownGroupsNote(ctx) });
   }
   const me = await assertAccount(ctx.aws, ctx.cluster);
   const ec2 = await ctx.aws.ec2();
@@ -129,14 +137,13 @@ async function apply(ctx: StepContext): Promise<StepOutputs> {
   );
   const ids = (res.SecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '').filter(Boolean);
   ctx.log.created(`ingress rule ${ids.join(', ')} on ${g.node}: TCP ${WEBHOOK_PORT} from ${g.cluster}`);
-  return { securityGroupRuleIds: ids };
+  return readNetworkOutputs.record({ securityGroupRuleIds: ids });
 }
 
 /** Revokes the rules platctl added: the recorded ids plus any rule on the node group tagged for this cluster. */
 async function destroy(ctx: StepContext): Promise<void> {
   const g = groupsOf(ctx);
-  const recorded = ctx.outputs('network').securityGroupRuleIds;
-  const ids = new Set(Array.isArray(recorded) ? recorded : []);
+  const ids = new Set(readNetworkOutputs(ctx).securityGroupRuleIds);
   if (!g) {
     if (ids.size)
       ctx.log.warning(`security groups unknown: cannot revoke rules ${[...ids].join(', ')}; remove them by hand`);

@@ -18,8 +18,10 @@ import {
   syncRegistry,
 } from '../src/registry/manifests.js';
 import { crashPoint } from '../src/runner/crash.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { readIamOutputs } from './iam.js';
 
 const SECRET: ObjectRef = {
   apiVersion: 'v1',
@@ -32,8 +34,8 @@ const label = (o: KubeObject) => `${o.kind} ${o.metadata.namespace}/${o.metadata
 
 /** The role ARN from the iam step's outputs; the naming convention's ARN when iam has not recorded one. */
 function roleOf(ctx: StepContext): { arn: string; recorded: boolean } {
-  const v = ctx.outputs('iam').ecrCredentialsSyncRoleArn;
-  if (typeof v === 'string' && v) return { arn: v, recorded: true };
+  const v = readIamOutputs(ctx).ecrCredentialsSyncRoleArn;
+  if (v) return { arn: v, recorded: true };
   return { arn: roleArn(irsaParams(ctx.cluster), 'ecr-credentials-sync'), recorded: false };
 }
 
@@ -48,10 +50,11 @@ export function registryParams(ctx: StepContext): RegistryParams {
   };
 }
 
+/** The registry step's outputs: the role the sync runs as, and the mirror when one is configured. */
+export const readRegistryOutputs = outputReader('registry', { ecrCredentialsSyncRoleArn: 'string', mirror: 'string' });
+
 function outputsOf(ctx: StepContext): StepOutputs {
-  const out: StepOutputs = { ecrCredentialsSyncRoleArn: roleOf(ctx).arn };
-  if (ctx.cluster.images.mirror) out.mirror = ctx.cluster.images.mirror;
-  return out;
+  return readRegistryOutputs.record({ ecrCredentialsSyncRoleArn: roleOf(ctx).arn, mirror: ctx.cluster.images.mirror });
 }
 
 const hashOf = (o: KubeObject | undefined) => o?.metadata.annotations?.[MANIFEST_HASH_ANNOTATION];

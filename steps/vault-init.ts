@@ -6,6 +6,7 @@
 
 import type { ClusterConfig } from '../src/config/schema.js';
 import { PlatctlError } from '../src/errors.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 import { type VaultApi, vaultApi } from '../src/vault/api.js';
@@ -21,6 +22,7 @@ import {
 } from '../src/vault/init.js';
 import { CLUSTER_INTENT, readIntentInCluster } from '../src/vault/intent-record.js';
 import { type PodForwarder, reachClusterVault } from '../src/vault/reach.js';
+import { readVaultOutputs } from './vault.js';
 
 /** How the step is built: `platctl vault init` passes its flags; bootstrap uses the defaults. */
 export interface VaultInitStepOptions {
@@ -55,8 +57,15 @@ function planOf(cluster: ClusterConfig, o: VaultInitStepOptions): InitPlan {
   return o.plan ?? planFromConfig(cluster.vault);
 }
 
+/** The vault-init step's outputs: key fingerprints, the encrypted output's sha256, and that Vault is initialised. */
+export const readVaultInitOutputs = outputReader('vault-init', {
+  fingerprints: 'strings',
+  outputSha256: 'string',
+  initialized: 'boolean',
+});
+
 function outputsOf(r: { fingerprints: string[]; sha256: string }): StepOutputs {
-  return { fingerprints: r.fingerprints, outputSha256: r.sha256, initialized: true };
+  return readVaultInitOutputs.record({ fingerprints: r.fingerprints, outputSha256: r.sha256, initialized: true });
 }
 
 /** What a key holder does next; never any key material. */
@@ -97,7 +106,7 @@ export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
 
     async check(ctx): Promise<CheckResult> {
       const local = await readLocalInit(ctx.cluster.name);
-      const installed = Object.keys(ctx.outputs('vault')).length > 0;
+      const installed = readVaultOutputs(ctx).release !== undefined;
       return withVault(ctx, o, async (api) => {
         const status = await api.initStatus().catch((err: unknown) => {
           // A first dry run: the vault step has not installed Vault yet, so there is nothing to reach.
@@ -136,7 +145,7 @@ export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
         return {
           status: 'up-to-date',
           detail: `Vault initialised outside platctl: this tool holds no init output (${local.files.output} absent)`,
-          outputs: { initialized: true },
+          outputs: readVaultInitOutputs.record({ initialized: true }),
         };
       });
     },

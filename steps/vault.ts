@@ -7,6 +7,7 @@
 import { waitFor } from '../src/clients/namespaces.js';
 import { PlatctlError } from '../src/errors.js';
 import { deleteNamespacesIfOurs, ensureNamespace } from '../src/istio/namespaces.js';
+import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 import { helmFor } from '../src/tools/helm.js';
 import { chartSource, expectedChartVersion } from '../src/tools/helm-chart.js';
@@ -20,15 +21,18 @@ import {
   vaultValues,
   vaultValuesSummary,
 } from '../src/vault/values.js';
+import { readIamOutputs } from './iam.js';
+import { readKmsOutputs } from './kms.js';
 
-const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+/** The vault step's outputs: the release and its namespace. */
+export const readVaultOutputs = outputReader('vault', { release: 'string', namespace: 'string' });
 
-/** The values' inputs: config plus the kms and iam steps' outputs (read defensively: they may not have run). */
-function valuesInput(ctx: Pick<StepContext, 'cluster' | 'outputs'>): VaultValuesInput {
+/** The values' inputs: config plus the kms and iam steps' outputs (either may not have run yet). */
+export function vaultValuesInput(ctx: Pick<StepContext, 'cluster' | 'outputs'>): VaultValuesInput {
   return {
     cluster: ctx.cluster,
-    kmsAlias: str(ctx.outputs('kms').vaultKeyAlias) ?? ctx.cluster.vault.kmsAlias,
-    roleArn: str(ctx.outputs('iam').vaultRoleArn),
+    kmsAlias: readKmsOutputs(ctx).vaultKeyAlias ?? ctx.cluster.vault.kmsAlias,
+    roleArn: readIamOutputs(ctx).vaultRoleArn,
   };
 }
 
@@ -39,14 +43,12 @@ export function vaultSpec(ctx: Pick<StepContext, 'cluster' | 'outputs'>): Releas
     release: VAULT_RELEASE,
     namespace: v.namespace,
     chart: chartSource(v.chart, 'vault', v.chartVersion),
-    values: vaultValues(valuesInput(ctx)),
+    values: vaultValues(vaultValuesInput(ctx)),
   };
 }
 
-const outputs = (ctx: Pick<StepContext, 'cluster'>) => ({
-  release: VAULT_RELEASE,
-  namespace: ctx.cluster.vault.namespace,
-});
+const outputs = (ctx: Pick<StepContext, 'cluster'>) =>
+  readVaultOutputs.record({ release: VAULT_RELEASE, namespace: ctx.cluster.vault.namespace });
 
 /** The TLS Secret, when Vault serves TLS itself and the Secret is missing: a change line. */
 async function tlsSecretChange(ctx: StepContext): Promise<string | undefined> {
@@ -60,7 +62,7 @@ async function tlsSecretChange(ctx: StepContext): Promise<string | undefined> {
 async function check(ctx: StepContext): Promise<CheckResult> {
   const spec = vaultSpec(ctx);
   const name = `${spec.namespace}/${spec.release}`;
-  const summary = vaultValuesSummary(valuesInput(ctx));
+  const summary = vaultValuesSummary(vaultValuesInput(ctx));
   if (!ctx.deep) {
     // One read: the deployed release's storage Secret carries its chart version and values.
     const r = await readDeployedRelease(await ctx.kube(), spec.release, spec.namespace);
@@ -86,7 +88,7 @@ async function check(ctx: StepContext): Promise<CheckResult> {
 
 async function apply(ctx: StepContext) {
   const spec = vaultSpec(ctx);
-  const input = valuesInput(ctx);
+  const input = vaultValuesInput(ctx);
   const kube = await ctx.kube();
   if (await ensureNamespace(kube, spec.namespace, 'vault', {}, waitFor(ctx)))
     ctx.log.created(`namespace ${spec.namespace}`);

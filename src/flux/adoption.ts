@@ -8,10 +8,13 @@
  * The HelmReleases live in flux-system (sources in the same namespace: the lockdown forbids cross-namespace
  * refs) and run as helm-controller's own service account (the lockdown's default account has no rights).
  */
+
+import { readIstioOutputs } from '../../steps/istio.js';
+import { readVaultOutputs, vaultValuesInput } from '../../steps/vault.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { configRevision } from '../istio/revision.js';
 import { baseValues, gatewayValues, istiodValues } from '../istio/values.js';
-import type { StepOutputs } from '../state/types.js';
+import type { OutputSource } from '../state/outputs.js';
 import { VAULT_RELEASE, vaultValues } from '../vault/values.js';
 import { clusterPath, type FleetFile } from './fleet.js';
 import { toYamlStream as stream } from './manifests.js';
@@ -28,17 +31,19 @@ export interface AdoptionValues {
   vault: Record<string, unknown>;
 }
 
-const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+/** Where the adoption reads from: the config and the earlier steps' recorded outputs (a step context). */
+export type AdoptionSource = OutputSource & { cluster: ClusterConfig };
 
-/** What the istio and vault steps installed, read defensively from their outputs and the config. */
-export function adoptedReleases(cluster: ClusterConfig, outputs: (id: string) => StepOutputs) {
-  const istio = outputs('istio');
-  const vault = outputs('vault');
+/** What the istio and vault steps installed: their recorded outputs, else what the config asks for. */
+export function adoptedReleases(from: AdoptionSource) {
+  const { cluster } = from;
+  const istio = readIstioOutputs(from);
+  const vault = readVaultOutputs(from);
   return {
-    revision: str(istio.revision) ?? configRevision(cluster),
-    tags: Array.isArray(istio.tags) ? istio.tags.map(String) : cluster.istio.tags,
-    vaultRelease: str(vault.release) ?? VAULT_RELEASE,
-    vaultNamespace: str(vault.namespace) ?? cluster.vault.namespace,
+    revision: istio.revision ?? configRevision(cluster),
+    tags: istio.tags ?? cluster.istio.tags,
+    vaultRelease: vault.release ?? VAULT_RELEASE,
+    vaultNamespace: vault.namespace ?? cluster.vault.namespace,
   };
 }
 
@@ -46,17 +51,14 @@ export function adoptedReleases(cluster: ClusterConfig, outputs: (id: string) =>
  * The values the istio and vault steps install with, from their own builders (src/istio/values.ts,
  * src/vault/values.ts) and the same inputs, so Flux's upgrade of the adopted releases changes nothing.
  */
-export function adoptionValues(cluster: ClusterConfig, outputs: (id: string) => StepOutputs): AdoptionValues {
-  const r = adoptedReleases(cluster, outputs);
+export function adoptionValues(from: AdoptionSource): AdoptionValues {
+  const { cluster } = from;
+  const r = adoptedReleases(from);
   return {
     istioBase: baseValues(r.revision),
     istiod: istiodValues(cluster, r.revision, r.tags),
     gateway: gatewayValues(cluster),
-    vault: vaultValues({
-      cluster,
-      kmsAlias: str(outputs('kms').vaultKeyAlias) ?? cluster.vault.kmsAlias,
-      roleArn: str(outputs('iam').vaultRoleArn),
-    }),
+    vault: vaultValues(vaultValuesInput(from)),
   };
 }
 
@@ -96,12 +98,9 @@ function helmRelease(o: {
 }
 
 /** The adoption manifests, under `<clusterPath>/platform/` (editable: platctl never overwrites your edits). */
-export function adoptionFiles(
-  cluster: ClusterConfig,
-  outputs: (id: string) => StepOutputs,
-  values: AdoptionValues = adoptionValues(cluster, outputs),
-): FleetFile[] {
-  const r = adoptedReleases(cluster, outputs);
+export function adoptionFiles(from: AdoptionSource, values: AdoptionValues = adoptionValues(from)): FleetFile[] {
+  const { cluster } = from;
+  const r = adoptedReleases(from);
   const dir = `${clusterPath(cluster)}/platform`;
   const istioUrl = isRepoUrl(cluster.istio.charts) ? cluster.istio.charts : ISTIO_CHARTS;
   const vaultUrl = isRepoUrl(cluster.vault.chart) ? cluster.vault.chart : HASHICORP_CHARTS;

@@ -3,18 +3,17 @@
  * command makes once; day-2 commands (istio upgrade, add-tenant, status --verify) and tests call the same
  * factory, so every context has the same clients, kube target, prompts and progress.
  */
+
+import { readAccessOutputs } from '../../steps/access.js';
 import type { KubeClient } from '../clients/kube.js';
 import { type KubeTarget, kubeTargetView } from '../clients/kube-target.js';
 import { createPrompter, type Prompter, type PromptRunner } from '../clients/prompt.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { outputReader, stateOutputs } from '../state/outputs.js';
+import { stateOutputs } from '../state/outputs.js';
 import type { State, StepOutputs } from '../state/types.js';
 import type { StepClients, StepContext } from '../step.js';
 import { createClients } from './clients.js';
-
-/** What the access step records about where the cluster is (read here to follow it; steps/access.ts writes it). */
-const recordedTarget = outputReader('access', { kubeconfig: 'string', context: 'string' });
 
 /** What a command builds once and every step context of its run shares. */
 export interface ContextBase {
@@ -52,7 +51,7 @@ export function createStepContext(o: StepContextOptions): StepContext {
   const given = o.outputs;
   const outputs: (id: string) => StepOutputs =
     typeof given === 'function' ? given : (id) => (given ? (given[id] ?? {}) : {});
-  const kubeTarget = kubeTargetView(o.flags ?? {}, o.cluster.kubernetes, () => recordedTarget({ outputs }));
+  const kubeTarget = kubeTargetView(o.flags ?? {}, o.cluster.kubernetes, () => readAccessOutputs({ outputs }));
   const yes = Boolean(o.yes);
   const log = o.log;
   return {

@@ -31,8 +31,12 @@ export interface OutputReader<S extends OutputShape> {
   (from: OutputSource): TypedOutputs<S>;
   /** The step whose outputs these are. */
   readonly stepId: string;
+  /** The declared fields and their kinds. */
+  readonly shape: S;
   /** Types a raw outputs record (e.g. `state.steps[id].outputs`). */
   of(raw: StepOutputs | undefined): TypedOutputs<S>;
+  /** The outputs the step records, checked against the shape at compile time (unset fields are left out). */
+  record(values: TypedOutputs<S>): StepOutputs;
 }
 
 function typed(kind: OutputKind, v: unknown): unknown {
@@ -58,7 +62,9 @@ export function outputReader<S extends OutputShape>(stepId: string, shape: S): O
     }
     return out as TypedOutputs<S>;
   };
-  return Object.assign((from: OutputSource) => of(from.outputs(stepId)), { stepId, of });
+  const record = (values: TypedOutputs<S>): StepOutputs =>
+    Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as StepOutputs;
+  return Object.assign((from: OutputSource) => of(from.outputs(stepId)), { stepId, shape, of, record });
 }
 
 /** The recorded outputs of a state as an {@link OutputSource} (no state: nothing recorded). */

@@ -117,7 +117,9 @@ beforeAll(async () => {
     madeHrCrd = refOf(hrCrd);
   }
   await waitForCrds(kube, [hrCrd]);
-  const istioFile = adoptionFiles(cluster, () => ({})).find((f) => f.path.endsWith('/platform/istio.yaml'))!;
+  const istioFile = adoptionFiles({ cluster, outputs: () => ({}) }).find((f) =>
+    f.path.endsWith('/platform/istio.yaml'),
+  )!;
   adopted = parseManifests(istioFile.content).filter((o) => o.kind === 'HelmRelease');
   if (!(await settleNamespace(kube, 'flux-system'))) {
     await kube.create({ ...ns('flux-system'), metadata: { name: 'flux-system' } });

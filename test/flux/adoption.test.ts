@@ -14,7 +14,7 @@ type Release = KubeObject & {
 };
 
 function objects(cluster = clusterConfig('demo'), outputs: Record<string, StepOutputs> = {}) {
-  const files = adoptionFiles(cluster, (id) => outputs[id] ?? {});
+  const files = adoptionFiles({ cluster, outputs: (id) => outputs[id] ?? {} });
   const all = files.flatMap((f) => parseManifests(f.content));
   const release = (name: string) => all.find((o) => o.kind === 'HelmRelease' && o.metadata.name === name) as Release;
   return { files, all, release };
