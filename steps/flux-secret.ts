@@ -5,8 +5,8 @@
  * `platctl flux rotate-key <cluster>`. The private key goes to the API server only (never stdout, logs, state).
  */
 
+import { isConflict } from '../src/clients/kube.js';
 import { createNamespace, waitFor } from '../src/clients/namespaces.js';
-import { isPlatctlError } from '../src/errors.js';
 import {
   type ProveOptions,
   parseSecret,
@@ -46,7 +46,7 @@ async function createKey(ctx: StepContext): Promise<StoredKey> {
   try {
     await kube.create(secretObject(key, knownHosts, name));
   } catch (err) {
-    if (!(isPlatctlError(err) && err.code === 'KUBE_CONFLICT')) throw err;
+    if (!isConflict(err)) throw err;
     ctx.log.warning(`${where} appeared while platctl was creating it: keeping the existing one`);
     const existing = await readStoredKey(kube);
     if (existing) return existing;

@@ -5,8 +5,7 @@
  * users get the group `platctl:read-only`, bound to the built-in `view` ClusterRole.
  */
 import { parse, stringify } from 'yaml';
-import type { KubeClient, KubeObject } from '../clients/kube.js';
-import { isPlatctlError } from '../errors.js';
+import { type KubeClient, type KubeObject, retryOnConflict } from '../clients/kube.js';
 import type { Grant } from './eks-access.js';
 
 /** The ConfigMap. */
@@ -158,17 +157,16 @@ export async function writeAwsAuth(kube: KubeClient, state: AwsAuthState, plan: 
 
 /** Reads, merges and writes, retrying once when someone else wrote the ConfigMap in between. */
 export async function applyAwsAuth(kube: KubeClient, grants: Grant[]): Promise<AwsAuthPlan> {
-  for (let attempt = 0; ; attempt++) {
-    const state = await readAwsAuth(kube);
-    const plan = planAwsAuth(state, grants);
-    if (plan.changes.length === 0 && JSON.stringify(plan.managed) === JSON.stringify(state.managed)) return plan;
-    try {
+  return retryOnConflict(
+    async () => {
+      const state = await readAwsAuth(kube);
+      const plan = planAwsAuth(state, grants);
+      if (plan.changes.length === 0 && JSON.stringify(plan.managed) === JSON.stringify(state.managed)) return plan;
       await writeAwsAuth(kube, state, plan);
       return plan;
-    } catch (err) {
-      if (attempt > 0 || !isPlatctlError(err) || err.code !== 'KUBE_CONFLICT') throw err;
-    }
-  }
+    },
+    { attempts: 2 },
+  );
 }
 
 /** The ClusterRoleBinding giving the read-only group `view`. */

@@ -3,7 +3,7 @@
  * authentication (loaded lazily: it costs ~0.5 s) and plain HTTPS for requests, so platctl controls
  * exactly how many requests it makes.
  */
-import { PlatctlError } from '../errors.js';
+import { isPlatctlError, PlatctlError } from '../errors.js';
 import { collectionPath, knownResource, type ResourceInfo } from './kube-resources.js';
 import type { KubeTarget } from './kube-target.js';
 import type { KubeTransport } from './kube-transport.js';
@@ -68,6 +68,37 @@ export function kubeError(status: number, what: string, body: string): PlatctlEr
   return Object.assign(err, { status });
 }
 
+const statusOf = (err: unknown) => (isPlatctlError(err) ? (err as { status?: number }).status : undefined);
+
+/** True for "not found": the object, or its kind (a CRD not installed, an API group not served), is not there. */
+export function isNotFound(err: unknown): boolean {
+  return statusOf(err) === 404;
+}
+
+/** True for a conflict: a write based on a stale resourceVersion, or a create of an object that exists. */
+export function isConflict(err: unknown): boolean {
+  return isPlatctlError(err) && (err.code === 'KUBE_CONFLICT' || statusOf(err) === 409);
+}
+
+/**
+ * Optimistic concurrency: runs `attempt` (1, 2, …) until it does not fail with a conflict, at most `attempts`
+ * times. Each attempt must read what it changes afresh. Any other error passes straight through; after the last
+ * conflict, `exhausted` makes the error to throw (default: that conflict).
+ */
+export async function retryOnConflict<T>(
+  attempt: (n: number) => Promise<T>,
+  o: { attempts: number; exhausted?: (last: unknown) => Error },
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      if (n >= o.attempts) throw o.exhausted ? o.exhausted(err) : err;
+    }
+  }
+}
+
 /**
  * Retries HTTP 429: the API server answers it while it is busy, and for a few seconds after a new CRD is
  * created ("storage is (re)initializing"). Anything else is returned as is.
@@ -115,7 +146,10 @@ export function kubeClientOver(transport: KubeTransport): KubeClient {
       if (!r.name.includes('/')) map[r.kind] = { plural: r.name, namespaced: r.namespaced };
     discovered.set(apiVersion, map);
     const found = map[kind];
-    if (!found) throw new PlatctlError('KUBE_API', `the API server does not serve ${kind} in ${apiVersion}`);
+    if (!found) {
+      const err = new PlatctlError('KUBE_API', `the API server does not serve ${kind} in ${apiVersion}`);
+      throw Object.assign(err, { status: 404 });
+    }
     return found;
   };
   const itemPath = async (ref: ObjectRef) => {

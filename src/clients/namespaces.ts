@@ -4,7 +4,7 @@
  * creates a namespace first waits for an old one of the same name to be gone, and says so while it waits.
  */
 import { PlatctlError } from '../errors.js';
-import type { KubeClient, KubeObject, ObjectRef } from './kube.js';
+import { isConflict, type KubeClient, type KubeObject, type ObjectRef } from './kube.js';
 
 /** How long platctl waits for a terminating namespace (or other object) by default. */
 export const NAMESPACE_WAIT_MS = 180_000;
@@ -95,7 +95,7 @@ export async function createNamespace(
     await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...metadata } });
     return true;
   } catch (err) {
-    if ((err as { code?: string }).code === 'KUBE_CONFLICT') return false;
+    if (isConflict(err)) return false;
     throw err;
   }
 }

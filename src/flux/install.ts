@@ -5,9 +5,16 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type KubeClient, type KubeObject, objectLabel as label, type ObjectRef, refOf } from '../clients/kube.js';
+import {
+  isNotFound,
+  type KubeClient,
+  type KubeObject,
+  objectLabel as label,
+  type ObjectRef,
+  refOf,
+} from '../clients/kube.js';
 import { deleteAndWait, settle } from '../clients/namespaces.js';
-import { isPlatctlError, PlatctlError, wrapError } from '../errors.js';
+import { PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { InstallSet } from './manifests.js';
 
@@ -79,17 +86,15 @@ export async function listAll(kube: KubeClient, apiVersion: string, kind: string
   try {
     return await kube.list(apiVersion, kind);
   } catch (err) {
-    if (isPlatctlError(err) && /does not serve|404/.test(err.message)) return [];
+    if (isNotFound(err)) return [];
     throw err;
   }
 }
 
-const gone = (err: unknown) => isPlatctlError(err) && (err as { status?: number }).status === 404;
-
 /** Merge-patches an object; nothing when it is already gone. */
 async function patchIfThere(kube: KubeClient, ref: ObjectRef, patch: unknown): Promise<void> {
   await kube.patch(ref, patch).catch((err: unknown) => {
-    if (!gone(err)) throw err;
+    if (!isNotFound(err)) throw err;
   });
 }
 

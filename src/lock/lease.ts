@@ -3,8 +3,8 @@
  * concurrency, renewed every {@link RENEW_SECONDS} while the run lives, released at the end. An expired lease, or
  * one whose holder is a dead process on this host, is taken over; a live one makes the run exit 3.
  */
-import type { KubeClient, KubeObject } from '../clients/kube.js';
-import { isPlatctlError, PlatctlError } from '../errors.js';
+import { type KubeClient, type KubeObject, retryOnConflict } from '../clients/kube.js';
+import { PlatctlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ensureSystemNamespace, SYSTEM_NAMESPACE } from '../state/configmap.js';
 import type { RunLock } from './file-lock.js';
@@ -53,44 +53,48 @@ export async function acquireLease(
 ): Promise<RunLock> {
   await ensureSystemNamespace(kube);
   const me = holderIdentity();
-  let current = await kube.get<Lease>(ref);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const holder = current?.spec?.holderIdentity;
-    if (holder && holder !== me) {
-      const renewed = new Date(current?.spec?.renewTime ?? current?.spec?.acquireTime ?? 0);
-      const expired = Date.now() - renewed.getTime() > (current?.spec?.leaseDurationSeconds ?? DURATION_SECONDS) * 1000;
-      const acquired = new Date(current?.spec?.acquireTime ?? renewed);
-      if (!expired && !holderIsDead(holder) && !opts.breakLock) {
-        const what = current?.metadata.annotations?.[COMMAND_ANNOTATION];
-        throw new PlatctlError(
-          'LOCK_HELD',
-          `cluster${opts.cluster ? ` ${opts.cluster}` : ''} is locked by ${holder}${what ? ` (${what})` : ''} for ${formatAge(acquired)} (Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE})`,
-          {
-            hint: 'wait for that run to finish; if it is gone, re-run with --break-lock',
-          },
-        );
+  // Each attempt reads the Lease afresh: after a conflict someone else wrote it, maybe a live holder.
+  return retryOnConflict(
+    async () => {
+      const current = await kube.get<Lease>(ref);
+      const holder = current?.spec?.holderIdentity;
+      if (holder && holder !== me) {
+        const renewed = new Date(current?.spec?.renewTime ?? current?.spec?.acquireTime ?? 0);
+        const expired =
+          Date.now() - renewed.getTime() > (current?.spec?.leaseDurationSeconds ?? DURATION_SECONDS) * 1000;
+        const acquired = new Date(current?.spec?.acquireTime ?? renewed);
+        if (!expired && !holderIsDead(holder) && !opts.breakLock) {
+          const what = current?.metadata.annotations?.[COMMAND_ANNOTATION];
+          throw new PlatctlError(
+            'LOCK_HELD',
+            `cluster${opts.cluster ? ` ${opts.cluster}` : ''} is locked by ${holder}${what ? ` (${what})` : ''} for ${formatAge(acquired)} (Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE})`,
+            {
+              hint: 'wait for that run to finish; if it is gone, re-run with --break-lock',
+            },
+          );
+        }
+        opts.log.warning(`taking over the lock held by ${holder}${expired ? ' (expired)' : ''}`);
       }
-      opts.log.warning(`taking over the lock held by ${holder}${expired ? ' (expired)' : ''}`);
-    }
-    const now = microTime();
-    const spec = {
-      holderIdentity: me,
-      leaseDurationSeconds: DURATION_SECONDS,
-      acquireTime: now,
-      renewTime: now,
-      leaseTransitions: (current?.spec?.leaseTransitions ?? 0) + (holder && holder !== me ? 1 : 0),
-    };
-    try {
+      const now = microTime();
+      const spec = {
+        holderIdentity: me,
+        leaseDurationSeconds: DURATION_SECONDS,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: (current?.spec?.leaseTransitions ?? 0) + (holder && holder !== me ? 1 : 0),
+      };
       const rv = current?.metadata.resourceVersion;
       const body = leaseBody(spec, opts.command, rv);
-      current = rv ? await kube.replace<Lease>(body) : await kube.create<Lease>(body);
-      return heldLease(kube, current, opts);
-    } catch (err) {
-      if (!(isPlatctlError(err) && err.code === 'KUBE_CONFLICT')) throw err;
-      current = await kube.get<Lease>(ref);
-    }
-  }
-  throw new PlatctlError('LOCK_HELD', `could not take Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE}: it keeps changing`);
+      return heldLease(kube, rv ? await kube.replace<Lease>(body) : await kube.create<Lease>(body), opts);
+    },
+    {
+      attempts: 5,
+      exhausted: (last) =>
+        new PlatctlError('LOCK_HELD', `could not take Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE}: it keeps changing`, {
+          cause: last,
+        }),
+    },
+  );
 }
 
 function heldLease(kube: KubeClient, lease: Lease, { log, command }: { log: Logger; command: string }): RunLock {

@@ -3,9 +3,9 @@
  * resourceVersion it was based on; a 409 means someone else wrote first, so the store re-reads and re-applies
  * the mutation. The last read is cached, so a write normally costs one request.
  */
-import type { KubeClient, KubeObject } from '../clients/kube.js';
+import { type KubeClient, type KubeObject, retryOnConflict } from '../clients/kube.js';
 import { createNamespace } from '../clients/namespaces.js';
-import { isPlatctlError, PlatctlError } from '../errors.js';
+import { PlatctlError } from '../errors.js';
 import type { StateStore } from './store.js';
 import { emptyState, parseState, type State } from './types.js';
 
@@ -19,8 +19,6 @@ const MAX_ATTEMPTS = 10;
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
-
-const isConflict = (err: unknown) => isPlatctlError(err) && err.code === 'KUBE_CONFLICT';
 
 /** Ensures platctl-system exists (idempotent); one left terminating by a teardown is waited out first. */
 export async function ensureSystemNamespace(kube: KubeClient): Promise<void> {
@@ -73,21 +71,24 @@ export class ConfigMapStore implements StateStore {
   }
 
   async update(mutate: (state: State) => void): Promise<State> {
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      if (!this.cached || attempt > 1) await this.load();
-      const base = this.cached;
-      const state = base ? structuredClone(base.state) : emptyState(this.cluster);
-      mutate(state);
-      try {
+    return retryOnConflict(
+      async (attempt) => {
+        if (!this.cached || attempt > 1) await this.load();
+        const base = this.cached;
+        const state = base ? structuredClone(base.state) : emptyState(this.cluster);
+        mutate(state);
         await this.put(state, base?.resourceVersion);
         return state;
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-      }
-    }
-    throw new PlatctlError('STATE_CONFLICT', `${this.name}: gave up after ${MAX_ATTEMPTS} conflicting writes`, {
-      hint: 'another process keeps writing the state; check for a second platctl run (platctl status)',
-    });
+      },
+      {
+        attempts: MAX_ATTEMPTS,
+        exhausted: (last) =>
+          new PlatctlError('STATE_CONFLICT', `${this.name}: gave up after ${MAX_ATTEMPTS} conflicting writes`, {
+            cause: last,
+            hint: 'another process keeps writing the state; check for a second platctl run (platctl status)',
+          }),
+      },
+    );
   }
 
   async write(state: State): Promise<void> {

@@ -5,9 +5,9 @@
  * deleted (eksctl issues #103 and #7548). Flux is suspended first so that nothing is re-created meanwhile.
  */
 import type { AwsClients } from '../clients/aws.js';
-import { type KubeClient, type KubeObject, objectLabel as label, refOf } from '../clients/kube.js';
+import { isNotFound, type KubeClient, type KubeObject, objectLabel as label, refOf } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { isPlatctlError, PlatctlError, wrapError } from '../errors.js';
+import { PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type ClusterLoadBalancer, clusterLeftovers, clusterLoadBalancers, type Leftover } from './cloud.js';
 
@@ -63,14 +63,12 @@ export const FLUX_KINDS = [
 const SERVICE = { apiVersion: 'v1', kind: 'Service' } as const;
 const INGRESS = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' } as const;
 
-const is404 = (err: unknown) => isPlatctlError(err) && (err as { status?: number }).status === 404;
-
 /** Lists a kind in every namespace; a 404 (its CRD is not installed) is an empty list. */
 async function listAll(kube: KubeClient, apiVersion: string, kind: string): Promise<KubeObject[]> {
   try {
     return await kube.list(apiVersion, kind);
   } catch (err) {
-    if (is404(err)) return [];
+    if (isNotFound(err)) return [];
     throw wrapError('KUBE_API', `cannot list ${kind} (${apiVersion}) in ${kube.server}`, err);
   }
 }
@@ -99,7 +97,7 @@ async function suspendFlux(kube: KubeClient, ctx: PrepareContext, report: Prepar
         await kube.patch(refOf(obj), { spec: { suspend: true } });
         ctx.log.success(`suspended ${label(obj)}`);
       } catch (err) {
-        if (!is404(err)) throw wrapError('KUBE_API', `cannot suspend ${label(obj)}`, err);
+        if (!isNotFound(err)) throw wrapError('KUBE_API', `cannot suspend ${label(obj)}`, err);
       }
     }
   }
@@ -110,7 +108,7 @@ async function deleteObject(kube: KubeClient, obj: KubeObject): Promise<void> {
   try {
     await kube.delete(refOf(obj));
   } catch (err) {
-    if (!is404(err)) throw wrapError('KUBE_API', `cannot delete ${label(obj)}`, err);
+    if (!isNotFound(err)) throw wrapError('KUBE_API', `cannot delete ${label(obj)}`, err);
   }
 }
 

@@ -5,9 +5,9 @@
  * reads, changes only the entries named `tenant.<tenant>.<host>` and replaces with the resourceVersion it read,
  * starting over on a conflict. Servers ops wrote are never touched.
  */
-import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
+import { isNotFound, type KubeClient, type KubeObject, type ObjectRef, retryOnConflict } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { isPlatctlError, PlatctlError } from '../errors.js';
+import { PlatctlError } from '../errors.js';
 import { sameJson } from './live.js';
 import { GATEWAY_NAMESPACE, type GatewayServer, serverOwner } from './manifests.js';
 
@@ -36,7 +36,7 @@ export async function readGateway(kube: KubeClient, ref: ObjectRef): Promise<Gat
     return await kube.get<GatewayObject>(ref);
   } catch (err) {
     // No Istio CRDs: discovery of networking.istio.io answers 404.
-    if ((err as { status?: number }).status === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -81,28 +81,30 @@ export async function bindGateway(
   want: ReadonlyMap<string, readonly GatewayServer[]>,
   opts: BindOptions = {},
 ): Promise<boolean> {
-  let gw = opts.current;
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    gw ??= await readGateway(kube, ref);
-    if (!gw) {
-      const needs = [...want].filter(([, s]) => s.length > 0).map(([t]) => t);
-      if (needs.length === 0) return false;
-      throw missingGateway(ref, needs);
-    }
-    const servers = rebind(gw.spec?.servers ?? [], want);
-    if (!servers) return false;
-    if (opts.dryRun) return true;
-    try {
+  return retryOnConflict(
+    async (attempt) => {
+      // After a conflict someone else changed it: read again and redo only our entries.
+      const gw = (attempt === 1 ? opts.current : undefined) ?? (await readGateway(kube, ref));
+      if (!gw) {
+        const needs = [...want].filter(([, s]) => s.length > 0).map(([t]) => t);
+        if (needs.length === 0) return false;
+        throw missingGateway(ref, needs);
+      }
+      const servers = rebind(gw.spec?.servers ?? [], want);
+      if (!servers) return false;
+      if (opts.dryRun) return true;
       await kube.replace({ ...gw, spec: { ...gw.spec, servers } });
       return true;
-    } catch (err) {
-      if (!isPlatctlError(err) || err.code !== 'KUBE_CONFLICT') throw err;
-      gw = undefined; // someone else changed it: read again and redo only our entries
-    }
-  }
-  throw new PlatctlError('KUBE_CONFLICT', `Gateway ${gatewayLabel(ref)} kept changing under platctl (5 attempts)`, {
-    hint: 'another writer is updating the Gateway in a loop; run add-tenant again once it settles',
-  });
+    },
+    {
+      attempts: 5,
+      exhausted: (last) =>
+        new PlatctlError('KUBE_CONFLICT', `Gateway ${gatewayLabel(ref)} kept changing under platctl (5 attempts)`, {
+          cause: last,
+          hint: 'another writer is updating the Gateway in a loop; run add-tenant again once it settles',
+        }),
+    },
+  );
 }
 
 /** The error for tenants with hosts when the ops Gateway is not there. */

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { concurrencyFromEnv, mapLimit } from '../aws/parallel.js';
-import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
+import { isNotFound, type KubeClient, type KubeObject, type ObjectRef } from '../clients/kube.js';
 import { PlatctlError, wrapError } from '../errors.js';
 import { MANAGED_LABEL, TENANT_LABEL } from './manifests.js';
 
@@ -111,7 +111,7 @@ export async function planLive(
     try {
       for (const o of await kube.list(k.apiVersion, k.kind, { labelSelector: selector })) live.set(keyOf(o), o);
     } catch (err) {
-      if ('optional' in k && (err as { status?: number }).status === 404) unserved.push(`${k.apiVersion} ${k.kind}`);
+      if ('optional' in k && isNotFound(err)) unserved.push(`${k.apiVersion} ${k.kind}`);
       else throw err;
     }
   });
@@ -138,8 +138,7 @@ export async function runPlan(kube: KubeClient, plan: LivePlan, o: RunOptions = 
   const width = o.concurrency ?? concurrencyFromEnv('PLATCTL_KUBE_CONCURRENCY', 16);
   const apply = async (obj: KubeObject) => {
     await kube.apply(obj, { force: true }).catch((err: unknown) => {
-      if ((err as { status?: number }).status !== 404)
-        throw wrapError('KUBE_API', `cannot apply ${objectLabel(obj)}`, err);
+      if (!isNotFound(err)) throw wrapError('KUBE_API', `cannot apply ${objectLabel(obj)}`, err);
       throw new PlatctlError(
         'STEP_FAILED',
         `cannot apply ${objectLabel(obj)}: the cluster does not serve ${obj.apiVersion} ${obj.kind}`,
