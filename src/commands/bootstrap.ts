@@ -13,8 +13,8 @@ export default async function bootstrap(clusterName: string, opts: { from?: stri
   const setup = await setupCommand(clusterName, cmd);
   const steps = selectSteps(await loadSteps(), opts);
   return withSession(setup.session('bootstrap'), async (session) => {
-    const report = await runBootstrap({ steps, session, verify: setup.flags.verify, ...setup.run });
-    printResult(setup.flags, report, () => summarise(report));
-    return finishRun(report, setup);
+    const outcome = await runBootstrap({ steps, session, verify: setup.flags.verify, ...setup.run });
+    printResult(setup.flags, outcome.report, () => summarise(outcome.report));
+    return finishRun(outcome, setup);
   });
 }

@@ -77,7 +77,8 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
         delete s.records.tenants;
       }),
     );
-    const report = await runTeardown({ steps, session, ...setup.run });
+    const outcome = await runTeardown({ steps, session, ...setup.run });
+    const { report } = outcome;
     // Always, also when a killed teardown resumes after the cluster step is gone: the report is the proof.
     const orphans: Orphan[] | undefined =
       report.ok && !setup.flags.dryRun ? await orphanReport(ctx.aws, clusterName) : undefined;
@@ -97,6 +98,6 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
         setup.colour,
       );
     }
-    return finishRun(report, setup);
+    return finishRun(outcome, setup);
   });
 }

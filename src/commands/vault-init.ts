@@ -56,7 +56,8 @@ export default async function vaultInit(clusterName: string, opts: VaultInitOpti
   setup.log.info(`root token → ${keys.rootKey.fingerprint} ${keys.rootKey.userIds.join(', ')}`.trimEnd());
   const step = createVaultInitStep({ vaultAddr: opts.vaultAddr, plan, confirm: true });
   return withSession(setup.session('vault init', true), async (session) => {
-    const report = await runBootstrap({ steps: [step], session, ...setup.run });
+    const outcome = await runBootstrap({ steps: [step], session, ...setup.run });
+    const { report } = outcome;
     const r = report.steps[0];
     const json = {
       cluster: clusterName,
@@ -70,6 +71,6 @@ export default async function vaultInit(clusterName: string, opts: VaultInitOpti
     printResult(setup.flags, json, () =>
       r && report.ok ? [`vault init ${clusterName}: ${r.result === 'applied' ? 'initialised' : r.detail}`] : [],
     );
-    return finishRun(report, setup);
+    return finishRun(outcome, setup);
   });
 }

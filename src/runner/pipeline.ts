@@ -6,8 +6,7 @@
 import { describeError, isPlatctlError } from '../errors.js';
 import { whoAmI } from '../paths.js';
 import { maskSecrets } from '../secrets.js';
-import type { State, StepOutputs, StepState } from '../state/types.js';
-import { pushHistory } from '../state/types.js';
+import { type HistoryEntry, pushHistory, type State, type StepOutputs, type StepState } from '../state/types.js';
 import type { Step, StepContext } from '../step.js';
 import { type ContextBase, createStepContext } from './context.js';
 import { crashPoint } from './crash.js';
@@ -57,51 +56,59 @@ class Run {
     });
   }
 
-  async record(
-    id: string,
-    patch: Partial<StepState> & Pick<StepState, 'status'>,
-    history?: Parameters<typeof pushHistory>[1],
-  ) {
+  /**
+   * Records a step's progress in one state write: its record (status, times, by) and the matching history
+   * entry. `patch` adds the rest of the record (inputs hash, outputs, error).
+   */
+  async mark(
+    step: Step,
+    action: 'apply' | 'destroy',
+    result: HistoryEntry['result'],
+    patch: Partial<StepState> = {},
+    ms?: number,
+  ): Promise<void> {
+    const at = now();
+    const by = whoAmI();
+    const status: StepState['status'] =
+      result === 'failed'
+        ? 'failed'
+        : result === 'started'
+          ? action === 'apply'
+            ? 'running'
+            : 'destroying'
+          : action === 'apply'
+            ? 'done'
+            : 'destroyed';
+    const times = result === 'started' ? { startedAt: at } : { finishedAt: at };
     await this.o.session.update((s) => {
-      const prev = s.steps[id];
-      s.steps[id] = { outputs: {}, ...prev, ...patch, by: whoAmI() };
-      if (patch.error === undefined) delete s.steps[id].error;
-      if (history) pushHistory(s, history);
+      s.steps[step.id] = { outputs: {}, ...s.steps[step.id], ...patch, ...times, status, by };
+      if (patch.error === undefined) delete s.steps[step.id]?.error;
+      pushHistory(s, {
+        at,
+        step: step.id,
+        action,
+        result,
+        by,
+        ...(ms === undefined ? {} : { ms }),
+        ...(patch.error === undefined ? {} : { error: patch.error }),
+      });
     });
   }
 
-  fail(step: Step, err: unknown, started: number, action: 'apply' | 'destroy'): Promise<StepReport> {
+  async fail(step: Step, err: unknown, started: number, action: 'apply' | 'destroy'): Promise<StepReport> {
     this.firstError ??= err;
     const message = maskSecrets(describeError(err));
     // State keeps a bounded copy (mask first, so a cut never splits a secret past the masker).
-    const stored =
+    const error =
       message.length > MAX_ERROR
         ? `${message.slice(0, MAX_ERROR)}… (${message.length - MAX_ERROR} more characters)`
         : message;
-    const report: StepReport = {
-      id: step.id,
-      title: step.title,
-      result: 'failed',
-      detail: message,
-      durationMs: Date.now() - started,
-    };
-    if (this.o.base.dryRun) return Promise.resolve(report);
-    return this.record(
-      step.id,
-      { status: 'failed', finishedAt: now(), error: stored },
-      {
-        at: now(),
-        step: step.id,
-        action,
-        result: 'failed',
-        by: whoAmI(),
-        ms: report.durationMs,
-        error: stored,
-      },
-    ).then(
-      () => report,
-      () => report,
-    );
+    const durationMs = Date.now() - started;
+    if (!this.o.base.dryRun) {
+      // A failure to record the failure must not hide it: the report carries it either way.
+      await this.mark(step, action, 'failed', { error }, durationMs).catch(() => undefined);
+    }
+    return { id: step.id, title: step.title, result: 'failed', detail: message, durationMs };
   }
 
   async bootstrapStep(step: Step, io: TaskIo): Promise<StepReport> {
@@ -120,57 +127,19 @@ class Run {
           rec?.status !== 'done' ||
           rec.inputsHash !== inputsHash ||
           JSON.stringify(outputs) !== JSON.stringify(rec.outputs);
-        if (changed && !ctx.dryRun) {
-          await this.record(
-            step.id,
-            { status: 'done', inputsHash, outputs, finishedAt: now() },
-            {
-              at: now(),
-              step: step.id,
-              action: 'apply',
-              result: 'up-to-date',
-              by: whoAmI(),
-            },
-          );
-        }
+        if (changed && !ctx.dryRun) await this.mark(step, 'apply', 'up-to-date', { inputsHash, outputs });
         result = { ...base, result: 'up-to-date', detail: check.detail, durationMs: Date.now() - started, outputs };
       } else if (ctx.dryRun) {
-        result = {
-          ...base,
-          result: 'would-apply',
-          detail: check.detail,
-          changes: check.changes,
-          durationMs: Date.now() - started,
-        };
+        const durationMs = Date.now() - started;
+        result = { ...base, result: 'would-apply', detail: check.detail, changes: check.changes, durationMs };
       } else {
         io.log.action(check.detail);
-        await this.record(
-          step.id,
-          { status: 'running', startedAt: now(), inputsHash },
-          {
-            at: now(),
-            step: step.id,
-            action: 'apply',
-            result: 'started',
-            by: whoAmI(),
-          },
-        );
+        await this.mark(step, 'apply', 'started', { inputsHash });
         crashPoint(step.id, 'start');
         const outputs = (await step.apply(ctx)) ?? {};
         crashPoint(step.id, 'end');
         const ms = Date.now() - started;
-        await this.record(
-          step.id,
-          { status: 'done', inputsHash, outputs, finishedAt: now() },
-          {
-            at: now(),
-            step: step.id,
-            action: 'apply',
-            result: 'done',
-            by: whoAmI(),
-            ms,
-          },
-        );
+        await this.mark(step, 'apply', 'done', { inputsHash, outputs }, ms);
         result = { ...base, result: 'applied', detail: check.detail, durationMs: ms, outputs };
       }
       if (step.movesStateToCluster && !ctx.dryRun) await this.o.session.moveToCluster(this.state);
@@ -181,7 +150,6 @@ class Run {
   }
 
   async teardownStep(step: Step, io: TaskIo): Promise<StepReport> {
-    const started = Date.now();
     const base = { id: step.id, title: step.title };
     const rec = this.state.steps[step.id];
     if (!rec || rec.status === 'pending' || rec.status === 'destroyed') {
@@ -190,35 +158,15 @@ class Run {
     if (this.o.base.dryRun) {
       return { ...base, result: 'would-destroy', detail: `destroy what ${step.id} made`, durationMs: 0 };
     }
+    const started = Date.now();
     try {
       if (step.movesStateToCluster) await this.o.session.moveToLocal();
-      await this.record(
-        step.id,
-        { status: 'destroying', startedAt: now() },
-        {
-          at: now(),
-          step: step.id,
-          action: 'destroy',
-          result: 'started',
-          by: whoAmI(),
-        },
-      );
+      await this.mark(step, 'destroy', 'started');
       crashPoint(step.id, 'destroy-start');
       await step.destroy(this.ctx(io, true));
       crashPoint(step.id, 'destroy-end');
       const ms = Date.now() - started;
-      await this.record(
-        step.id,
-        { status: 'destroyed', finishedAt: now(), outputs: {} },
-        {
-          at: now(),
-          step: step.id,
-          action: 'destroy',
-          result: 'done',
-          by: whoAmI(),
-          ms,
-        },
-      );
+      await this.mark(step, 'destroy', 'done', { outputs: {} }, ms);
       return { ...base, result: 'destroyed', detail: '', durationMs: ms };
     } catch (err) {
       return this.fail(step, err, started, 'destroy');
@@ -226,7 +174,14 @@ class Run {
   }
 }
 
-async function execute(command: RunReport['command'], o: PipelineOptions, order: readonly Step[]): Promise<RunReport> {
+/** What a run returns: the report (printed, JSON with --output json) and the first failure as thrown. */
+export interface RunOutcome {
+  report: RunReport;
+  /** The failing step's error itself: its exit code, its hint, and its stack under --debug. */
+  failure?: unknown;
+}
+
+async function execute(command: RunReport['command'], o: PipelineOptions, order: readonly Step[]): Promise<RunOutcome> {
   const run = new Run(o);
   const tasks: DriveTask[] = order.map((step) => ({
     id: step.id,
@@ -238,23 +193,23 @@ async function execute(command: RunReport['command'], o: PipelineOptions, order:
     reports.push({ id: step.id, title: step.title, result: 'not-reached', detail: '', durationMs: 0 });
   }
   const ok = !reports.some((r) => r.result === 'failed');
-  return {
+  const report: RunReport = {
     command,
     cluster: o.base.cluster.name,
     dryRun: Boolean(o.base.dryRun),
     ok,
     steps: reports,
     ...(ok ? {} : { error: errorReport(run.firstError) }),
-    ...(run.firstError ? { cause: run.firstError } : {}),
-  } as RunReport;
+  };
+  return ok ? { report } : { report, failure: run.firstError };
 }
 
 /** Runs steps in order. */
-export function runBootstrap(o: PipelineOptions): Promise<RunReport> {
+export function runBootstrap(o: PipelineOptions): Promise<RunOutcome> {
   return execute('bootstrap', o, o.steps);
 }
 
 /** Runs the destroy of every applied step, in exactly the reverse order. */
-export function runTeardown(o: PipelineOptions): Promise<RunReport> {
+export function runTeardown(o: PipelineOptions): Promise<RunOutcome> {
   return execute('teardown', o, [...o.steps].reverse());
 }

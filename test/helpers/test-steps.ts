@@ -164,7 +164,7 @@ export async function runSteps(
   const session = { cluster: o.cluster ?? 'demo', log, command, kube: kubeOf(o.kube), lock: !o.dryRun };
   return withSession(session, async (s) => {
     const run = command === 'bootstrap' ? runBootstrap : runTeardown;
-    const report = await run({ steps, base: runnerBase({ ...o, log }), session: s, tty: false, verify: o.verify });
+    const { report } = await run({ steps, base: runnerBase({ ...o, log }), session: s, tty: false, verify: o.verify });
     return { ...report, log: log.lines };
   });
 }

@@ -5,17 +5,23 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlatctlError } from '../../src/errors.js';
+import { memoryLogger } from '../../src/log.js';
+import { runBootstrap } from '../../src/runner/pipeline.js';
+import { withSession } from '../../src/runner/session.js';
 import { clearSecrets, registerSecret } from '../../src/secrets.js';
 import { JournalStore, journalPath } from '../../src/state/journal.js';
 import { emptyState, HISTORY_LIMIT, type State } from '../../src/state/types.js';
 import { useTempHome } from '../helpers/temp-home.js';
-import { fakeSteps, runSteps } from '../helpers/test-steps.js';
+import { fakeSteps, runnerBase, runSteps } from '../helpers/test-steps.js';
 
 useTempHome();
 afterEach(() => {
   clearSecrets();
 });
 
+const fail = (): never => {
+  throw new Error('this run has no cluster');
+};
 const journalText = () => readFileSync(journalPath('demo'), 'utf8');
 
 describe('a failing step', () => {
@@ -29,8 +35,7 @@ describe('a failing step', () => {
     expect(report.ok).toBe(false);
     expect(report.error?.message).toBe('vault login failed with token ****: permission denied');
     expect(report.steps[1]?.detail).toBe('vault login failed with token ****: permission denied');
-    const { cause: _cause, ...printable } = report as typeof report & { cause?: unknown };
-    expect(JSON.stringify(printable)).not.toContain(secret);
+    expect(JSON.stringify(report)).not.toContain(secret);
     expect(report.log.join('\n')).not.toContain(secret);
     const text = journalText();
     expect(text).not.toContain(secret);
@@ -43,6 +48,20 @@ describe('a failing step', () => {
     const report = await runSteps('bootstrap', steps);
     expect(report.error?.message).not.toContain('wJalrXUtnFEMI');
     expect(journalText()).not.toContain('wJalrXUtnFEMI');
+  });
+
+  it('reports plain data: the thrown error rides beside the report, never inside it', async () => {
+    const { steps } = fakeSteps(['a']);
+    const thrown = new PlatctlError('LOCK_HELD', 'locked by someone', { hint: 'wait' });
+    steps[0]!.applyError = thrown;
+    const log = memoryLogger();
+    const session = { cluster: 'demo', log, command: 'bootstrap', kube: async () => fail(), lock: true };
+    const outcome = await withSession(session, (s) =>
+      runBootstrap({ steps, base: runnerBase({ log }), session: s, tty: false }),
+    );
+    expect(outcome.failure).toBe(thrown);
+    expect(JSON.parse(JSON.stringify(outcome.report))).toEqual(outcome.report);
+    expect(Object.keys(outcome.report).sort()).toEqual(['cluster', 'command', 'dryRun', 'error', 'ok', 'steps']);
   });
 
   it('keeps the code and hint of a PlatctlError in the report', async () => {

@@ -67,7 +67,7 @@ describe('flux step', () => {
     const { session } = await openState(nameA);
     const { ctx } = fluxContext(clusterA, { kube });
     const flux = actAsFlux(`clusters/${nameA}`);
-    const report = await runBootstrap({
+    const { report } = await runBootstrap({
       steps: [step],
       base: baseOf(ctx),
       session,
@@ -180,7 +180,7 @@ describe('flux step', () => {
       const { session } = await openState(nameA);
       const counted = countingKube(kube);
       const { ctx } = fluxContext(clusterA, { kube: counted.kube });
-      const report = await runBootstrap({
+      const { report } = await runBootstrap({
         steps: [step],
         base: baseOf(ctx),
         session,

@@ -141,9 +141,15 @@ export function labContext(
 export async function runStepOnce(ctx: LabContext, step: Step): Promise<RunReport> {
   const { cluster } = ctx;
   const session = { cluster: cluster.name, log: ctx.log, command: 'bootstrap', kube: ctx.kube, lock: true };
-  return withSession(session, (s) =>
-    runBootstrap({ steps: [step], base: { ...baseOf(ctx), dryRun: false }, session: s, tty: false }),
-  );
+  return withSession(session, async (s) => {
+    const { report } = await runBootstrap({
+      steps: [step],
+      base: { ...baseOf(ctx), dryRun: false },
+      session: s,
+      tty: false,
+    });
+    return report;
+  });
 }
 
 /** Waits until namespace `name` is not being deleted (an earlier test file's teardown may still be running). */

@@ -14,7 +14,7 @@ import { memoryLogger } from '../../../src/log.js';
 import { baseOf, createStepContext } from '../../../src/runner/context.js';
 import { runBootstrap } from '../../../src/runner/pipeline.js';
 import type { RunReport } from '../../../src/runner/report.js';
-import { withSession } from '../../../src/runner/session.js';
+import { type StateSession, withSession } from '../../../src/runner/session.js';
 import type { Step } from '../../../src/step.js';
 import { vaultInitStep } from '../../../steps/vault-init.js';
 import type { LabEnv } from '../../lab/env.js';
@@ -62,7 +62,8 @@ export function stepContext(env: LabEnv, cluster: ClusterConfig, o: { dryRun?: b
 export async function runSteps(env: LabEnv, cluster: ClusterConfig, steps: Step[], dryRun = false): Promise<RunReport> {
   const { ctx, log } = stepContext(env, cluster, { dryRun });
   const session = { cluster: cluster.name, log, command: 'test', kube: ctx.kube, lock: !dryRun };
-  return withSession(session, (s) => runBootstrap({ steps, base: baseOf(ctx), session: s, tty: false }));
+  const run = (s: StateSession) => runBootstrap({ steps, base: baseOf(ctx), session: s, tty: false });
+  return withSession(session, async (s) => (await run(s)).report);
 }
 
 /** The pipeline for child processes (PLATCTL_TEST_STEPS=test/vault/helpers/lab-vault.ts): just vault-init. */
