@@ -2,8 +2,8 @@
  * What the demo has to play because the lab cannot run it. Said loudly, and used only by `npm run demo`:
  * - the git host's admin: once platctl shows the Flux deploy key, add it to the fleet repo as a READ-ONLY key
  *   (on GitHub: Settings → Deploy keys, "Allow write access" unticked);
- * - Flux's controllers (no pods run in the lab: there is no kubelet): mark the GitRepository and Kustomization
- *   Ready at the fleet repo's HEAD, through test/lab/pretend-controller.ts.
+ * - Flux's controllers (their pods are only kwok's: nothing reconciles): mark the GitRepository and
+ *   Kustomization Ready at the fleet repo's HEAD, through test/lab/pretend-controller.ts.
  */
 import { execa } from 'execa';
 import { connectKube, type KubeObject } from '../src/clients/kube.js';
@@ -48,7 +48,7 @@ export async function startPlayer(env: LabEnv, say: (msg: string) => void): Prom
     if (ks.status?.lastAppliedRevision !== revision) {
       await pretend.setFluxReady(gitRepo.api, { revision });
       await pretend.setFluxReady(kustomization.api, { revision });
-      say(`demo (playing Flux's controllers, the lab has no kubelet): flux-system Ready at ${revision}`);
+      say(`demo (playing Flux's controllers, their pods are kwok's): flux-system Ready at ${revision}`);
     }
   };
   const loop = async () => {

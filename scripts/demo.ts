@@ -2,7 +2,8 @@
  * `npm run demo`: the README's main command. Starts the lab (building what is missing), makes the demo's PGP
  * keys, runs `platctl bootstrap demo` on examples/lab/platform.yaml through every step, adds two tenants,
  * and prints `platctl status demo` and what to try next. Everything platctl does here is real; what the lab
- * cannot run (pods, the git host's admin) is played by scripts/demo-player.ts, which says so as it goes.
+ * cannot run (Flux's controllers, the git host's admin) is played by scripts/demo-player.ts, which says so as it
+ * goes. Pods are scheduled onto the lab's kwok nodes and reach Running after a few seconds.
  */
 import path from 'node:path';
 import { demoConfig as config, platctl, prepareLab } from './demo-lib.js';
@@ -10,7 +11,9 @@ import { startPlayer } from './demo-player.js';
 
 const say = (msg: string) => process.stderr.write(`\n◎ ${msg}\n`);
 
-say('starting the lab (the first run builds kube-apiserver, etcd, tofu and helm: about 15–25 minutes)');
+say(
+  'starting the lab (the first run builds kube-apiserver, kube-scheduler, etcd, kwok, tofu, helm and more: see docs/lab.md)',
+);
 const { lab, env } = await prepareLab(say, (m) => process.stderr.write(`  ${m}\n`));
 const stop = await startPlayer(lab, say);
 let code = 0;

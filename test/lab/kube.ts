@@ -1,7 +1,6 @@
 /**
- * The lab's Kubernetes control plane: etcd, kube-apiserver and kube-controller-manager.
- * No scheduler, no kubelet: objects are stored and reconciled (namespaces finish
- * deleting, GC runs), but pods stay Pending.
+ * The lab's Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager (with the workload
+ * controllers) and kube-scheduler. The nodes and the "kubelet" are kwok's (see kwok.ts).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -77,6 +76,10 @@ export function apiserverSpec(bins: BinPaths, ports: Ports, pki: PkiPaths): Serv
       '--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
       // Endpoints may not hold loopback IPs, so the `kubernetes` endpoint reconciler would only log errors.
       '--endpoint-reconciler-type=none',
+      // Port-forward, logs, exec go to the node's kubelet: kwok's server on 127.0.0.1 (the nodes' InternalIP; a
+      // Hostname address would mean a DNS lookup), its serving cert checked against the lab CA.
+      '--kubelet-preferred-address-types=InternalIP',
+      `--kubelet-certificate-authority=${pki.caCert}`,
       '--profiling=false',
       '--v=1',
     ],
@@ -85,20 +88,27 @@ export function apiserverSpec(bins: BinPaths, ports: Ports, pki: PkiPaths): Serv
   };
 }
 
-/** Controllers the lab's kube-controller-manager does not run (see pretend-controller.ts). */
+/**
+ * Controllers the lab's kube-controller-manager does not run. No cloud and no pod network: the node IPAM, route
+ * and cloud controllers have nothing to do. The endpoint controllers would write the pods' loopback IPs
+ * (kwok's 127.88.0.0/16), which the apiserver refuses in Endpoints and EndpointSlices, so Service routing is not
+ * played at all (docs/lab.md, "What stays played"). The node lifecycle controller runs: it lifts the not-ready taint a
+ * new Node gets once kwok reports it Ready, and taints a node whose lease kwok stops renewing, as on EKS.
+ */
 export const DISABLED_CONTROLLERS = [
   'node-ipam-controller',
-  'node-lifecycle-controller',
   'cloud-node-lifecycle-controller',
   'service-lb-controller',
   'node-route-controller',
-  'deployment-controller',
-  'replicaset-controller',
-  'statefulset-controller',
-  'daemonset-controller',
+  'endpoints-controller',
+  'endpointslice-controller',
+  'endpointslice-mirroring-controller',
 ] as const;
 
-/** kube-controller-manager: namespace deletion, GC, SA tokens, root CA configmaps, jobs, quotas. */
+/**
+ * kube-controller-manager: the workload controllers (deployment, replicaset, statefulset, daemonset, job), the
+ * PV controller, namespace deletion, GC, SA tokens, root CA configmaps, quotas.
+ */
 export function controllerManagerSpec(bins: BinPaths, ports: Ports, pki: PkiPaths, kubeconfig: string): ServiceSpec {
   const url = `https://${HOST}:${ports.controllerManager}`;
   return {
@@ -118,8 +128,6 @@ export function controllerManagerSpec(bins: BinPaths, ports: Ports, pki: PkiPath
       `--root-ca-file=${pki.caCert}`,
       '--use-service-account-credentials=false',
       '--service-cluster-ip-range=10.96.0.0/12',
-      // No nodes and no cloud: node/cloud controllers stay off. Workload controllers too: pods never
-      // run, so they would only overwrite the replica counts pretend-controller.ts sets.
       `--controllers=*,${DISABLED_CONTROLLERS.map((c) => `-${c}`).join(',')}`,
       '--v=1',
     ],

@@ -11,6 +11,7 @@ import { labPaths, REPO_ROOT, VERSIONS } from './config.js';
 import { fleetUrl, gitSshCommand, sshdSpec, sshPaths } from './git-ssh.js';
 import { binPaths, installAll, isInstalled } from './install.js';
 import { apiserverSpec, apiserverUrl, controllerManagerSpec, etcdSpec, writeKubeconfig } from './kube.js';
+import { ensureNodes, kwokSpec, schedulerSpec } from './kwok.js';
 import { type LabEnv, makeLabEnv, writeLabEnv } from './lab-env.js';
 import { motoSpec, motoUrl } from './moto.js';
 import { ensurePki } from './pki.js';
@@ -25,7 +26,16 @@ export { resetMoto } from './moto.js';
 export { LabError } from './proc.js';
 
 /** Services in start order; `down` stops them in reverse. */
-export const SERVICES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto', 'openbao', 'sshd'] as const;
+export const SERVICES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok',
+  'moto',
+  'openbao',
+  'sshd',
+] as const;
 
 /** Which service listens on each port (a running owner keeps its port). */
 const PORT_OWNER: Record<PortName, (typeof SERVICES)[number]> = {
@@ -33,6 +43,8 @@ const PORT_OWNER: Record<PortName, (typeof SERVICES)[number]> = {
   etcdPeer: 'etcd',
   apiserver: 'kube-apiserver',
   controllerManager: 'kube-controller-manager',
+  scheduler: 'kube-scheduler',
+  kwok: 'kwok',
   moto: 'moto',
   bao: 'openbao',
   baoCluster: 'openbao',
@@ -71,7 +83,9 @@ export async function labUp(log: (msg: string) => void = () => {}): Promise<LabE
       etcdSpec(bins, ports),
       apiserverSpec(bins, ports, pki),
       controllerManagerSpec(bins, ports, pki, p.kubeconfig),
-    ]),
+      schedulerSpec(bins, ports, p.kubeconfig),
+      kwokSpec(bins, ports, pki, p.kubeconfig),
+    ]).then(() => ensureNodes(p.kubeconfig)),
     start([motoSpec(bins, ports)]),
     start([baoSpec(bins, ports)]),
     start([sshdSpec(bins, ports)]),

@@ -1,6 +1,7 @@
 /**
  * The lab's PKI, made with openssl once per lab (kept until `lab down`): a CA, the
- * apiserver's serving cert, an admin client cert and the service-account signing key.
+ * apiserver's serving cert, an admin client cert, the service-account signing key, and the serving cert of
+ * kwok's kubelet server (the apiserver checks it against the lab CA when it port-forwards to a pod).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +22,9 @@ export function pkiPaths(dir = labPaths().pki) {
     adminKey: f('admin.key'),
     saKey: f('sa.key'),
     saPub: f('sa.pub'),
+    /** kwok's kubelet server: IP SAN 127.0.0.1, the address the nodes report. */
+    kubeletCert: f('kubelet.crt'),
+    kubeletKey: f('kubelet.key'),
   };
 }
 
@@ -39,6 +43,8 @@ const APISERVER_SANS = [
   'DNS:kubernetes.default.svc',
   'DNS:kubernetes.default.svc.cluster.local',
 ].join(',');
+
+const LEAF = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment';
 
 const ssl = (args: string[]) => runLogged('pki', 'openssl', args);
 
@@ -79,21 +85,27 @@ async function signed(p: PkiPaths, base: string, subj: string, ext: string): Pro
 /** Creates the PKI unless it is there already; returns its paths. */
 export async function ensurePki(): Promise<PkiPaths> {
   const p = pkiPaths();
-  if (existsSync(p.saPub)) return p;
+  if (!existsSync(p.saPub)) await makePki(p);
+  // Added later than the rest: a lab made before kwok gets it at its next `up`.
+  if (!existsSync(p.kubeletCert)) {
+    await signed(p, 'kubelet', '/CN=kwok-kubelet', `${LEAF}\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1`);
+  }
+  return p;
+}
+
+async function makePki(p: PkiPaths): Promise<void> {
   await mkdir(p.dir, { recursive: true });
   await ecKey(p.caKey);
   await ssl(['req', '-x509', '-new', '-key', p.caKey, '-subj', '/CN=platctl-lab-ca', '-days', DAYS, '-out', p.caCert]);
-  const leaf = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment';
   await signed(
     p,
     'apiserver',
     '/CN=kube-apiserver',
-    `${leaf}\nextendedKeyUsage=serverAuth\nsubjectAltName=${APISERVER_SANS}`,
+    `${LEAF}\nextendedKeyUsage=serverAuth\nsubjectAltName=${APISERVER_SANS}`,
   );
   // system:masters: the lab's admin (and the controller-manager) may do anything.
-  await signed(p, 'admin', '/O=system:masters/CN=lab-admin', `${leaf}\nextendedKeyUsage=clientAuth`);
+  await signed(p, 'admin', '/O=system:masters/CN=lab-admin', `${LEAF}\nextendedKeyUsage=clientAuth`);
   // RSA for service-account tokens: RS256 is what every consumer accepts.
   await ssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', p.saKey]);
   await ssl(['pkey', '-in', p.saKey, '-pubout', '-out', p.saPub]);
-  return p;
 }

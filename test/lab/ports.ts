@@ -14,6 +14,8 @@ export const PORT_NAMES = [
   'etcdPeer',
   'apiserver',
   'controllerManager',
+  'scheduler',
+  'kwok',
   'moto',
   'bao',
   'baoCluster',

@@ -1,12 +1,10 @@
 /**
- * The pretend controller writes status that real clients (kubectl rollout status, helm
- * --wait, kubectl wait on Flux objects) accept. This file uses pretend-controller.ts: pods
- * never run in the lab, so it stands in for the workload and Flux controllers.
+ * The pretend controller writes status that real clients (kubectl wait on Flux objects) accept. This file uses
+ * pretend-controller.ts, which stands in for Flux's controllers.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -30,57 +28,6 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', ns, '--wait=true']);
   if (fluxCrdsApplied.length) await kubectl(['delete', 'crd', ...fluxCrdsApplied, '--wait=true']);
   await rm(tmp, { recursive: true, force: true });
-});
-
-describe('workloads', () => {
-  it('a Deployment becomes rolled out for kubectl', async () => {
-    await kubectl(['-n', ns, 'create', 'deployment', 'web', '--image=nginx', '--replicas=2']);
-    const before = await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=2s']);
-    expect(before.exitCode).not.toBe(0);
-    await pretend.setWorkloadReady({ kind: 'Deployment', namespace: ns, name: 'web' });
-    const after = await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=10s']);
-    expect(after.exitCode, after.stderr).toBe(0);
-  });
-
-  it('a StatefulSet reports its replicas ready', async () => {
-    const sts = {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name: 'db', namespace: ns },
-      spec: {
-        replicas: 3,
-        serviceName: 'db',
-        selector: { matchLabels: { app: 'db' } },
-        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'busybox' }] } },
-      },
-    };
-    expect((await kubectl(['apply', '-f', '-'], JSON.stringify(sts))).exitCode).toBe(0);
-    await pretend.setWorkloadReady({ kind: 'StatefulSet', namespace: ns, name: 'db' });
-    const r = await kubectl(['-n', ns, 'rollout', 'status', 'statefulset/db', '--timeout=10s']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const ready = await kubectl(['-n', ns, 'get', 'sts', 'db', '-o', 'jsonpath={.status.readyReplicas}']);
-    expect(ready.stdout).toBe('3');
-  });
-
-  it('helm install --wait of a chart with a Deployment returns once the pretend controller reports it ready', async () => {
-    const chart = join(tmp, 'demo');
-    expect((await execa(env.bins.helm, ['create', chart])).exitCode).toBe(0);
-    const install = execa(env.bins.helm, ['install', 'demo', chart, '-n', ns, '--wait', '--timeout=60s'], {
-      env: labProcessEnv(env),
-      reject: false,
-    });
-    // Play the deployment controller until helm is satisfied.
-    let done = false;
-    void install.finally(() => {
-      done = true;
-    });
-    while (!done) {
-      await pretend.setWorkloadReady({ kind: 'Deployment', namespace: ns, name: 'demo' }).catch(() => {});
-      await sleep(500);
-    }
-    const r = await install;
-    expect(r.exitCode, r.stderr).toBe(0);
-  });
 });
 
 describe('flux objects', () => {
