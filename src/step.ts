@@ -8,6 +8,7 @@ import type { KubeClient } from './clients/kube.js';
 import type { KubeTarget, KubeTargetView } from './clients/kube-target.js';
 import type { Prompter } from './clients/prompt.js';
 import type { ClusterConfig } from './config/schema.js';
+import type { GitHost } from './githost/types.js';
 import type { Logger } from './log.js';
 import type { StepOutputs } from './state/types.js';
 
@@ -34,6 +35,8 @@ export interface StepClients {
   readonly aws: AwsClients;
   /** The cluster's API at a given target, connected on first use (once per target). */
   kubeAt(target: KubeTarget): Promise<KubeClient>;
+  /** The fleet repo's git host API (`fleet.provider` gitea/github), made on first use; undefined for `ssh`. */
+  gitHost(): Promise<GitHost | undefined>;
 }
 
 /** Everything a step may use; tests swap any of it. Built by createStepContext() (src/runner/context.ts). */

@@ -11,6 +11,7 @@ import { clusterPath, type FleetFile, fluxSystemFiles, syncFleet, syncObjects } 
 import { applyAll, installFlux, uninstallFlux } from '../src/flux/install.js';
 import { type InstallSet, loadInstallSet } from '../src/flux/manifests.js';
 import { parseDuration, syncRefs, waitForSync } from '../src/flux/wait.js';
+import { applyWebhook, removeWebhook, webhookChanges } from '../src/flux/webhook-setup.js';
 import { fluxFixChange, fluxTrailingDotFix } from '../src/istio/flux-fix.js';
 import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
@@ -21,7 +22,12 @@ import { readKmsOutputs } from './kms.js';
 import { readVaultOutputs } from './vault.js';
 
 /** The flux step's outputs: the cluster's folder in the fleet repo and the revision Flux was Ready at. */
-export const readFluxOutputs = outputReader('flux', { revision: 'string', path: 'string' });
+export const readFluxOutputs = outputReader('flux', {
+  revision: 'string',
+  path: 'string',
+  /** The `flux.webhook.url` platctl registered (so dropping it from the config removes the webhook). */
+  webhookUrl: 'string',
+});
 
 type Live = KubeObject & {
   spec?: Record<string, unknown> & { template?: { spec?: { containers?: { image?: string; args?: string[] }[] } } };
@@ -123,6 +129,7 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
       if (!ks || kustomizationKey(ks.spec) !== kustomizationKey(want))
         changes.push('~ Kustomization flux-system/flux-system');
       else if (!ready(ks)) changes.push('~ wait for Kustomization flux-system/flux-system to be Ready');
+      changes.push(...(await webhookChanges(ctx)));
       if (changes.length === 0) {
         return {
           status: 'up-to-date',
@@ -131,6 +138,7 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
           outputs: readFluxOutputs.record({
             path,
             revision: readFluxOutputs(ctx).revision ?? ks?.status?.lastAppliedRevision ?? '',
+            webhookUrl: ctx.cluster.flux.webhook?.url,
           }),
         };
       }
@@ -163,6 +171,7 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
 
       const sync = syncObjects(ctx.cluster);
       await applyAll(kube, [sync.gitRepository, sync.kustomization]);
+      const hook = await applyWebhook(ctx);
       ctx.log.waiting(`waiting for Flux to be Ready at ${revision}`);
       await waitForSync(kube, {
         revision,
@@ -171,12 +180,13 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
         progress: ctx.progress,
       });
       ctx.log.success(`Flux Ready at ${revision}`);
-      return readFluxOutputs.record({ revision, path: clusterPath(ctx.cluster) });
+      return readFluxOutputs.record({ revision, path: clusterPath(ctx.cluster), ...hook });
     },
 
     async destroy(ctx) {
       const kube = await ctx.kube();
       const [gitRef, ksRef] = syncRefs();
+      await removeWebhook(ctx);
       // Suspend first: deleting a live Kustomization with prune: true would garbage-collect the platform.
       if (await kube.get(ksRef!)) await kube.patch(ksRef!, { spec: { suspend: true } });
       for (const ref of [ksRef!, gitRef!]) if (await kube.delete(ref)) ctx.log.info(`deleted ${ref.kind} flux-system`);

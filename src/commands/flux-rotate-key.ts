@@ -3,6 +3,8 @@
  * new key, prints its public half on stdout, and replaces Secret flux-system/flux-system (guarded by its
  * resourceVersion). With a terminal it first waits until the new key can read the fleet repo, so Flux never
  * holds a key the git host does not know yet; with --yes it replaces at once and says whether access works.
+ * With `fleet.provider` gitea or github it adds the new key through the host's API, proves it, replaces the
+ * Secret, then removes the old key: the host ends with exactly the new one.
  */
 import type { Command } from 'commander';
 import type { Exec } from '../clients/exec.js';
@@ -15,6 +17,10 @@ import { deployKeyTitle, generateDeployKey } from '../flux/keys.js';
 import { resolveKnownHosts } from '../flux/known-hosts.js';
 import { syncRefs } from '../flux/wait.js';
 import { lsRemoteWithKey } from '../git/git.js';
+import { removeDeployKey, rotatedTitle } from '../githost/fleet-repo.js';
+import { gitHostPreflight } from '../githost/preflight.js';
+import { gitHostSettings } from '../githost/provider.js';
+import type { GitHost } from '../githost/types.js';
 import type { Logger } from '../log.js';
 import { withSession } from '../runner/session.js';
 import { setupCommand } from './common.js';
@@ -29,6 +35,8 @@ export interface RotateContext {
   yes: boolean;
   /** Where the new public key line goes (stdout in the CLI). */
   print: (line: string) => void;
+  /** The git host's API (`fleet.provider` gitea/github); undefined: a person adds the key. */
+  gitHost?: GitHost;
 }
 
 /** The result of a rotation: the new key's public half and the fingerprint it replaced. */
@@ -57,7 +65,22 @@ export async function rotateDeployKey(ctx: RotateContext, prove: ProveOptions = 
   ctx.print(key.publicKey);
   const target = { cluster: name, url: fleet.url, branch: fleet.branch, key: { ...key, knownHosts } };
   let accessProven = false;
-  if (ctx.prompt.interactive && !ctx.yes) {
+  const settings = gitHostSettings(ctx.cluster);
+  const host = settings && ctx.gitHost;
+  if (host && settings) {
+    // Add, prove, and only then switch Flux over; the old key goes last, so Flux can always fetch.
+    const title = rotatedTitle(deployKeyTitle(name));
+    const added = await host.addDeployKey(settings.repo, { title, key: key.publicKey, readOnly: !fleet.readWriteKey });
+    ctx.log.created(`deploy key "${title}" (${key.fingerprint}) on ${settings.repo.owner}/${settings.repo.name}`);
+    try {
+      await proveAccess({ ...ctx, progress: (m) => ctx.log.waiting(m) }, target, { ...prove, registered: true });
+    } catch (err) {
+      await host.deleteDeployKey(settings.repo, added.id);
+      ctx.log.warning(`removed the new key again: the deploy key is unchanged (${old.fingerprint})`);
+      throw err;
+    }
+    accessProven = true;
+  } else if (ctx.prompt.interactive && !ctx.yes) {
     // Prove first: Flux keeps the old key until the new one works.
     await proveAccess({ ...ctx, progress: (m) => ctx.log.waiting(m) }, target, prove);
     accessProven = true;
@@ -81,7 +104,15 @@ export async function rotateDeployKey(ctx: RotateContext, prove: ProveOptions = 
       metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': new Date().toISOString() } },
     });
   }
-  ctx.log.info(`remove the old deploy key ${old.fingerprint} from ${fleet.url} once Flux is Ready again`);
+  if (host && settings) {
+    const removed = await removeDeployKey(host, settings.repo, old.publicKey);
+    const repo = `${settings.repo.owner}/${settings.repo.name}`;
+    ctx.log.success(
+      `removed the old deploy key ${old.fingerprint} from ${repo}${removed ? '' : ' (it was not there)'}`,
+    );
+  } else {
+    ctx.log.info(`remove the old deploy key ${old.fingerprint} from ${fleet.url} once Flux is Ready again`);
+  }
   return { publicKey: key.publicKey, fingerprint: key.fingerprint, previousFingerprint: old.fingerprint, accessProven };
 }
 
@@ -94,6 +125,7 @@ export default async function fluxRotateKey(
   const setup = await setupCommand(cluster, cmd);
   return withSession(setup.session('flux rotate-key', true), async (session) => {
     const ctx = setup.context({ outputs: (id) => session.state.steps[id]?.outputs ?? {} });
+    await gitHostPreflight(ctx.cluster, ctx.gitHost, ctx.log);
     await rotateDeployKey({
       cluster: ctx.cluster,
       kube: await ctx.kube(),
@@ -102,6 +134,7 @@ export default async function fluxRotateKey(
       prompt: ctx.prompt,
       yes: ctx.yes,
       print: (line) => process.stdout.write(`${line}\n`),
+      gitHost: await ctx.gitHost(),
     });
     return ExitCode.ok;
   });

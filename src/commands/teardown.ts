@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { KubeClient } from '../clients/kube.js';
 import { PlatctlError } from '../errors.js';
+import { GIT_HOST_STEPS } from '../githost/preflight.js';
 import type { Logger } from '../log.js';
 import { reportError } from '../report-error.js';
 import { runTeardown } from '../runner/pipeline.js';
@@ -50,6 +51,8 @@ export default async function teardown(clusterName: string, _opts: unknown, cmd:
   return withSession(setup.session('teardown'), async (session) => {
     const { state } = session;
     const ctx = setup.context({ outputs: (id) => session.state.steps[id]?.outputs ?? {} });
+    // Removing the deploy key and webhook needs the git host's token: a missing one stops before anything goes.
+    if (GIT_HOST_STEPS.some((id) => STANDING.has(state.steps[id]?.status ?? 'pending'))) await ctx.gitHost();
     if (!setup.flags.dryRun && !setup.flags.yes) {
       if (!setup.base.interactive) {
         throw new PlatctlError(

@@ -53,6 +53,15 @@ const fleetSchema = z.strictObject({
   path: z.string().optional(),
   knownHosts: z.string().optional(),
   keyType: z.enum(['ed25519', 'ecdsa-p384']).default('ed25519'),
+  /** Who adds the deploy key: `ssh` (a person, today's behaviour), or platctl through the host's API. */
+  provider: z.enum(['ssh', 'gitea', 'github']).default('ssh'),
+  /** The host's HTTPS API: required for gitea (the server's URL), https://api.github.com by default for github. */
+  apiUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+/, 'must be an http(s) URL such as https://gitea.example.com')
+    .optional(),
+  /** Register the deploy key with write access (off: Flux only reads the fleet repo). */
+  readWriteKey: z.boolean().default(false),
 });
 
 const fluxSchema = z.strictObject({
@@ -62,6 +71,14 @@ const fluxSchema = z.strictObject({
     .default('v2.9.4'),
   manifests: z.string().optional(),
   timeout: duration.default('10m'),
+  /** A push webhook from the git host to a Flux Receiver, at this public URL (through the Istio gateway). */
+  webhook: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^https?:\/\/[^/\s]+(\/[^\s]*)?$/, 'must be an http(s) URL such as https://flux-webhook.example.com'),
+    })
+    .optional(),
 });
 
 const istioSchema = z.strictObject({
@@ -127,28 +144,60 @@ const tenantSchema = z.strictObject({
 });
 
 /** One cluster in platform.yaml. */
-export const clusterSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters (EKS limit)')
-    .regex(clusterNamePattern, 'must start with a letter or digit and use only letters, digits, "-" and "_"'),
-  aws: awsSchema,
-  kubernetes: kubernetesSchema,
-  terraform: terraformSchema.default(terraformSchema.parse({})),
-  fleet: fleetSchema,
-  flux: fluxSchema.default(fluxSchema.parse({})),
-  istio: istioSchema.default(istioSchema.parse({})),
-  vault: vaultSchema.default(vaultSchema.parse({})),
-  images: z.strictObject({ mirror: z.string().optional() }).default({}),
-  kms: z
-    .strictObject({ deletionWindowDays: z.number().int().min(7, 'must be ≥ 7 (AWS minimum)').max(30, 'must be ≤ 30') })
-    .default({ deletionWindowDays: 30 }),
-  access: z
-    .strictObject({ admins: z.array(z.string()).default([]), readOnly: z.array(z.string()).default([]) })
-    .default({ admins: [], readOnly: [] }),
-  tenants: z.array(tenantSchema).default([]),
-});
+export const clusterSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters (EKS limit)')
+      .regex(clusterNamePattern, 'must start with a letter or digit and use only letters, digits, "-" and "_"'),
+    aws: awsSchema,
+    kubernetes: kubernetesSchema,
+    terraform: terraformSchema.default(terraformSchema.parse({})),
+    fleet: fleetSchema,
+    flux: fluxSchema.default(fluxSchema.parse({})),
+    istio: istioSchema.default(istioSchema.parse({})),
+    vault: vaultSchema.default(vaultSchema.parse({})),
+    images: z.strictObject({ mirror: z.string().optional() }).default({}),
+    kms: z
+      .strictObject({
+        deletionWindowDays: z.number().int().min(7, 'must be ≥ 7 (AWS minimum)').max(30, 'must be ≤ 30'),
+      })
+      .default({ deletionWindowDays: 30 }),
+    access: z
+      .strictObject({ admins: z.array(z.string()).default([]), readOnly: z.array(z.string()).default([]) })
+      .default({ admins: [], readOnly: [] }),
+    tenants: z.array(tenantSchema).default([]),
+  })
+  .superRefine(
+    (c, ctx) => {
+      const provider = c.fleet?.provider;
+      if (provider === 'gitea' && !c.fleet.apiUrl) {
+        ctx.addIssue({ code: 'custom', path: ['fleet', 'apiUrl'], message: 'is required with fleet.provider gitea' });
+      }
+      if (c.flux?.webhook && (provider === undefined || provider === 'ssh')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['flux', 'webhook'],
+          message: 'needs fleet.provider gitea or github: platctl registers the webhook through the host’s API',
+        });
+      }
+      if (provider && provider !== 'ssh' && typeof c.fleet.url === 'string' && !repoPathOk(c.fleet.url)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fleet', 'url'],
+          message: `must name the repository as <owner>/<name> with fleet.provider ${provider}`,
+        });
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
+
+/** True when an ssh URL's path is exactly `owner/name[.git]`. */
+function repoPathOk(url: string): boolean {
+  const path = /^ssh:\/\/[^/]+\/(.+)$/.exec(url)?.[1] ?? /^[^@/]+@[^:/]+:(.+)$/.exec(url)?.[1] ?? '';
+  return /^\/?[^/\s]+\/[^/\s]+$/.test(path);
+}
 
 /** The whole platform.yaml. */
 export const platformSchema = z

@@ -84,6 +84,8 @@ export interface ProveOptions {
   attempts?: number;
   /** Pause between attempts; default 5 s. */
   intervalMs?: number;
+  /** platctl registered the key through the host's API: no one to ask, only a short wait for the host. */
+  registered?: boolean;
 }
 
 /** What a proof needs: the repo and the key. */
@@ -117,6 +119,7 @@ export async function proveAccess(
     ctx.log.success(`deploy key ${t.key.fingerprint} can read ${t.url}`);
     return;
   }
+  if (o.registered) return proveRegistered(ctx, t, o, attempt, result.reason);
   showPublicKey(ctx.log, t);
   const interval = o.intervalMs ?? 5000;
   const ask = ctx.prompt.interactive && !ctx.yes;
@@ -144,6 +147,37 @@ export async function proveAccess(
     `deploy key ${t.key.fingerprint} cannot read ${t.url}: ${result.ok ? '' : result.reason}`,
     {
       hint: `add the public key above to ${t.url} as a read-only deploy key titled "${deployKeyTitle(t.cluster)}", then run bootstrap again (the key is kept)`,
+    },
+  );
+}
+
+/** After registering the key itself: a few quick attempts (a host may take a moment), then the host's reason. */
+async function proveRegistered(
+  ctx: Pick<StepContext, 'log' | 'progress'>,
+  t: ProveTarget,
+  o: ProveOptions,
+  attempt: () => ReturnType<typeof lsRemoteWithKey>,
+  firstReason: string,
+): Promise<void> {
+  const attempts = Math.min(o.attempts ?? 10, 10);
+  let reason = firstReason;
+  for (let i = 2; i <= attempts; i++) {
+    ctx.progress(
+      `waiting for the git host to accept deploy key ${t.key.fingerprint} (attempt ${i}/${attempts}): ${reason}`,
+    );
+    await sleep(Math.min(o.intervalMs ?? 1000, 1000));
+    const r = await attempt();
+    if (r.ok) {
+      ctx.log.success(`deploy key ${t.key.fingerprint} can read ${t.url}`);
+      return;
+    }
+    reason = r.reason;
+  }
+  throw new PlatctlError(
+    'STEP_FAILED',
+    `deploy key ${t.key.fingerprint} is registered but cannot read ${t.url}: ${reason}`,
+    {
+      hint: 'check that fleet.url is the repository fleet.apiUrl manages (same host, owner and name)',
     },
   );
 }

@@ -7,6 +7,7 @@ import { createExec } from '../clients/exec.js';
 import { connectKube, type KubeClient } from '../clients/kube.js';
 import { kubeTargetKey } from '../clients/kube-target.js';
 import type { ClusterConfig } from '../config/schema.js';
+import { gitHostGetter } from '../githost/provider.js';
 import type { StepClients } from '../step.js';
 
 /** Builds the run's clients for a cluster; `over` replaces any of them (tests, the bench). */
@@ -27,5 +28,7 @@ export function createClients(cluster: ClusterConfig, over: Partial<StepClients>
     exec: over.exec ?? createExec(),
     aws: over.aws ?? createAwsClients({ region: cluster.aws.region, profile: cluster.aws.profile }),
     kubeAt: over.kubeAt ?? kubeAt,
+    // The token is read (and a missing one reported) on first use, not when a command that needs no host starts.
+    gitHost: over.gitHost ?? gitHostGetter(cluster),
   };
 }

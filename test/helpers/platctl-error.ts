@@ -16,3 +16,10 @@ export function platctlFailure(p: Promise<unknown>, expected = 'a failure'): Pro
     },
   );
 }
+
+/** Resolves to the PlatctlError `p` rejects with, asserting its code. */
+export async function expectPlatctlError(p: Promise<unknown>, code: string): Promise<PlatctlError> {
+  const e = await platctlFailure(p, code);
+  if (e.code !== code) throw new Error(`expected ${code}, got ${e.code}: ${e.message}`);
+  return e;
+}

@@ -16,6 +16,7 @@ import { createPrompter, type Prompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
 import { syncRefs } from '../../../src/flux/wait.js';
+import type { GitHost } from '../../../src/githost/types.js';
 import { memoryLogger } from '../../../src/log.js';
 import { createStepContext } from '../../../src/runner/context.js';
 import type { StepOutputs } from '../../../src/state/types.js';
@@ -96,6 +97,8 @@ export interface FluxContextOptions {
   /** --yes (default true). */
   yes?: boolean;
   outputs?: Record<string, StepOutputs>;
+  /** The git host client (default: made from the cluster's fleet.provider and the environment's token). */
+  gitHost?: GitHost;
 }
 
 /** A hand-built step context (the runner builds the same from its base). */
@@ -105,7 +108,7 @@ export function fluxContext(cluster: ClusterConfig, o: FluxContextOptions) {
   const ctx = createStepContext({
     cluster,
     log,
-    clients: { exec: o.exec },
+    clients: { exec: o.exec, ...(o.gitHost ? { gitHost: async () => o.gitHost } : {}) },
     kube: async () => o.kube,
     prompt: o.prompt ?? createPrompter({ yes: true, interactive: false }),
     yes: o.yes ?? true,
