@@ -1,13 +1,17 @@
 /**
  * What the demo has to play because the lab cannot run it. Said loudly, and used only by `npm run demo`:
- * - the git host's admin: once platctl shows the Flux deploy key, add it to the fleet repo as a READ-ONLY key
- *   (on GitHub: Settings → Deploy keys, "Allow write access" unticked);
  * - Flux's controllers (their pods are only kwok's: nothing reconciles): mark the GitRepository and
  *   Kustomization Ready at the fleet repo's HEAD, through test/lab/pretend-controller.ts.
+ * The git host's admin is no longer played: the demo's fleet repo is on the lab's Gitea (fleet.provider gitea),
+ * where platctl creates the repository and registers the read-only deploy key through the API itself.
  */
+import path from 'node:path';
 import { execa } from 'execa';
 import { connectKube, type KubeObject } from '../src/clients/kube.js';
-import { authorizeKey, type LabEnv } from '../test/lab/lab.js';
+import { repoFromUrl } from '../src/githost/provider.js';
+import { labPaths } from '../test/lab/config.js';
+import { giteaPaths } from '../test/lab/gitea.js';
+import type { LabEnv } from '../test/lab/lab.js';
 import { PretendController } from '../test/lab/pretend-controller.js';
 
 const flux = (plural: string, group: string, kind: string) => ({
@@ -25,25 +29,15 @@ interface FluxObject extends KubeObject {
 export async function startPlayer(env: LabEnv, say: (msg: string) => void): Promise<() => void> {
   const kube = await connectKube({ kubeconfig: env.kubeconfig });
   const pretend = PretendController.forLab(env);
-  const authorised = new Set<string>();
+  // Gitea keeps the fleet repo as a bare repository on disk (lowercased owner/name).
+  const { owner, name } = repoFromUrl(env.gitea.fleetUrl);
+  const bare = path.join(giteaPaths(labPaths(env.labDir)).repos, owner.toLowerCase(), `${name.toLowerCase()}.git`);
   let stopped = false;
 
   const tick = async () => {
-    const secret = await kube.get<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      namespace: 'flux-system',
-      name: 'flux-system',
-    });
-    const pub = secret?.data?.['identity.pub'] && Buffer.from(secret.data['identity.pub'], 'base64').toString().trim();
-    if (pub && !authorised.has(pub)) {
-      authorised.add(pub);
-      await authorizeKey(pub, { readOnly: true });
-      say('demo (playing the git host admin): added the Flux deploy key to the fleet repo as a read-only key');
-    }
     const ks = await kube.get<FluxObject>(kustomization.ref);
     if (!ks) return;
-    const head = (await execa('git', ['--git-dir', env.fleetRepoPath, 'rev-parse', 'refs/heads/main'])).stdout.trim();
+    const head = (await execa('git', ['--git-dir', bare, 'rev-parse', 'refs/heads/main'])).stdout.trim();
     const revision = `main@sha1:${head}`;
     if (ks.status?.lastAppliedRevision !== revision) {
       await pretend.setFluxReady(gitRepo.api, { revision });

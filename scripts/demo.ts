@@ -1,9 +1,10 @@
 /**
  * `npm run demo`: the README's main command. Starts the lab (building what is missing), makes the demo's PGP
  * keys, runs `platctl bootstrap demo` on examples/lab/platform.yaml through every step, adds two tenants,
- * and prints `platctl status demo` and what to try next. Everything platctl does here is real; what the lab
- * cannot run (Flux's controllers, the git host's admin) is played by scripts/demo-player.ts, which says so as it
- * goes. Pods are scheduled onto the lab's kwok nodes and reach Running after a few seconds.
+ * and prints `platctl status demo` and what to try next. Everything platctl does here is real, the git host too
+ * (the lab's Gitea: platctl makes the fleet repo and its deploy key through the API); what the lab cannot run
+ * (Flux's controllers) is played by scripts/demo-player.ts, which says so as it goes. Pods are scheduled onto the
+ * lab's kwok nodes and reach Running after a few seconds.
  */
 import path from 'node:path';
 import { demoConfig as config, platctl, prepareLab } from './demo-lib.js';
@@ -21,7 +22,7 @@ try {
   say(`platctl bootstrap demo --config ${config} --yes`);
   code = (await platctl(['bootstrap', 'demo', '--config', config, '--yes'], env)).exitCode ?? 1;
   for (const tenant of code === 0 ? ['team-a', 'team-b'] : []) {
-    // The tenant's own source: a folder of the lab's git server (a real team brings its own repository).
+    // The tenant's own source: a folder of the lab Gitea's fleet repo (a real team brings its own repository).
     const args = [
       'add-tenant',
       'demo',
@@ -29,7 +30,7 @@ try {
       '--config',
       config,
       '--repo',
-      lab.fleetUrl,
+      lab.gitea.fleetUrl,
       '--path',
       `./teams/${tenant}`,
     ];

@@ -119,7 +119,11 @@ export function createFluxSecretStep(prove: ProveOptions = {}): Step {
         };
       }
       const stored = parseSecret(secret);
-      const outputs = readFluxSecretOutputs.record({ publicKey: stored.publicKey, fingerprint: stored.fingerprint });
+      const outputs = readFluxSecretOutputs.record({
+        publicKey: stored.publicKey,
+        fingerprint: stored.fingerprint,
+        provider: ctx.cluster.fleet.provider,
+      });
       const type = keyTypeOf(stored.publicKey);
       const note =
         type === ctx.cluster.fleet.keyType

@@ -5,8 +5,9 @@
  * PLATCTL_HOME (the encrypted Vault output included: it must hold ciphertext only), the fleet repo, or a
  * leftover temp file; the files holding key material are 0600. AWS_SECRET_ACCESS_KEY
  * is a random 40-character value for platctl (moto accepts any), so a leak of it is recognisable.
- * The lab has no kubelet: scripts/demo-player.ts plays the git host admin (authorises the Flux deploy key
- * read-only) and Flux's controllers (marks flux-system Ready) so the flux step can finish.
+ * The git host token (GITEA_TOKEN: the demo's fleet repo is on the lab's Gitea) is among the needles.
+ * The lab has no kubelet: scripts/demo-player.ts plays Flux's controllers (marks flux-system Ready) so the
+ * flux step can finish.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -40,14 +41,16 @@ beforeAll(async () => {
   jsonRun = await bootstrap(demo, ['--output', 'json']);
   // The rest of `npm run demo`: two tenants, then status.
   for (const tenant of ['team-a', 'team-b']) {
-    const args = ['add-tenant', 'demo', tenant, '--config', demoConfig, '--repo', demo.lab.fleetUrl];
+    const args = ['add-tenant', 'demo', tenant, '--config', demoConfig, '--repo', demo.lab.gitea.fleetUrl];
     later.push(await cli(demo, [...args, '--path', `./teams/${tenant}`, '--apply', '--yes', '--debug']));
   }
   later.push(await cli(demo, ['status', 'demo', '--config', demoConfig]));
   later.push(await cli(demo, ['status', 'demo', '--config', demoConfig, '--output', 'json']));
   // What platctl pushed to the fleet repo, as anyone with read access sees it.
   fleet = mkdtempSync(path.join(os.tmpdir(), 'platctl-audit-fleet-'));
-  await execa('git', ['clone', '-q', demo.lab.fleetUrl, fleet], { env: { GIT_SSH_COMMAND: demo.lab.gitSshCommand } });
+  await execa('git', ['clone', '-q', demo.lab.gitea.fleetUrl, fleet], {
+    env: { GIT_SSH_COMMAND: demo.lab.gitSshCommand },
+  });
 }, 600_000);
 afterAll(async () => {
   stopPlayer();
@@ -132,7 +135,8 @@ describe('secrets audit of the demo pipeline', () => {
       ),
     ];
     expect(keyDirs().filter((d) => !keyDirsBefore.includes(d))).toEqual([]);
-    const needles = [awsSecret, ...identityBody, ...plaintexts];
+    // The git host token platctl used (the lab Gitea's admin token, from GITEA_TOKEN).
+    const needles = [awsSecret, ...identityBody, ...plaintexts, demo.lab.gitea.token];
     for (const [where, text] of haystacks) {
       expect(text, where).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
       for (const n of needles) expect(text.includes(n), `${where} contains a secret`).toBe(false);

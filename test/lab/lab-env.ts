@@ -44,11 +44,26 @@ export interface LabEnv {
   knownHosts: string;
   /** ssh command line with the operator key and the lab known_hosts. */
   gitSshCommand: string;
+  /** The lab's Gitea: API base, ssh port, admin user and its API token (secret), and the demo's fleet URL. */
+  gitea: LabGitea;
   bins: BinPaths;
   /** Directories prefixed to `PATH` (tofu, helm, bao). */
   binDirs: string[];
   versions: typeof VERSIONS;
   ports: Ports;
+}
+
+/** The lab's Gitea, as tests and the demo reach it. */
+export interface LabGitea {
+  /** `http://127.0.0.1:<port>`: `fleet.apiUrl`. */
+  url: string;
+  sshPort: number;
+  /** The admin user: owner of the repositories tests and the demo make. */
+  user: string;
+  /** The admin's API token (all scopes): `GITEA_TOKEN`. */
+  token: string;
+  /** `ssh://git@127.0.0.1:<port>/<admin>/fleet.git`: the demo's fleet repository (made by its bootstrap). */
+  fleetUrl: string;
 }
 
 /** Environment variables for a child process that should work against the lab (merge over `process.env`). */
@@ -68,6 +83,9 @@ export function labProcessEnv(env: LabEnv): Record<string, string> {
     PLATCTL_LAB_SSH_KEY: env.operatorKey,
     GIT_SSH_COMMAND: env.gitSshCommand,
     PLATCTL_LAB_DIR: env.labDir,
+    PLATCTL_LAB_GITEA_URL: env.gitea.url,
+    PLATCTL_LAB_GITEA_FLEET_URL: env.gitea.fleetUrl,
+    GITEA_TOKEN: env.gitea.token,
     PATH: [...env.binDirs, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':'),
   };
 }
@@ -77,14 +95,21 @@ const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Writes `.lab/lab-env.json` and the sourceable `.lab/env`. */
 export async function writeLabEnv(env: LabEnv): Promise<void> {
   const p = labPaths(env.labDir);
-  await writeFile(p.envJson, `${JSON.stringify(env, null, 2)}\n`);
+  // Both hold the lab Gitea's admin token: owner-only.
+  await writeFile(p.envJson, `${JSON.stringify(env, null, 2)}\n`, { mode: 0o600 });
   const vars = labProcessEnv(env);
   const lines = Object.entries(vars)
     .filter(([k]) => k !== 'PATH')
     .map(([k, v]) => `export ${k}=${shQuote(v)}`);
   // PATH is extended when sourced, not frozen to the PATH of whoever ran `lab up`.
   lines.push(`export PATH=${shQuote(env.binDirs.join(':'))}:"$PATH"`);
-  await writeFile(p.envSh, `# platctl lab: source this file (written by \`npm run lab -- up\`)\n${lines.join('\n')}\n`);
+  await writeFile(
+    p.envSh,
+    `# platctl lab: source this file (written by \`npm run lab -- up\`)\n${lines.join('\n')}\n`,
+    {
+      mode: 0o600,
+    },
+  );
 }
 
 /** Reads the env of the running lab; throws (with the fix) when the lab was never brought up. */
@@ -111,6 +136,7 @@ export function makeLabEnv(a: {
   operatorKey: string;
   knownHosts: string;
   gitSshCommand: string;
+  gitea: LabGitea;
 }): LabEnv {
   const p = labPaths();
   return {
@@ -135,6 +161,7 @@ export function makeLabEnv(a: {
     operatorPublicKey: `${a.operatorKey}.pub`,
     knownHosts: a.knownHosts,
     gitSshCommand: a.gitSshCommand,
+    gitea: a.gitea,
     bins: a.bins,
     binDirs: [dirname(a.bins.tofu), dirname(a.bins.helm), dirname(a.bins.bao)],
     versions: VERSIONS,

@@ -3,12 +3,13 @@
  * Also re-exports the helpers tests use (env, keys, resets).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { baoSpec, baoUrl } from './bao.js';
 import { labPaths, REPO_ROOT, VERSIONS } from './config.js';
 import { fleetUrl, gitSshCommand, sshdSpec, sshPaths } from './git-ssh.js';
+import { ensureGiteaAdmin, GITEA_ADMIN, giteaKnownHosts, giteaRepoUrl, giteaSpec, giteaUrl } from './gitea.js';
 import { binPaths, installAll, isInstalled } from './install.js';
 import { apiserverSpec, apiserverUrl, controllerManagerSpec, etcdSpec, writeKubeconfig } from './kube.js';
 import { ensureNodes, kwokSpec, schedulerSpec } from './kwok.js';
@@ -35,6 +36,7 @@ export const SERVICES = [
   'moto',
   'openbao',
   'sshd',
+  'gitea',
 ] as const;
 
 /** Which service listens on each port (a running owner keeps its port). */
@@ -49,6 +51,8 @@ const PORT_OWNER: Record<PortName, (typeof SERVICES)[number]> = {
   bao: 'openbao',
   baoCluster: 'openbao',
   sshd: 'sshd',
+  giteaHttp: 'gitea',
+  giteaSsh: 'gitea',
 };
 
 /** One row of `lab status`. */
@@ -89,10 +93,14 @@ export async function labUp(log: (msg: string) => void = () => {}): Promise<LabE
     start([motoSpec(bins, ports)]),
     start([baoSpec(bins, ports)]),
     start([sshdSpec(bins, ports)]),
+    start([giteaSpec(bins, ports)]),
   ]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((f) => f.reason));
   const s = sshPaths();
+  // The operator pushes to both git servers with one key and one known_hosts.
+  await addKnownHosts(s.knownHosts, await giteaKnownHosts(ports));
+  const gitea = await ensureGiteaAdmin(bins, ports, await readFile(s.operatorPub, 'utf8'));
   const env = makeLabEnv({
     ports,
     bins,
@@ -106,9 +114,25 @@ export async function labUp(log: (msg: string) => void = () => {}): Promise<LabE
     operatorKey: s.operatorKey,
     knownHosts: s.knownHosts,
     gitSshCommand: gitSshCommand(s.operatorKey, s.knownHosts),
+    gitea: {
+      url: giteaUrl(ports),
+      sshPort: ports.giteaSsh,
+      user: gitea.username,
+      token: gitea.token,
+      fleetUrl: giteaRepoUrl(ports, GITEA_ADMIN, 'fleet'),
+    },
   });
   await writeLabEnv(env);
   return env;
+}
+
+/** Adds host key lines to a known_hosts file, replacing older lines for the same hosts. */
+async function addKnownHosts(file: string, lines: string[]): Promise<void> {
+  const hosts = new Set(lines.map((l) => l.split(' ')[0]));
+  const kept = (await readFile(file, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((l) => l && !hosts.has(l.split(' ')[0]));
+  await writeFile(file, `${[...kept, ...lines].join('\n')}\n`);
 }
 
 /** What runs (services) and what is installed (tools). */

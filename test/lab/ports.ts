@@ -20,6 +20,8 @@ export const PORT_NAMES = [
   'bao',
   'baoCluster',
   'sshd',
+  'giteaHttp',
+  'giteaSsh',
 ] as const;
 
 /** Name of one lab port. */

@@ -113,6 +113,7 @@ describe('flux-secret', () => {
     expect(outputs).toEqual({
       publicKey: (await readStoredKey(kube))?.publicKey,
       fingerprint: expect.stringMatching(/^SHA256:/),
+      provider: 'ssh',
     });
     expect(await secretVersion()).toBe(rv);
   });
