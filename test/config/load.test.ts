@@ -94,12 +94,17 @@ describe('loadConfig refuses', () => {
 describe('loadConfig accepts', () => {
   it('examples/lab/platform.yaml once the lab variables are set, resolving its paths', async () => {
     vi.stubEnv('PLATCTL_LAB_DIR', '/srv/lab-dir');
-    vi.stubEnv('PLATCTL_LAB_FLEET_URL', 'ssh://root@127.0.0.1:2222/fleet.git');
+    vi.stubEnv('PLATCTL_LAB_GITEA_FLEET_URL', 'ssh://git@127.0.0.1:2222/platctl-admin/fleet.git');
+    vi.stubEnv('PLATCTL_LAB_GITEA_URL', 'http://127.0.0.1:3000');
     const exampleDir = path.join(packageRoot, 'examples', 'lab');
     const config = await loadConfig(path.join(exampleDir, 'platform.yaml'));
     const demo = selectCluster(config, 'demo', 'platform.yaml');
     expect(demo.kubernetes.kubeconfig).toBe('/srv/lab-dir/kubeconfig');
-    expect(demo.fleet.url).toBe('ssh://root@127.0.0.1:2222/fleet.git');
+    expect(demo.fleet).toMatchObject({
+      url: 'ssh://git@127.0.0.1:2222/platctl-admin/fleet.git',
+      provider: 'gitea',
+      apiUrl: 'http://127.0.0.1:3000',
+    });
     expect(demo.terraform.module).toBe(path.join(exampleDir, 'terraform'));
     expect(demo.flux.manifests).toBe(path.resolve(exampleDir, '../../../shared/fixtures/flux/install.yaml'));
     expect(demo.vault.chart).toBe(path.resolve(exampleDir, '../../../shared/fixtures/charts/vault'));
