@@ -179,7 +179,7 @@ export async function addManyTenants(lab: LabEnv, n: number): Promise<{ ms: numb
       progress: () => {},
     });
     const specs = names.map((name) =>
-      resolveTenant(cluster, name, { repo: lab.gitea.fleetUrl, path: `./tenants-src/${name}` }),
+      resolveTenant(cluster, name, { repo: lab.fleetUrl, path: `./tenants-src/${name}` }),
     );
     const io = { store: session.store, state };
     const t = performance.now();

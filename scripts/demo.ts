@@ -22,7 +22,7 @@ try {
   say(`platctl bootstrap demo --config ${config} --yes`);
   code = (await platctl(['bootstrap', 'demo', '--config', config, '--yes'], env)).exitCode ?? 1;
   for (const tenant of code === 0 ? ['team-a', 'team-b'] : []) {
-    // The tenant's own source: a folder of the lab Gitea's fleet repo (a real team brings its own repository).
+    // The tenant's own source: a folder of the lab's sshd git server (a real team brings its own repository).
     const args = [
       'add-tenant',
       'demo',
@@ -30,7 +30,7 @@ try {
       '--config',
       config,
       '--repo',
-      lab.gitea.fleetUrl,
+      lab.fleetUrl,
       '--path',
       `./teams/${tenant}`,
     ];

@@ -157,7 +157,7 @@ describe('fault injection on the demo pipeline', () => {
       '--config',
       demoConfig,
       '--repo',
-      demo.lab.gitea.fleetUrl,
+      demo.lab.fleetUrl,
       '--apply',
       '--yes',
     ]);

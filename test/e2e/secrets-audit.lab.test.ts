@@ -41,7 +41,7 @@ beforeAll(async () => {
   jsonRun = await bootstrap(demo, ['--output', 'json']);
   // The rest of `npm run demo`: two tenants, then status.
   for (const tenant of ['team-a', 'team-b']) {
-    const args = ['add-tenant', 'demo', tenant, '--config', demoConfig, '--repo', demo.lab.gitea.fleetUrl];
+    const args = ['add-tenant', 'demo', tenant, '--config', demoConfig, '--repo', demo.lab.fleetUrl];
     later.push(await cli(demo, [...args, '--path', `./teams/${tenant}`, '--apply', '--yes', '--debug']));
   }
   later.push(await cli(demo, ['status', 'demo', '--config', demoConfig]));
