@@ -50,7 +50,14 @@ export function createFakeKube(server = 'https://fake-kube.invalid:6443'): FakeK
   let uid = 0;
 
   const stamp = <T extends KubeObject>(obj: KubeObject, prev?: KubeObject): T => {
-    const copy = structuredClone(obj);
+    const copy = structuredClone(obj) as KubeObject & { stringData?: Record<string, string>; data?: unknown };
+    // As the API server does: a Secret's stringData is stored base64-encoded in data.
+    if (copy.kind === 'Secret' && copy.stringData) {
+      const data = { ...(copy.data as Record<string, string> | undefined) };
+      for (const [k, v] of Object.entries(copy.stringData)) data[k] = Buffer.from(v).toString('base64');
+      copy.data = data;
+      delete copy.stringData;
+    }
     copy.metadata.resourceVersion = String(++rv);
     copy.metadata.uid = prev?.metadata.uid ?? `uid-${++uid}`;
     copy.metadata.creationTimestamp = prev?.metadata.creationTimestamp ?? new Date().toISOString();
