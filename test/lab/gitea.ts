@@ -3,17 +3,19 @@
  * built-in SSH server on another, data under `.lab/gitea`. It runs as root (`RUN_USER = root` and
  * `I_AM_BEING_UNSAFE_RUNNING_AS_ROOT`), ssh URLs use the user `git` (`BUILTIN_SSH_SERVER_USER`), webhooks may
  * only be delivered to loopback (`ALLOWED_HOST_LIST = loopback`), and nothing that phones out is on (update
- * checker, avatars, mail). At `up` an admin user and an API token are made once and kept in
- * `.lab/gitea/admin.json` (0600); the operator's key is the admin's ssh key, so the operator can push.
+ * checker, avatars, mail). At `up` an admin user (random password, never kept) and an API token are made once
+ * with Gitea's CLI and kept in `.lab/gitea/admin.json` (0600); the operator's key is the admin's ssh key, so
+ * the operator can push.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { labPaths, VERSIONS } from './config.js';
+import { execa } from 'execa';
+import { labPaths, logFile, VERSIONS } from './config.js';
 import type { BinPaths } from './install.js';
 import { HOST, type Ports } from './ports.js';
-import { runLogged } from './proc.js';
+import { LabError, runLogged } from './proc.js';
 import { httpStatus, type ServiceSpec } from './service.js';
 
 /** The lab admin's name: owner of the fleet repositories the tests and the demo make. */
@@ -32,10 +34,9 @@ export function giteaPaths(p = labPaths()) {
   };
 }
 
-/** The lab admin's credentials. Secret: never logged, kept 0600. */
+/** The lab admin and its API token. Secret: never logged, kept 0600. */
 export interface GiteaAdmin {
   username: string;
-  password: string;
   token: string;
 }
 
@@ -208,53 +209,77 @@ export async function giteaCall<T>(
 }
 
 /**
- * The admin and its token, made once per lab (`gitea admin user create`, then a token through the API with
- * the admin's password); the operator's public key is added as the admin's ssh key. Idempotent.
+ * The admin and its token, made once per lab (`gitea admin user create`, `generate-access-token`); the
+ * operator's public key is added as the admin's ssh key. Idempotent.
  */
 export async function ensureGiteaAdmin(bins: BinPaths, ports: Ports, operatorPub: string): Promise<GiteaAdmin> {
   const g = giteaPaths();
   const base = giteaUrl(ports);
   let admin: GiteaAdmin | undefined = existsSync(g.admin) ? JSON.parse(await readFile(g.admin, 'utf8')) : undefined;
   if (admin) {
-    const still = await giteaCall(base, admin, 'GET', '/user', undefined, [200, 401]);
+    const still = await giteaCall(base, { token: admin.token }, 'GET', '/user', undefined, [200, 401]);
     if (still.status !== 200) admin = undefined;
   }
   if (!admin) {
-    const password = randomBytes(18).toString('base64url');
+    // The CLI prints the password and the token on stdout: run it without logging stdout.
     const cli = ['--config', g.config, '--work-path', g.dir];
-    await runLogged(
-      'gitea',
-      bins.gitea,
-      [
-        'admin',
-        'user',
-        'create',
-        ...cli,
-        '--admin',
-        '--username',
-        GITEA_ADMIN,
-        '--email',
-        'admin@lab.invalid',
-        '--password',
-        password,
-        '--must-change-password=false',
-      ],
-      { env: { GITEA_WORK_DIR: g.dir, HOME: g.dir } },
-    );
-    const basic = { username: GITEA_ADMIN, password };
-    const name = `lab-${Date.now()}`;
-    const tok = await giteaCall<{ sha1: string }>(base, basic, 'POST', `/users/${GITEA_ADMIN}/tokens`, {
-      name,
-      scopes: ['all'],
-    });
-    admin = { username: GITEA_ADMIN, password, token: tok.body.sha1 };
+    const gitea = async (args: string[]) => {
+      const r = await execa(bins.gitea, [...cli, ...args], {
+        env: { GITEA_WORK_DIR: g.dir, HOME: g.dir },
+        reject: false,
+      });
+      await appendFile(
+        logFile('gitea'),
+        `\n$ gitea ${args.slice(0, 3).join(' ')} … (exit ${r.exitCode})\n${r.stderr}\n`,
+      );
+      if (r.exitCode !== 0) {
+        throw new LabError(
+          'gitea',
+          `gitea ${args.slice(0, 3).join(' ')}`,
+          logFile('gitea'),
+          `exit ${r.exitCode}`,
+          r.stderr,
+        );
+      }
+      return r.stdout.trim();
+    };
+    await gitea([
+      'admin',
+      'user',
+      'create',
+      '--admin',
+      '--username',
+      GITEA_ADMIN,
+      '--email',
+      'admin@lab.invalid',
+      '--random-password',
+      '--must-change-password=false',
+    ]);
+    const token = await gitea([
+      'admin',
+      'user',
+      'generate-access-token',
+      '--username',
+      GITEA_ADMIN,
+      '--token-name',
+      `lab-${Date.now()}`,
+      '--scopes',
+      'all',
+      '--raw',
+    ]);
+    // `--raw` prints the token alone; take the last 40-hex word in case a log line precedes it.
+    const raw = token.match(/[0-9a-f]{40}/g)?.pop();
+    if (!raw)
+      throw new LabError('gitea', 'gitea admin user generate-access-token', logFile('gitea'), 'no token printed');
+    admin = { username: GITEA_ADMIN, token: raw };
     await writeFile(g.admin, JSON.stringify(admin), { mode: 0o600 });
     await chmod(g.admin, 0o600);
   }
-  const keys = await giteaCall<{ key: string }[]>(base, admin, 'GET', '/user/keys');
+  const auth = { token: admin.token };
+  const keys = await giteaCall<{ key: string }[]>(base, auth, 'GET', '/user/keys');
   const id = operatorPub.trim().split(/\s+/).slice(0, 2).join(' ');
   if (!keys.body.some((k) => k.key.startsWith(id))) {
-    await giteaCall(base, admin, 'POST', '/user/keys', { title: 'lab operator', key: id, read_only: false });
+    await giteaCall(base, auth, 'POST', '/user/keys', { title: 'lab operator', key: id, read_only: false });
   }
   return admin;
 }
