@@ -71,7 +71,7 @@ export function isClusterKeyTitle(title: string, base: string): boolean {
 
 /** The title of a key made by `flux rotate-key` (hosts refuse a second key with the same title). */
 export function rotatedTitle(base: string, at: Date = new Date()): string {
-  return `${base} (rotated ${at.toISOString().slice(0, 16)}Z)`;
+  return `${base} (rotated ${at.toISOString().slice(0, 19)}Z)`;
 }
 
 /** The cluster's key on the host, and keys titled as the cluster's that hold other material. */

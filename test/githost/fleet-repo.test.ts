@@ -113,7 +113,7 @@ describe('the deploy key', () => {
 
   it('rotation titles belong to the cluster; other clusters’ titles do not', () => {
     const rotated = rotatedTitle(title, new Date('2026-01-02T03:04:05Z'));
-    expect(rotated).toBe('platctl-flux-demo (rotated 2026-01-02T03:04Z)');
+    expect(rotated).toBe('platctl-flux-demo (rotated 2026-01-02T03:04:05Z)');
     expect(isClusterKeyTitle(rotated, title)).toBe(true);
     expect(isClusterKeyTitle('platctl-flux-demo-2', title)).toBe(false);
   });
