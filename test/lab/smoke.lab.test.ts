@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from './config.js';
 import { lab, labProcessEnv } from './env.js';
+import { giteaCall } from './gitea.js';
 import { authorizeKey, resetBao, resetFleetRepo, revokeKey } from './lab.js';
 
 const env = lab();
@@ -223,5 +224,36 @@ describe('git over ssh', () => {
     const r = await run('git', ['ls-remote', env.fleetUrl, 'refs/heads/main']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^[0-9a-f]{40}\trefs\/heads\/main$/);
+  });
+});
+
+describe('gitea', () => {
+  const repo = `smoke-${Math.random().toString(36).slice(2, 8)}`;
+  const admin = { token: env.gitea.token };
+  afterAll(async () => {
+    await giteaCall(env.gitea.url, admin, 'DELETE', `/repos/${env.gitea.user}/${repo}`, undefined, [204, 404]);
+  });
+
+  it('its API answers the lab admin’s token (an admin) and refuses no token', async () => {
+    const me = await giteaCall<{ login: string; is_admin: boolean }>(env.gitea.url, admin, 'GET', '/user');
+    expect(me.body).toMatchObject({ login: env.gitea.user, is_admin: true });
+    const anon = await fetch(`${env.gitea.url}/api/v1/user`);
+    expect(anon.status).toBe(401);
+  });
+
+  it('its ssh server shows the host key in the lab known_hosts, and the operator pushes through GIT_SSH_COMMAND', async () => {
+    const scan = await run('ssh-keyscan', ['-p', String(env.gitea.sshPort), '127.0.0.1']);
+    const key = scan.stdout.trim().split('\n')[0]?.split(/\s+/).slice(1, 3).join(' ') ?? '';
+    expect(key).toMatch(/^ssh-/);
+    expect(await readFile(env.knownHosts, 'utf8')).toContain(`[127.0.0.1]:${env.gitea.sshPort} ${key}`);
+    await giteaCall(env.gitea.url, admin, 'POST', '/user/repos', { name: repo, private: true, auto_init: true });
+    const url = `ssh://git@127.0.0.1:${env.gitea.sshPort}/${env.gitea.user}/${repo}.git`;
+    const work = join(tmp, 'gitea-clone');
+    expect((await run('git', ['clone', '-q', url, work])).exitCode).toBe(0);
+    await writeFile(join(work, 'smoke.txt'), 'smoke\n');
+    await run('git', ['add', 'smoke.txt'], { cwd: work });
+    await run('git', ['-c', 'user.name=s', '-c', 'user.email=s@lab.invalid', 'commit', '-qm', 's'], { cwd: work });
+    const push = await run('git', ['push', '-q', 'origin', 'main'], { cwd: work });
+    expect(push.exitCode, push.stderr).toBe(0);
   });
 });
