@@ -3,7 +3,7 @@
  * built-in SSH server on another, data under `.lab/gitea`. It runs as root (`RUN_USER = root` and
  * `I_AM_BEING_UNSAFE_RUNNING_AS_ROOT`), ssh URLs use the user `git` (`BUILTIN_SSH_SERVER_USER`), webhooks may
  * only be delivered to loopback (`ALLOWED_HOST_LIST = loopback`), and nothing that phones out is on (update
- * checker, avatars, mail). At `up` an admin user (random password, never kept) and an API token are made once
+ * checker and mail off; Gravatar is off by default in v1.26). At `up` an admin user (random password, never kept) and an API token are made once
  * with Gitea's CLI and kept in `.lab/gitea/admin.json` (0600); the operator's key is the admin's ssh key, so
  * the operator can push.
  */
@@ -83,7 +83,6 @@ BUILTIN_SSH_SERVER_USER = git
 SSH_SERVER_HOST_KEYS = ${g.hostKey}
 STATIC_ROOT_PATH = ${bins.giteaStatic}
 APP_DATA_PATH = ${g.data}
-OFFLINE_MODE = true
 LFS_START_SERVER = false
 
 [database]
@@ -111,10 +110,6 @@ REQUIRE_SIGNIN_VIEW = true
 [webhook]
 ALLOWED_HOST_LIST = loopback
 DELIVER_TIMEOUT = 5
-
-[picture]
-DISABLE_GRAVATAR = true
-ENABLE_FEDERATED_AVATAR = false
 
 [mailer]
 ENABLED = false
