@@ -46,6 +46,25 @@ export interface LabEnv {
   gitSshCommand: string;
   /** The lab's Gitea: API base, ssh port, admin user and its API token (secret), and the demo's fleet URL. */
   gitea: LabGitea;
+  /**
+   * The loopback Helm chart repository (charts.ts): `<chartsUrl>/istio`, `<chartsUrl>/hashicorp`,
+   * `<chartsUrl>/aws-ebs-csi-driver`, each with an `index.yaml` (`PLATCTL_LAB_CHARTS_URL`).
+   */
+  chartsUrl: string;
+  /**
+   * The real Flux controllers run as host processes while their flux-system Deployments exist (flux-host.ts).
+   * source-controller's artifact server (`--storage-adv-addr`): artifact URLs in GitRepository status point here.
+   */
+  sourceStorageUrl: string;
+  /** notification-controller's event server: where the other controllers post events (`--events-addr`). */
+  fluxEventsUrl: string;
+  /**
+   * notification-controller's webhook receiver (`--receiverAddr`), `http://127.0.0.1:<port>`: a git host's push
+   * webhook for a Flux `Receiver` goes to `<fluxReceiverUrl><Receiver status.webhookPath>` (`/hook/<sha256>`).
+   * In a cluster that is the `webhook-receiver` Service (port 80 → 9292); here the process listens on it
+   * directly. It answers only while notification-controller runs (Flux installed).
+   */
+  fluxReceiverUrl: string;
   bins: BinPaths;
   /** Directories prefixed to `PATH` (tofu, helm, bao). */
   binDirs: string[];
@@ -86,6 +105,7 @@ export function labProcessEnv(env: LabEnv): Record<string, string> {
     PLATCTL_LAB_GITEA_URL: env.gitea.url,
     PLATCTL_LAB_GITEA_FLEET_URL: env.gitea.fleetUrl,
     GITEA_TOKEN: env.gitea.token,
+    PLATCTL_LAB_CHARTS_URL: env.chartsUrl,
     PATH: [...env.binDirs, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':'),
   };
 }
@@ -137,6 +157,10 @@ export function makeLabEnv(a: {
   knownHosts: string;
   gitSshCommand: string;
   gitea: LabGitea;
+  chartsUrl: string;
+  sourceStorageUrl: string;
+  fluxEventsUrl: string;
+  fluxReceiverUrl: string;
 }): LabEnv {
   const p = labPaths();
   return {
@@ -162,6 +186,10 @@ export function makeLabEnv(a: {
     knownHosts: a.knownHosts,
     gitSshCommand: a.gitSshCommand,
     gitea: a.gitea,
+    chartsUrl: a.chartsUrl,
+    sourceStorageUrl: a.sourceStorageUrl,
+    fluxEventsUrl: a.fluxEventsUrl,
+    fluxReceiverUrl: a.fluxReceiverUrl,
     bins: a.bins,
     binDirs: [dirname(a.bins.tofu), dirname(a.bins.helm), dirname(a.bins.bao)],
     versions: VERSIONS,

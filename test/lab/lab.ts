@@ -7,7 +7,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { baoSpec, baoUrl } from './bao.js';
+import { chartsSpec, chartsUrl } from './charts.js';
 import { labPaths, REPO_ROOT, VERSIONS } from './config.js';
+import { FLUX_CONTROLLER_NAMES, type FluxController, fluxAddresses } from './flux-controllers.js';
+import { fluxHostSpec } from './flux-host.js';
 import { fleetUrl, gitSshCommand, sshdSpec, sshPaths } from './git-ssh.js';
 import { ensureGiteaAdmin, GITEA_ADMIN, giteaKnownHosts, giteaRepoUrl, giteaSpec, giteaUrl } from './gitea.js';
 import { binPaths, installAll, isInstalled } from './install.js';
@@ -26,7 +29,10 @@ export { type LabEnv, labProcessEnv, readLabEnv } from './lab-env.js';
 export { resetMoto } from './moto.js';
 export { LabError } from './proc.js';
 
-/** Services in start order; `down` stops them in reverse. */
+/**
+ * Services in start order; `down` stops them in reverse. `flux-host` runs the Flux controllers (each a service
+ * of its own, started while its Deployment exists: flux-host.ts), so it is stopped first, then they.
+ */
 export const SERVICES = [
   'etcd',
   'kube-apiserver',
@@ -37,10 +43,12 @@ export const SERVICES = [
   'openbao',
   'sshd',
   'gitea',
+  'charts',
+  'flux-host',
 ] as const;
 
 /** Which service listens on each port (a running owner keeps its port). */
-const PORT_OWNER: Record<PortName, (typeof SERVICES)[number]> = {
+const PORT_OWNER: Record<PortName, (typeof SERVICES)[number] | FluxController> = {
   etcd: 'etcd',
   etcdPeer: 'etcd',
   apiserver: 'kube-apiserver',
@@ -53,6 +61,18 @@ const PORT_OWNER: Record<PortName, (typeof SERVICES)[number]> = {
   sshd: 'sshd',
   giteaHttp: 'gitea',
   giteaSsh: 'gitea',
+  charts: 'charts',
+  sourceStorage: 'source-controller',
+  sourceMetrics: 'source-controller',
+  sourceHealth: 'source-controller',
+  kustomizeMetrics: 'kustomize-controller',
+  kustomizeHealth: 'kustomize-controller',
+  helmMetrics: 'helm-controller',
+  helmHealth: 'helm-controller',
+  notificationEvents: 'notification-controller',
+  notificationReceiver: 'notification-controller',
+  notificationMetrics: 'notification-controller',
+  notificationHealth: 'notification-controller',
 };
 
 /** One row of `lab status`. */
@@ -89,11 +109,13 @@ export async function labUp(log: (msg: string) => void = () => {}): Promise<LabE
       controllerManagerSpec(bins, ports, pki, p.kubeconfig),
       schedulerSpec(bins, ports, p.kubeconfig),
       kwokSpec(bins, ports, pki, p.kubeconfig),
+      fluxHostSpec(),
     ]).then(() => ensureNodes(p.kubeconfig)),
     start([motoSpec(bins, ports)]),
     start([baoSpec(bins, ports)]),
     start([sshdSpec(bins, ports)]),
     start([giteaSpec(bins, ports)]),
+    start([chartsSpec(bins, ports)]),
   ]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((f) => f.reason));
@@ -121,6 +143,8 @@ export async function labUp(log: (msg: string) => void = () => {}): Promise<LabE
       token: gitea.token,
       fleetUrl: giteaRepoUrl(ports, GITEA_ADMIN, 'fleet'),
     },
+    chartsUrl: chartsUrl(ports),
+    ...fluxAddresses(ports),
   });
   await writeLabEnv(env);
   return env;
@@ -137,7 +161,9 @@ async function addKnownHosts(file: string, lines: string[]): Promise<void> {
 
 /** What runs (services) and what is installed (tools). */
 export function labStatus(): LabStatusRow[] {
-  const rows: LabStatusRow[] = SERVICES.map((name) => {
+  // The Flux controllers show only while they run (flux-host starts them when their Deployments exist).
+  const fluxRunning = FLUX_CONTROLLER_NAMES.filter((n) => isRunning(readPidRecord(n)));
+  const rows: LabStatusRow[] = [...SERVICES, ...fluxRunning].map((name) => {
     const rec = readPidRecord(name);
     const running = isRunning(rec);
     return {
@@ -170,9 +196,13 @@ export function labStatus(): LabStatusRow[] {
 /** Stops every lab process and removes the lab dir (data, keys, logs, env). */
 export async function labDown(): Promise<void> {
   const p = labPaths();
-  // Anything with a pid record, including services this version no longer knows.
-  const names = new Set<string>([...SERVICES].reverse());
-  if (existsSync(p.run)) for (const f of readdirSync(p.run)) if (f.endsWith('.json')) names.add(f.slice(0, -5));
+  // flux-host first (it would restart the controllers), then anything else with a pid record (the controllers,
+  // services this version no longer knows), then the services in reverse start order.
+  const names = new Set<string>(['flux-host']);
+  if (existsSync(p.run))
+    for (const f of readdirSync(p.run))
+      if (f.endsWith('.json') && !(SERVICES as readonly string[]).includes(f.slice(0, -5))) names.add(f.slice(0, -5));
+  for (const s of [...SERVICES].reverse()) names.add(s);
   for (const name of names) await stopService(name);
   const dir = resolve(p.dir);
   // PLATCTL_LAB_DIR may point anywhere: never wipe the repo, $HOME or /.

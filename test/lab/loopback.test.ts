@@ -21,6 +21,14 @@ describe('the loopback-only scan of lab logs', () => {
     expect(offLoopback('failed to fetch: Get "https://helm.releases.hashicorp.com/index.yaml": EOF')).toMatch(
       /helm\.releases\.hashicorp\.com/,
     );
+    // The Flux controllers log JSON, where Go's quotes are escaped.
+    const json =
+      '{"level":"error","msg":"Reconciler error","error":"failed to fetch Helm repository index: Get \\"https://istio-release.storage.googleapis.com/charts/index.yaml\\": EOF"}';
+    expect(offLoopback(json)).toMatch(/istio-release\.storage\.googleapis\.com$/);
+    expect(offLoopback('ssh: connect to host github.com port 22: Connection refused')).toMatch(/github\.com/);
+    expect(offLoopback('ssh: Could not resolve hostname git.example.com: Name or service not known')).toMatch(
+      /git\.example\.com/,
+    );
   });
 
   it('lets loopback traffic through', () => {
@@ -30,6 +38,8 @@ describe('the loopback-only scan of lab logs', () => {
       'dial tcp: lookup localhost: no such host',
       'Get "http://127.0.0.1:39393/gitrepository/flux-system/flux-system/abc.tar.gz": EOF',
       'Post "https://localhost:6443/api": EOF',
+      '{"error":"Get \\"http://127.0.0.1:40001/istio/index.yaml\\": EOF"}',
+      'ssh: connect to host 127.0.0.1 port 2222: Connection refused',
       'I1202 controller.go:667] quota admission added evaluator for: leases.coordination.k8s.io',
     ])
       expect(offLoopback(line), line).toBeUndefined();

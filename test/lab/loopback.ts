@@ -21,8 +21,12 @@ const PATTERNS: { re: RegExp; host?: number }[] = [
   // Go: `dial tcp: lookup istiod.istio-system.svc on 10.0.0.2:53: …` (a resolver query leaves the machine)
   { re: /dial (?:tcp|udp)[46]?: lookup ([^\s:]+)/i, host: 1 },
   { re: /lookup [^\s:]+ on (\[[^\]]+\]|[0-9.]+):53\b/i, host: 1 },
-  // Go's net/http errors: `Post "https://istiod-1-30-3.istio-system.svc:443/validate": …`
-  { re: /(?:Get|Post|Put|Patch|Delete|Head) "https?:\/\/(\[[^\]]+\]|[^/:"]+)/, host: 1 },
+  // Go's net/http errors: `Post "https://istiod-1-30-3.istio-system.svc:443/validate": …`, also inside a JSON log
+  // line (the Flux controllers log JSON: `Get \"https://…\"`).
+  { re: /(?:Get|Post|Put|Patch|Delete|Head) \\?"https?:\/\/(\[[^\]]+\]|[^/:"\\]+)/, host: 1 },
+  // ssh and git (go-git, the git CLI): `ssh: connect to host github.com port 22`, `Could not resolve hostname x`.
+  { re: /connect to host (\S+) port \d+/i, host: 1 },
+  { re: /Could not resolve hostname (\S+?):?\s/i, host: 1 },
 ];
 
 /** The offending part of one log line, or undefined when the line stays on loopback. */

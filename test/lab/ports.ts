@@ -22,6 +22,21 @@ export const PORT_NAMES = [
   'sshd',
   'giteaHttp',
   'giteaSsh',
+  // The loopback chart repository (fixture charts, `helm repo index`).
+  'charts',
+  // The Flux controllers, run as host processes (flux-controllers.ts): each one's metrics and health probes,
+  // source-controller's artifact server, notification-controller's event and webhook-receiver servers.
+  'sourceStorage',
+  'sourceMetrics',
+  'sourceHealth',
+  'kustomizeMetrics',
+  'kustomizeHealth',
+  'helmMetrics',
+  'helmHealth',
+  'notificationEvents',
+  'notificationReceiver',
+  'notificationMetrics',
+  'notificationHealth',
 ] as const;
 
 /** Name of one lab port. */
