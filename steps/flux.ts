@@ -10,7 +10,7 @@ import { adoptionFiles } from '../src/flux/adoption.js';
 import { clusterPath, type FleetFile, fluxSystemFiles, syncFleet, syncObjects } from '../src/flux/fleet.js';
 import { applyAll, installFlux, uninstallFlux } from '../src/flux/install.js';
 import { type InstallSet, loadInstallSet } from '../src/flux/manifests.js';
-import { parseDuration, syncRefs, waitForSync } from '../src/flux/wait.js';
+import { parseDuration, requestReconcile, syncRefs, waitForSync } from '../src/flux/wait.js';
 import { applyWebhook, removeWebhook, webhookChanges } from '../src/flux/webhook-setup.js';
 import { fluxFixChange, fluxTrailingDotFix } from '../src/istio/flux-fix.js';
 import { crashPoint } from '../src/runner/crash.js';
@@ -172,9 +172,12 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
       const sync = syncObjects(ctx.cluster);
       await applyAll(kube, [sync.gitRepository, sync.kustomization]);
       const hook = await applyWebhook(ctx);
+      // Fetch and apply now, not at the next interval (1 min / 10 min); and judge only what follows this request.
+      const requested = await requestReconcile(kube, syncRefs());
       ctx.log.waiting(`waiting for Flux to be Ready at ${revision}`);
       await waitForSync(kube, {
         revision,
+        requested,
         timeoutMs: parseDuration(ctx.cluster.flux.timeout),
         pollMs: opts.pollMs,
         progress: ctx.progress,

@@ -25,9 +25,23 @@ type FluxObject = KubeObject & {
     conditions?: Condition[];
     lastAppliedRevision?: string;
     lastAttemptedRevision?: string;
+    lastHandledReconcileAt?: string;
     artifact?: { revision?: string };
   };
 };
+
+/** The annotation `flux reconcile` sets: a controller reconciles at once and echoes it in `lastHandledReconcileAt`. */
+export const RECONCILE_ANNOTATION = 'reconcile.fluxcd.io/requestedAt';
+
+/**
+ * Asks Flux to reconcile the objects now (as `flux reconcile … --with-source`) rather than at their next interval;
+ * returns the token to wait for in their `status.lastHandledReconcileAt`.
+ */
+export async function requestReconcile(kube: KubeClient, refs: readonly ObjectRef[]): Promise<string> {
+  const token = new Date().toISOString();
+  for (const ref of refs) await kube.patch(ref, { metadata: { annotations: { [RECONCILE_ANNOTATION]: token } } });
+  return token;
+}
 
 /** How one object stands. */
 export interface Assessment {
@@ -55,9 +69,15 @@ export function sameRevision(observed: string | undefined, wanted: string): bool
 
 const label = (r: ObjectRef) => `${r.kind} ${r.namespace}/${r.name}`;
 
-/** Judges one Flux object against the wanted revision. */
-export function assess(ref: ObjectRef, obj: FluxObject | undefined, revision: string): Assessment {
+/**
+ * Judges one Flux object against the wanted revision. With `requested` (a reconcile request's token) a status
+ * the controller wrote before it handled that request is not judged: it may be a stale success or failure.
+ */
+export function assess(ref: ObjectRef, obj: FluxObject | undefined, revision: string, requested?: string): Assessment {
   if (!obj) return { state: 'waiting', summary: `${label(ref)}: not found` };
+  if (requested && !obj.spec?.suspend && obj.status?.lastHandledReconcileAt !== requested) {
+    return { state: 'waiting', summary: `${label(ref)}: reconcile requested at ${requested}, not handled yet` };
+  }
   const conds = obj.status?.conditions ?? [];
   const show = conds.map(
     (c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`,
@@ -96,6 +116,8 @@ export async function unavailableControllers(kube: KubeClient, namespace: string
 export interface WaitOptions {
   /** The pushed revision, `<branch>@sha1:<sha>`. */
   revision: string;
+  /** The token of a reconcile request ({@link requestReconcile}): judge only statuses written after it. */
+  requested?: string;
   timeoutMs: number;
   pollMs?: number;
   progress: (msg: string) => void;
@@ -116,7 +138,9 @@ export async function waitForSync(kube: KubeClient, o: WaitOptions): Promise<voi
   const refs = syncRefs(namespace);
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
-    const found = await Promise.all(refs.map(async (r) => assess(r, await kube.get<FluxObject>(r), o.revision)));
+    const found = await Promise.all(
+      refs.map(async (r) => assess(r, await kube.get<FluxObject>(r), o.revision, o.requested)),
+    );
     const failed = found.filter((a) => a.state === 'failed');
     if (failed.length > 0) {
       throw new PlatctlError(

@@ -86,6 +86,25 @@ describe('assess', () => {
   });
 });
 
+describe('assess after a reconcile request', () => {
+  const T = '2026-12-02T20:00:00.000Z';
+  it('judges neither a stale success nor a stale failure until the controller has handled the request', () => {
+    const ready = { conditions: [cond('Ready', 'True')], artifact: { revision: REV } };
+    const failed = { conditions: [cond('Ready', 'False', 'GitOperationFailed', 'auth')] };
+    expect(assess(gitRef, obj('GitRepository', ready), REV, T)).toEqual({
+      state: 'waiting',
+      summary: `GitRepository flux-system/flux-system: reconcile requested at ${T}, not handled yet`,
+    });
+    expect(assess(gitRef, obj('GitRepository', { ...failed, lastHandledReconcileAt: 'earlier' }), REV, T).state).toBe(
+      'waiting',
+    );
+    expect(assess(gitRef, obj('GitRepository', { ...ready, lastHandledReconcileAt: T }), REV, T).state).toBe('ready');
+    expect(assess(gitRef, obj('GitRepository', { ...failed, lastHandledReconcileAt: T }), REV, T).state).toBe('failed');
+    // A suspended object never handles it: that is reported at once.
+    expect(assess(gitRef, obj('GitRepository', ready, { suspend: true }), REV, T).state).toBe('failed');
+  });
+});
+
 describe('helpers', () => {
   it('parses config durations', () => {
     expect([parseDuration('500ms'), parseDuration('90s'), parseDuration('10m'), parseDuration('1h')]).toEqual([
