@@ -64,6 +64,29 @@ const fleetSchema = z.strictObject({
   readWriteKey: z.boolean().default(false),
 });
 
+/** An ECR registry host: `<account>.dkr.ecr.<region>.amazonaws.com` (`.com.cn` in China). */
+export const ecrHostPattern = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
+
+/** The account's own ECR registry host in a region. */
+export function accountEcrHost(accountId: string, region: string): string {
+  return `${accountId}.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+/** Where Flux pulls one adopted chart from: a Helm repository (http/https) or an OCI registry path. */
+const chartRepoSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(
+      /^(https?|oci):\/\/[^\s/]+(\/\S*)?$/,
+      'must be a chart repository URL: https://… (a Helm repository, e.g. Artifactory) or oci://… (e.g. an ECR /helm path)',
+    ),
+  /** A Secret in flux-system with the repository's credentials (basic auth, or a docker config for OCI). */
+  secretRef: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of a Secret in flux-system')
+    .optional(),
+});
+
 const fluxSchema = z.strictObject({
   version: z
     .string()
@@ -79,6 +102,11 @@ const fluxSchema = z.strictObject({
         .regex(/^https?:\/\/[^/\s]+(\/[^\s]*)?$/, 'must be an http(s) URL such as https://flux-webhook.example.com'),
     })
     .optional(),
+  /**
+   * The chart repositories of the releases Flux adopts (istio: base, istiod, gateway; vault: vault). Default:
+   * `istio.charts` / `vault.chart` when that is a repository URL, else the upstream repository.
+   */
+  charts: z.strictObject({ istio: chartRepoSchema.optional(), vault: chartRepoSchema.optional() }).default({}),
 });
 
 const istioSchema = z.strictObject({
@@ -189,6 +217,17 @@ export const clusterSchema = z
           message: `must name the repository as <owner>/<name> with fleet.provider ${provider}`,
         });
       }
+      for (const name of ['istio', 'vault'] as const) {
+        const repo = c.flux?.charts?.[name];
+        if (!repo || typeof repo.url !== 'string') continue;
+        const issue = chartRepoIssue(repo, {
+          accountId: c.aws?.accountId,
+          region: c.aws?.region,
+          mirror: c.images?.mirror,
+        });
+        if (issue)
+          ctx.addIssue({ code: 'custom', path: ['flux', 'charts', name, ...issue.path], message: issue.message });
+      }
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );
@@ -197,6 +236,31 @@ export const clusterSchema = z
 function repoPathOk(url: string): boolean {
   const path = /^ssh:\/\/[^/]+\/(.+)$/.exec(url)?.[1] ?? /^[^@/]+@[^:/]+:(.+)$/.exec(url)?.[1] ?? '';
   return /^\/?[^/\s]+\/[^/\s]+$/.test(path);
+}
+
+/**
+ * What Flux would certainly reject about a chart repository: ECR serves charts over OCI only, and a private ECR
+ * registry needs credentials. The registry step's Secret `ecr-credentials` holds them for the account's own
+ * registry (and for an ECR `images.mirror`); another account's registry needs its own `secretRef`.
+ */
+export function chartRepoIssue(
+  repo: { url: string; secretRef?: string },
+  aws: { accountId?: string; region?: string; mirror?: string },
+): { path: string[]; message: string } | undefined {
+  const m = /^(https?|oci):\/\/([^/]+)/.exec(repo.url);
+  const host = m?.[2] ?? '';
+  if (!ecrHostPattern.test(host)) return undefined;
+  if (m?.[1] !== 'oci') {
+    return { path: ['url'], message: `ECR serves Helm charts over OCI only: use oci://${host}/…` };
+  }
+  const covered = [accountEcrHost(aws.accountId ?? '', aws.region ?? ''), aws.mirror?.split('/')[0]];
+  if (!repo.secretRef && !covered.includes(host)) {
+    return {
+      path: ['secretRef'],
+      message: `is required for ${host}: the registry step's ecr-credentials Secret only holds credentials for ${covered[0]}`,
+    };
+  }
+  return undefined;
 }
 
 /** The whole platform.yaml. */

@@ -11,9 +11,10 @@
 
 import { readIstioOutputs } from '../../steps/istio.js';
 import { readVaultOutputs, vaultValuesInput } from '../../steps/vault.js';
-import type { ClusterConfig } from '../config/schema.js';
+import { accountEcrHost, type ClusterConfig, ecrHostPattern } from '../config/schema.js';
 import { configRevision } from '../istio/revision.js';
 import { baseValues, gatewayValues, istiodValues } from '../istio/values.js';
+import { ECR_SYNC } from '../registry/manifests.js';
 import type { OutputSource } from '../state/outputs.js';
 import { VAULT_RELEASE, vaultValues } from '../vault/values.js';
 import { clusterPath, type FleetFile } from './fleet.js';
@@ -22,6 +23,30 @@ import { toYamlStream as stream } from './manifests.js';
 const ISTIO_CHARTS = 'https://istio-release.storage.googleapis.com/charts';
 const HASHICORP_CHARTS = 'https://helm.releases.hashicorp.com';
 const isRepoUrl = (s: string) => /^(https?|oci):\/\//.test(s);
+
+/** A HelmRepository's source: URL and, for private ones, the Secret in flux-system with credentials. */
+export interface ChartRepository {
+  url: string;
+  secretRef?: string;
+}
+
+/**
+ * Where Flux pulls the adopted charts from: `flux.charts.<istio|vault>`, else the chart source the istio/vault
+ * step installed from when that is a repository (not a local directory), else the upstream repository. An
+ * OCI path on the account's own ECR registry (or the ECR image mirror) uses the registry step's
+ * `ecr-credentials` Secret unless another is named.
+ */
+export function chartRepository(cluster: ClusterConfig, release: 'istio' | 'vault'): ChartRepository {
+  const fallback = release === 'istio' ? cluster.istio.charts : cluster.vault.chart;
+  const upstream = release === 'istio' ? ISTIO_CHARTS : HASHICORP_CHARTS;
+  const repo = cluster.flux.charts[release] ?? { url: isRepoUrl(fallback) ? fallback : upstream };
+  const url = repo.url.replace(/\/+$/, '');
+  const host = /^oci:\/\/([^/]+)/.exec(url)?.[1] ?? '';
+  const ecr = [accountEcrHost(cluster.aws.accountId, cluster.aws.region), cluster.images.mirror?.split('/')[0]];
+  const secretRef =
+    repo.secretRef ?? (ecrHostPattern.test(host) && ecr.includes(host) ? ECR_SYNC.secretName : undefined);
+  return { url, ...(secretRef ? { secretRef } : {}) };
+}
 
 /** The Helm values of each adopted release. */
 export interface AdoptionValues {
@@ -62,12 +87,17 @@ export function adoptionValues(from: AdoptionSource): AdoptionValues {
   };
 }
 
-function helmRepository(name: string, url: string) {
+function helmRepository(name: string, repo: ChartRepository) {
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'HelmRepository',
     metadata: { name, namespace: 'flux-system' },
-    spec: { interval: '1h', url, ...(url.startsWith('oci://') ? { type: 'oci' } : {}) },
+    spec: {
+      interval: '1h',
+      url: repo.url,
+      ...(repo.url.startsWith('oci://') ? { type: 'oci' } : {}),
+      ...(repo.secretRef ? { secretRef: { name: repo.secretRef } } : {}),
+    },
   };
 }
 
@@ -102,14 +132,15 @@ export function adoptionFiles(from: AdoptionSource, values: AdoptionValues = ado
   const { cluster } = from;
   const r = adoptedReleases(from);
   const dir = `${clusterPath(cluster)}/platform`;
-  const istioUrl = isRepoUrl(cluster.istio.charts) ? cluster.istio.charts : ISTIO_CHARTS;
-  const vaultUrl = isRepoUrl(cluster.vault.chart) ? cluster.vault.chart : HASHICORP_CHARTS;
   const v = cluster.istio.version;
   const istiod = `istiod-${r.revision}`;
   return [
     {
       path: `${dir}/sources.yaml`,
-      content: stream([helmRepository('istio', istioUrl), helmRepository('hashicorp', vaultUrl)]),
+      content: stream([
+        helmRepository('istio', chartRepository(cluster, 'istio')),
+        helmRepository('hashicorp', chartRepository(cluster, 'vault')),
+      ]),
       editable: true,
     },
     {

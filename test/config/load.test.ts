@@ -96,6 +96,7 @@ describe('loadConfig accepts', () => {
     vi.stubEnv('PLATCTL_LAB_DIR', '/srv/lab-dir');
     vi.stubEnv('PLATCTL_LAB_GITEA_FLEET_URL', 'ssh://git@127.0.0.1:2222/platctl-admin/fleet.git');
     vi.stubEnv('PLATCTL_LAB_GITEA_URL', 'http://127.0.0.1:3000');
+    vi.stubEnv('PLATCTL_LAB_CHARTS_URL', 'http://127.0.0.1:8879');
     const exampleDir = path.join(packageRoot, 'examples', 'lab');
     const config = await loadConfig(path.join(exampleDir, 'platform.yaml'));
     const demo = selectCluster(config, 'demo', 'platform.yaml');
@@ -109,6 +110,11 @@ describe('loadConfig accepts', () => {
     expect(demo.flux.manifests).toBe(path.resolve(exampleDir, '../../../shared/fixtures/flux/install.yaml'));
     expect(demo.vault.chart).toBe(path.resolve(exampleDir, '../../../shared/fixtures/charts/vault'));
     expect(demo.vault.keyShares).toBe(3);
+    // Flux pulls the adopted charts from the lab's loopback chart repository.
+    expect(demo.flux.charts).toEqual({
+      istio: { url: 'http://127.0.0.1:8879/istio' },
+      vault: { url: 'http://127.0.0.1:8879/hashicorp' },
+    });
   });
 
   it('fills defaults for everything left out', async () => {

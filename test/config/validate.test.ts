@@ -126,6 +126,36 @@ const cases: Array<[string, Array<string | number>, unknown, string]> = [
   ['missing fleet url', c0('fleet', 'url'), undefined, 'clusters[0].fleet.url: is required'],
   ['no clusters', ['clusters'], [], 'clusters: must list at least one cluster'],
   [
+    'chart repository not a URL',
+    c0('flux', 'charts', 'istio'),
+    { url: 'charts/istio' },
+    'clusters[0].flux.charts.istio.url: must be a chart repository URL',
+  ],
+  [
+    'chart repository typo',
+    c0('flux', 'charts', 'vault'),
+    { url: 'https://charts.example.com', secret: 'x' },
+    'clusters[0].flux.charts.vault.secret: unknown key',
+  ],
+  [
+    'ECR charts over https',
+    c0('flux', 'charts', 'istio'),
+    { url: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com/helm' },
+    'clusters[0].flux.charts.istio.url: ECR serves Helm charts over OCI only',
+  ],
+  [
+    "another account's ECR without credentials",
+    c0('flux', 'charts', 'vault'),
+    { url: 'oci://210987654321.dkr.ecr.us-east-1.amazonaws.com/helm' },
+    'clusters[0].flux.charts.vault.secretRef: is required for 210987654321.dkr.ecr.us-east-1.amazonaws.com',
+  ],
+  [
+    'chart credentials not a Secret name',
+    c0('flux', 'charts', 'vault'),
+    { url: 'https://charts.example.com', secretRef: 'Artifactory Helm' },
+    'clusters[0].flux.charts.vault.secretRef: must be the name of a Secret in flux-system',
+  ],
+  [
     'istio namespace not DNS-1123',
     c0('istio', 'namespaces'),
     ['Apps'],

@@ -1,13 +1,14 @@
 /** Adoption manifests: the same release names, namespaces, versions and values bootstrap installed with helm. */
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
+import { validateConfig } from '../../src/config/load.js';
 import { adoptionFiles } from '../../src/flux/adoption.js';
 import { isPristine } from '../../src/flux/fleet.js';
 import { parseManifests } from '../../src/flux/manifests.js';
 import { istioSpecs } from '../../src/istio/values.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import { vaultSpec } from '../../steps/vault.js';
-import { clusterConfig } from '../helpers/config.js';
+import { clusterConfig, rawCluster, rawPlatform, withField } from '../helpers/config.js';
 
 type Release = KubeObject & {
   spec: Record<string, unknown> & { chart: { spec: Record<string, unknown> }; values: Record<string, unknown> };
@@ -77,6 +78,35 @@ describe('adoption manifests', () => {
     expect(repos.map((r) => [r.metadata.name, r.spec.url, r.spec.type])).toEqual([
       ['istio', 'https://istio-release.storage.googleapis.com/charts', undefined],
       ['hashicorp', 'oci://registry.internal/charts', 'oci'],
+    ]);
+  });
+
+  it('point at the chart repositories flux.charts names (a mirror), with credentials where needed', () => {
+    const raw = withField(rawCluster('demo'), ['flux', 'charts'], {
+      istio: { url: 'oci://123456789012.dkr.ecr.us-east-1.amazonaws.com/helm/' },
+      vault: { url: 'https://artifactory.example.com/artifactory/api/helm/hashicorp', secretRef: 'artifactory-helm' },
+    });
+    const cluster = validateConfig(rawPlatform(raw), 'test').clusters[0]!;
+    const repos = objects(cluster).all.filter((o) => o.kind === 'HelmRepository');
+    expect(repos.map((r) => [r.metadata.name, r.spec])).toEqual([
+      [
+        'istio',
+        {
+          interval: '1h',
+          url: 'oci://123456789012.dkr.ecr.us-east-1.amazonaws.com/helm',
+          type: 'oci',
+          // The account's own ECR: the registry step's synced credentials.
+          secretRef: { name: 'ecr-credentials' },
+        },
+      ],
+      [
+        'hashicorp',
+        {
+          interval: '1h',
+          url: 'https://artifactory.example.com/artifactory/api/helm/hashicorp',
+          secretRef: { name: 'artifactory-helm' },
+        },
+      ],
     ]);
   });
 
