@@ -56,6 +56,13 @@ export function reportLines(r: TenantReport): string[] {
       `  cluster: ${applied} applied, ${deleted} deleted, ${unchanged} unchanged${r.dryRun ? ' (planned)' : ''}`,
     );
   }
+  for (const k of r.keys.filter((x) => x.created)) {
+    lines.push(
+      r.dryRun
+        ? `  deploy key ${k.tenant}: would create Secret ${k.secret}`
+        : `  deploy key ${k.tenant} (add it to ${k.repo}, read-only): ${k.publicKey}`,
+    );
+  }
   return lines;
 }
 

@@ -20,6 +20,10 @@ export function addTenantOptions(cmd: Command): Command {
     cmd
       .option('--namespace <name>', 'a namespace of the tenant (repeatable; default: the tenant name)', collect)
       .option('--repo <url>', "the tenant's git repository (https:// or ssh://)")
+      .option(
+        '--secret-ref <name>',
+        "a Secret in the tenant's namespace with credentials for --repo (default: a deploy key platctl makes for ssh)",
+      )
       .option('--branch <name>', 'branch of the tenant repository (default: main)')
       .option('--path <dir>', 'folder in the tenant repository (default: ./)')
       .option('--role <clusterrole>', 'ClusterRole bound in each namespace (default: admin; never cluster-admin)')

@@ -161,6 +161,11 @@ const tenantSchema = z.strictObject({
   name: dnsLabel,
   namespaces: z.array(dnsLabel).optional(),
   repo: z.string().optional(),
+  /** A Secret in the tenant's first namespace with its repository credentials (default: a platctl deploy key for ssh). */
+  secretRef: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of a Secret in the tenant namespace')
+    .optional(),
   branch: z.string().default('main'),
   path: z.string().default('./'),
   role: z

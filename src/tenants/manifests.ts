@@ -29,6 +29,8 @@ export interface TenantSpec {
   /** First one hosts the Flux objects and is the Kustomization's targetNamespace. */
   namespaces: string[];
   repo: string;
+  /** A Secret the team provides for `repo` (default: platctl's deploy key for ssh, none for https). */
+  secretRef?: string;
   branch: string;
   path: string;
   /** ClusterRole bound in each namespace (never cluster-admin). */
@@ -60,6 +62,16 @@ export interface TenantManifests {
 /** The labels of every object of a tenant. */
 export function tenantLabels(tenant: string): Record<string, string> {
   return { [TENANT_LABEL]: tenant, [MANAGED_LABEL]: 'platctl' };
+}
+
+/** The Secret platctl makes for a tenant's ssh repository (src/tenants/keys.ts). */
+export function deployKeySecretName(tenant: string): string {
+  return `${tenant}-deploy-key`;
+}
+
+/** The Secret the tenant's GitRepository uses (`spec.secretRef`): the team's own, platctl's deploy key, or none. */
+export function sourceSecretName(spec: Pick<TenantSpec, 'name' | 'repo' | 'secretRef'>): string | undefined {
+  return spec.secretRef ?? (spec.repo.startsWith('ssh://') ? deployKeySecretName(spec.name) : undefined);
 }
 
 /** Name of the Secret (in the gateway namespace) holding a tenant's certificate. */
@@ -114,6 +126,7 @@ function networkPolicies(tenant: string, ns: string): KubeObject[] {
 export function tenantManifests(spec: TenantSpec, env: TenantEnv): TenantManifests {
   const t = spec.name;
   const first = spec.namespaces[0] ?? t;
+  const secret = sourceSecretName(spec);
   const out: TenantManifests = { namespaces: [], rbac: [], policies: [], sync: [], tls: [] };
   // Every namespace binds the ServiceAccounts of all the tenant's namespaces: each can act across its own.
   const subjects = spec.namespaces.map((ns) => ({ kind: 'ServiceAccount', name: t, namespace: ns }));
@@ -171,7 +184,13 @@ export function tenantManifests(spec: TenantSpec, env: TenantEnv): TenantManifes
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'GitRepository',
       metadata: meta(t, t, first),
-      spec: { interval: '1m0s', url: spec.repo, ref: { branch: spec.branch } },
+      spec: {
+        interval: '1m0s',
+        url: spec.repo,
+        ref: { branch: spec.branch },
+        // The tenant's own credentials in its own namespace (the lockdown forbids borrowing flux-system's).
+        ...(secret ? { secretRef: { name: secret } } : {}),
+      },
     },
     {
       apiVersion: 'kustomize.toolkit.fluxcd.io/v1',

@@ -7,11 +7,14 @@
  */
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
+import { requestReconcile, syncRefs } from '../flux/wait.js';
 import { injectionLabel } from '../istio/revision.js';
 import { crashPoint } from '../runner/crash.js';
 import type { StepContext } from '../step.js';
 import { syncTenantFleet, tenantDir, tenantFiles, tenantsIndexFile } from './fleet.js';
 import { bindGateway, gatewayLabel, gatewayRef, missingGateway, readGateway } from './gateway.js';
+import type { TenantKey } from './keys.js';
+import { ensureTenantKeys, showNewKeys } from './keys.js';
 import { planLive, runPlan, sameJson } from './live.js';
 import {
   allObjects,
@@ -34,6 +37,7 @@ function fleetSync(ctx: StepContext, message: string) {
 export interface TenantFlags {
   namespace?: string[];
   repo?: string;
+  secretRef?: string;
   branch?: string;
   path?: string;
   role?: string;
@@ -54,6 +58,7 @@ export function resolveTenant(cluster: ClusterConfig, name: string, flags: Tenan
         ? [...entry.namespaces]
         : [name],
     repo: flags.repo ?? entry?.repo ?? '',
+    ...((flags.secretRef ?? entry?.secretRef) ? { secretRef: flags.secretRef ?? entry?.secretRef } : {}),
     branch: flags.branch ?? entry?.branch ?? 'main',
     path: flags.path ?? entry?.path ?? './',
     role: flags.role ?? entry?.role ?? 'admin',
@@ -76,6 +81,8 @@ export interface TenantReport {
   dryRun: boolean;
   fleet: { commit?: string; committed: boolean; changed: string[] };
   gateway: { name: string; changed: boolean };
+  /** The tenants' deploy keys (public halves): made by this run (`created`) or found. */
+  keys: TenantKey[];
   live?: { applied: number; deleted: number; unchanged: number; unserved: string[] };
   stateWrites: number;
 }
@@ -129,6 +136,7 @@ export async function addTenants(
     dryRun: ctx.dryRun,
     fleet: { committed: false, changed: [] },
     gateway: { name: gatewayLabel(gwRef), changed: false },
+    keys: [],
     stateWrites: 0,
   };
 
@@ -138,6 +146,9 @@ export async function addTenants(
     await saveRecords(o, Object.fromEntries(intent.map((s) => [s.name, recordOf(s, records[s.name]?.commit ?? '')])));
     report.stateWrites++;
   }
+  // Each tenant's own read-only git credentials, in place before Flux sees the GitRepository that uses them.
+  report.keys = await ensureTenantKeys(ctx, specs, (s) => manifests.get(s.name)!.namespaces[0]!);
+  showNewKeys(ctx.log, ctx.cluster.name, report.keys, ctx.dryRun);
   ctx.log.action(`writing ${names.length} tenant(s) to ${ctx.cluster.fleet.url} (${ctx.cluster.fleet.branch})`);
   const label = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
   const fleet = await syncTenantFleet(
@@ -152,6 +163,7 @@ export async function addTenants(
       ctx.dryRun ? `fleet: ${fleet.changed.length} file(s) would change` : 'fleet repo up to date: no commit',
     );
   crashPoint('add-tenant', 'after-push');
+  if (fleet.committed) await askFluxToFetch(ctx, fleet.sha);
 
   if (needGateway) {
     const want = new Map(specs.map((s) => [s.name, gatewayServers(s)]));
@@ -177,6 +189,23 @@ export async function addTenants(
     report.stateWrites++;
   }
   return report;
+}
+
+/**
+ * After a push: asks Flux to fetch and apply the fleet repo now (as `flux reconcile ks flux-system --with-source`)
+ * rather than at its next interval. Nothing to ask when Flux is not installed yet.
+ */
+async function askFluxToFetch(ctx: StepContext, sha: string | undefined): Promise<void> {
+  const kube = await ctx.kube();
+  const refs = syncRefs();
+  const installed = await kube.get(refs[0]!).catch((err: unknown) => {
+    // No Flux CRDs yet: the API server does not serve the kind.
+    if ((err as { status?: number }).status === 404 || /does not serve/.test(String(err))) return undefined;
+    throw err;
+  });
+  if (!installed) return;
+  await requestReconcile(kube, refs);
+  ctx.log.info(`asked Flux to sync ${sha} now`);
 }
 
 /** `--apply`: diff and apply (deleting what platctl made for these tenants and no longer wants). */
@@ -220,6 +249,7 @@ export async function removeTenant(ctx: StepContext, name: string, o: TenantRunO
     dryRun: ctx.dryRun,
     fleet: { committed: false, changed: [] },
     gateway: { name: gatewayLabel(gwRef), changed: false },
+    keys: [],
     stateWrites: 0,
   };
   const remaining = Object.keys(records).filter((n) => n !== name);
@@ -231,6 +261,7 @@ export async function removeTenant(ctx: StepContext, name: string, o: TenantRunO
   report.fleet = { commit: fleet.sha, committed: fleet.committed, changed: fleet.changed };
   if (fleet.committed) ctx.log.created(`removed tenant ${name} from the fleet repo at ${fleet.sha}`);
   crashPoint('remove-tenant', 'after-push');
+  if (fleet.committed) await askFluxToFetch(ctx, fleet.sha);
   report.gateway.changed = await bindGateway(kube, gwRef, new Map([[name, []]]), { dryRun: ctx.dryRun });
   if (report.gateway.changed) ctx.log.success(`Gateway ${report.gateway.name}: servers of ${name} removed`);
   if (o.apply) {

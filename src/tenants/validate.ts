@@ -85,6 +85,9 @@ export function assertSpec(spec: TenantSpec, extraReserved: readonly string[] = 
       'Flux needs a URL such as https://github.com/org/app.git or ssh://git@github.com/org/app.git',
     );
   }
+  if (spec.secretRef !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(spec.secretRef)) {
+    throw usage(`tenant ${spec.name}: --secret-ref "${spec.secretRef}" is not a Secret name`);
+  }
   if (!/^[^\s~^:?*[\\]+$/.test(spec.branch) || spec.branch.includes('..')) {
     throw usage(`tenant ${spec.name}: --branch "${spec.branch}" is not a git branch name`);
   }

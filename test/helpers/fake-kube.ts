@@ -96,11 +96,16 @@ export function createFakeKube(server = 'https://fake-kube.invalid:6443'): FakeK
         .split(',')
         .filter(Boolean)
         .map((p) => p.split('=') as [string, string]);
-      return [...store.values()]
-        .filter((o) => o.apiVersion === apiVersion && o.kind === kind)
-        .filter((o) => !opts.namespace || o.metadata.namespace === opts.namespace)
-        .filter((o) => want.every(([k, v]) => o.metadata.labels?.[k] === v))
-        .map((o) => structuredClone(o) as T);
+      return (
+        [...store.values()]
+          .filter((o) => o.apiVersion === apiVersion && o.kind === kind)
+          .filter((o) => !opts.namespace || o.metadata.namespace === opts.namespace)
+          // `k=v` matches the value; a bare `k` (an existence selector) any value.
+          .filter((o) =>
+            want.every(([k, v]) => (v === undefined ? k in (o.metadata.labels ?? {}) : o.metadata.labels?.[k] === v)),
+          )
+          .map((o) => structuredClone(o) as T)
+      );
     },
     async create<T extends KubeObject>(obj: KubeObject) {
       const ref = refOf(obj);
