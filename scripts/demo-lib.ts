@@ -1,6 +1,7 @@
 /** What `npm run demo` and `npm run bench` share: a running lab, the demo's key holders, a usable OpenBao. */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { connectKube } from '../src/clients/kube.js';
@@ -77,4 +78,35 @@ export function platctl(args: string[], env: NodeJS.ProcessEnv, stdio: 'inherit'
     stdio,
     reject: false,
   });
+}
+
+/**
+ * A team's own repository content, as the team would push it: one ConfigMap under `teams/<tenant>/` of the lab's
+ * git server (the demo's stand-in for the team's repository). Pushed once, with the operator's key.
+ */
+export async function pushTeamApp(lab: LabEnv, tenant: string): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'platctl-demo-team-'));
+  const env = { ...process.env, GIT_SSH_COMMAND: lab.gitSshCommand };
+  const git = (args: string[]) => execa('git', args, { cwd: dir, env });
+  try {
+    await git(['clone', '-q', '--branch', 'main', lab.fleetUrl, '.']);
+    const file = path.join(dir, 'teams', tenant, 'app.yaml');
+    if (existsSync(file)) return;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  team: ${tenant}\n`);
+    await git(['add', '-A']);
+    await git([
+      '-c',
+      'user.name=team',
+      '-c',
+      `user.email=${tenant}@lab.invalid`,
+      'commit',
+      '-q',
+      '-m',
+      `${tenant}: app`,
+    ]);
+    await git(['push', '-q', 'origin', 'HEAD:main']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -2,12 +2,13 @@
  * `npm run demo`: the README's main command. Starts the lab (building what is missing), makes the demo's PGP
  * keys, runs `platctl bootstrap demo` on examples/lab/platform.yaml through every step, adds two tenants,
  * and prints `platctl status demo` and what to try next. Everything platctl does here is real, the git host too
- * (the lab's Gitea: platctl makes the fleet repo and its deploy key through the API); what the lab cannot run
- * (Flux's controllers) is played by scripts/demo-player.ts, which says so as it goes. Pods are scheduled onto the
- * lab's kwok nodes and reach Running after a few seconds.
+ * (the lab's Gitea: platctl makes the fleet repo and its deploy key through the API), and so is Flux (the lab
+ * runs its controllers). The tenants' repositories are folders of the lab's sshd git server, whose admin (adding
+ * their deploy keys) scripts/demo-player.ts plays, saying so as it goes. Pods are scheduled onto the lab's kwok
+ * nodes and reach Running after a few seconds.
  */
 import path from 'node:path';
-import { demoConfig as config, platctl, prepareLab } from './demo-lib.js';
+import { demoConfig as config, platctl, prepareLab, pushTeamApp } from './demo-lib.js';
 import { startPlayer } from './demo-player.js';
 
 const say = (msg: string) => process.stderr.write(`\n◎ ${msg}\n`);
@@ -23,6 +24,7 @@ try {
   code = (await platctl(['bootstrap', 'demo', '--config', config, '--yes'], env)).exitCode ?? 1;
   for (const tenant of code === 0 ? ['team-a', 'team-b'] : []) {
     // The tenant's own source: a folder of the lab's sshd git server (a real team brings its own repository).
+    await pushTeamApp(lab, tenant);
     const args = [
       'add-tenant',
       'demo',

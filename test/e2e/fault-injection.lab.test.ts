@@ -2,9 +2,8 @@
  * Fault injection on the REAL demo pipeline (built CLI, examples/lab/platform.yaml, the lab): a SIGKILL
  * (PLATCTL_TEST_CRASH) at every step boundary and at the in-step points, each resumed by the next run; at
  * the end moto holds exactly one of everything. Then the same for teardown, and the lock between two runs.
- * The fleet repo and its deploy key are made on the lab's Gitea by platctl itself (fleet.provider gitea).
- * The lab has no kubelet: scripts/demo-player.ts plays Flux's controllers (marks flux-system Ready) so the
- * flux step can finish.
+ * The fleet repo and its deploy key are made on the lab's Gitea by platctl itself (fleet.provider gitea), and
+ * Flux is real (the lab runs its controllers, which clone from Gitea with that key).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -6,8 +6,8 @@
  * leftover temp file; the files holding key material are 0600. AWS_SECRET_ACCESS_KEY
  * is a random 40-character value for platctl (moto accepts any), so a leak of it is recognisable.
  * The git host token (GITEA_TOKEN: the demo's fleet repo is on the lab's Gitea) is among the needles.
- * The lab has no kubelet: scripts/demo-player.ts plays Flux's controllers (marks flux-system Ready) so the
- * flux step can finish.
+ * Flux is real (the lab runs its controllers); scripts/demo-player.ts only plays the admin of the tenants' git
+ * server, adding their deploy keys read-only. The tenants' deploy keys are audited like Flux's.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
+import { DEPLOY_KEY_LABEL } from '../../src/tenants/keys.js';
 import { scanLabLogs } from '../lab/loopback.js';
 import { decryptBase64, type TestKey } from '../vault/helpers/pgp-keys.js';
 import { bootstrap, type CliResult, cleanDemo, cli, type Demo, readStateConfigMapText, setupDemo } from './helpers.js';
@@ -88,13 +89,22 @@ describe('secrets audit of the demo pipeline', () => {
       namespace: 'flux-system',
       name: 'flux-system',
     });
-    const identity = Buffer.from(secret?.data?.identity ?? '', 'base64').toString('utf8');
-    expect(identity).toMatch(/PRIVATE KEY-----/);
-    // The key's body lines (what a leak would carry even without the armour).
-    const identityBody = identity
-      .split('\n')
-      .filter((l) => l.length > 40 && !l.startsWith('-----'))
-      .slice(0, 3);
+    const tenantKeys = await demo.kube.list<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', {
+      labelSelector: DEPLOY_KEY_LABEL,
+    });
+    expect(tenantKeys.map((k) => `${k.metadata.namespace}/${k.metadata.name}`).sort()).toEqual([
+      'team-a/team-a-deploy-key',
+      'team-b/team-b-deploy-key',
+    ]);
+    // Each key's body lines (what a leak would carry even without the armour).
+    const identityBody = [secret, ...tenantKeys].flatMap((s) => {
+      const identity = Buffer.from(s?.data?.identity ?? '', 'base64').toString('utf8');
+      expect(identity).toMatch(/PRIVATE KEY-----/);
+      return identity
+        .split('\n')
+        .filter((l) => l.length > 40 && !l.startsWith('-----'))
+        .slice(0, 3);
+    });
 
     const init = JSON.parse(readFileSync(path.join(demo.home, 'demo', 'vault-init.json'), 'utf8')) as {
       keys_base64?: string[];

@@ -1,44 +1,45 @@
 /**
- * Step flux against the lab when Flux does NOT become Ready: a failed, stalled or suspended object stops the
- * wait at once with its own message; silence runs into the timeout, which names each object with its
- * conditions and every controller Deployment that never became available.
- *
- * PRETEND CONTROLLER: no Flux controller runs in the lab (no kubelet), so these tests use
- * test/lab/pretend-controller.ts to write the failure statuses kustomize-controller would write (and, for
- * the setup, the Ready status at the pushed commit). The timeout test writes nothing: nothing answers.
+ * Step flux against the lab when Flux does NOT get there, provoked for real against the REAL Flux controllers
+ * (test/lab/flux-host.ts runs them): a revoked deploy key (source-controller cannot fetch), a broken manifest
+ * (kustomize-controller cannot apply), a suspended Kustomization; each stops the wait at once with the
+ * object's own message. Controllers that never run (held down, as pods that cannot start) run into the
+ * timeout, which names each object and every controller Deployment that never became available.
+ * PLAYED: the git host's admin adds the deploy key read-only (seedDeployKey); the test revokes it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncRefs } from '../../src/flux/wait.js';
 import { createFluxStep } from '../../steps/flux.js';
 import { lab } from '../lab/env.js';
-import { PretendController } from '../lab/pretend-controller.js';
+import { FLUX_CONTROLLER_NAMES } from '../lab/flux-controllers.js';
+import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
+import { authorizeKey, revokeKey } from '../lab/git-ssh.js';
 import {
-  actAsFlux,
-  FLUX_INSTALL,
   fleetHead,
   fluxContext,
   fluxLabSession,
-  KS_FLUX,
+  fluxStatus,
   labCluster,
   labKube,
+  pushAsOperator,
+  seedDeployKey,
   uniqueName,
 } from './helpers/flux-context.js';
 
 const env = lab();
 const kube = await labKube(env);
-const pretend = PretendController.forLab(env);
-const step = createFluxStep({ pollMs: 100 });
+const step = createFluxStep({ pollMs: 200 });
 const name = uniqueName('fluxfail');
 const cluster = labCluster(env, name);
 const [, ksRef] = syncRefs();
 const session = fluxLabSession(env, 'platctl-flux-fail-');
+let deployKey = '';
 
 /**
  * Runs apply with a 10 min Flux timeout and returns its error message. Failing at all (within the test's own
  * timeout) and not with the timeout's message shows the wait stopped on the object's status, not the clock.
  */
 async function failsQuickly(what: string): Promise<string> {
-  const patient = labCluster(env, name, { flux: { manifests: FLUX_INSTALL, timeout: '10m' } });
+  const patient = labCluster(env, name, { flux: { ...cluster.flux, timeout: '10m' } });
   const err = await step.apply(fluxContext(patient, { kube }).ctx).then(
     () => undefined,
     (e: Error) => e,
@@ -48,67 +49,96 @@ async function failsQuickly(what: string): Promise<string> {
   return err?.message ?? '';
 }
 
+/** A successful apply: Flux installed (again), the fleet files pushed, the real controllers Ready at the push. */
+const succeeds = () => step.apply(fluxContext(cluster, { kube }).ctx);
+
 beforeAll(async () => {
   await session.enter(kube);
-  // A first, successful apply: Flux installed, fleet files pushed, Ready at the push.
-  const flux = actAsFlux(env, kube, pretend, `clusters/${name}`);
-  await step.apply(fluxContext(cluster, { kube }).ctx);
-  await flux;
+  // helm-controller would act on the adoption manifests for releases never installed here.
+  await holdFluxControllers(['helm-controller']);
+  deployKey = await seedDeployKey(env, kube, cluster);
+  await succeeds();
+});
+afterEach(async () => {
+  await releaseFluxControllers();
+  await holdFluxControllers(['helm-controller']);
+  await authorizeKey(deployKey, { readOnly: true });
 });
 afterAll(async () => {
   try {
-    // Leave the lab as we found it: no Flux.
+    // Leave the lab as we found it: no Flux, no key, no controller held.
     await step.destroy(fluxContext(cluster, { kube }).ctx);
+    await revokeKey(deployKey);
   } finally {
+    await releaseFluxControllers();
     await session.leave();
   }
 });
 
 describe('flux step: the Ready wait when Flux does not get there', () => {
-  it('fails early with the message of a failed Kustomization (Ready=False)', async () => {
-    await pretend.setFluxReady(KS_FLUX, {
-      ready: false,
-      reason: 'BuildFailed',
-      message: 'kustomize build failed: boom',
-    });
-    const message = await failsQuickly('Ready=False');
-    expect(message).toContain(
-      'Kustomization flux-system/flux-system: Ready=False (BuildFailed: kustomize build failed: boom)',
+  it('fails naming the GitRepository condition when the deploy key was revoked on the git host', async () => {
+    await revokeKey(deployKey);
+    // A new commit, so source-controller really has to fetch.
+    await pushAsOperator(
+      env,
+      { [`clusters/${name}/notes.md`]: `revoked ${Date.now()}\n` },
+      'a commit Flux cannot fetch',
     );
+    const message = await failsQuickly('revoked key');
+    // source-controller's own words: the ssh server refused the key.
+    expect(message).toMatch(
+      /GitRepository flux-system\/flux-system: .*Ready=False \(GitOperationFailed: failed to checkout and determine revision: .*ssh: handshake failed: ssh: unable to authenticate/,
+    );
+    await authorizeKey(deployKey, { readOnly: true });
+    await succeeds();
   });
 
-  it('fails early with the message of a stalled Kustomization', async () => {
-    const now = new Date().toISOString();
-    const stalled = {
-      type: 'Stalled',
-      status: 'True',
-      reason: 'InvalidPath',
-      message: 'path not found: ./x',
-      lastTransitionTime: now,
-    };
-    await pretend.setFluxReady(KS_FLUX, { ready: false, extra: { conditions: [stalled] } });
-    expect(await failsQuickly('Stalled')).toContain('Stalled=True (InvalidPath: path not found: ./x)');
+  it('fails with kustomize-controller message when a manifest in the fleet repo is broken', async () => {
+    const broken = `clusters/${name}/broken.yaml`;
+    await pushAsOperator(
+      env,
+      { [broken]: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: default\ndata: [1, 2]\n' },
+      'a broken manifest',
+    );
+    const message = await failsQuickly('broken manifest');
+    // kustomize-controller's own words: the API server's dry run refused the object.
+    expect(message).toMatch(
+      /Kustomization flux-system\/flux-system: .*Ready=False \(ReconciliationFailed: ConfigMap\/default\/broken dry-run failed: .*\.data: expected map/,
+    );
+    const ks = (await fluxStatus(kube)).ks;
+    expect(ks?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
+    // Fixed in git, the next run is Ready again.
+    await pushAsOperator(
+      env,
+      { [broken]: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: default\n' },
+      'fixed',
+    );
+    await succeeds();
   });
 
-  it('fails early on a suspended Kustomization', async () => {
-    await pretend.setFluxReady(KS_FLUX, { revision: `main@sha1:${await fleetHead(env)}` });
+  it('fails at once on a suspended Kustomization', async () => {
     await kube.patch(ksRef!, { spec: { suspend: true } });
-    expect(await failsQuickly('suspended')).toContain('Kustomization flux-system/flux-system: suspended');
-    await kube.patch(ksRef!, { spec: { suspend: null } });
+    try {
+      expect(await failsQuickly('suspended')).toContain('Kustomization flux-system/flux-system: suspended');
+    } finally {
+      await kube.patch(ksRef!, { spec: { suspend: null } });
+    }
   });
 
-  it('times out naming each object with its conditions and every controller that never became available', async () => {
-    await kube.delete(ksRef!);
-    const short = labCluster(env, name, { flux: { manifests: FLUX_INSTALL, timeout: '2s' } });
+  it('times out naming each object and every controller that never ran', async () => {
+    // As when the controllers' pods cannot start (an image that cannot be pulled): nothing answers.
+    await holdFluxControllers(FLUX_CONTROLLER_NAMES);
+    await pushAsOperator(env, { [`clusters/${name}/notes.md`]: `unanswered ${Date.now()}\n` }, 'nobody fetches this');
+    const short = labCluster(env, name, { flux: { ...cluster.flux, timeout: '3s' } });
     const started = Date.now();
     const err = await step.apply(fluxContext(short, { kube }).ctx).then(
       () => undefined,
       (e: Error) => e,
     );
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
-    expect(err?.message).toContain('within 2s');
-    expect(err?.message).toContain('Kustomization flux-system/flux-system: no status yet');
-    expect(err?.message).toContain('GitRepository flux-system/flux-system: Ready=True');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    expect(err?.message).toContain(`Flux was not ready at main@sha1:${await fleetHead(env)} within 3s`);
+    expect(err?.message).toMatch(/GitRepository flux-system\/flux-system: reconcile requested at \S+, not handled yet/);
+    expect(err?.message).toMatch(/Kustomization flux-system\/flux-system: reconcile requested at \S+, not handled yet/);
     expect(err?.message).toContain(
       'controller Deployments never became available: helm-controller, kustomize-controller, notification-controller, source-controller',
     );

@@ -1,11 +1,11 @@
 /**
- * Step flux against the lab: the real kube-apiserver (CRDs, server-side apply), the fixture install.yaml,
- * and the fleet repo over the lab's real sshd, pushed with the operator's own key (GIT_SSH_COMMAND).
- *
- * PRETEND CONTROLLER: no Flux controller runs in the lab (no kubelet), so these tests use
- * test/lab/pretend-controller.ts (through actAsFlux) to write the status source-controller and
- * kustomize-controller would write: Ready, at the revision they applied = the commit platctl pushed.
- * The failure and timeout paths of the wait are in flux-failures.lab.test.ts.
+ * Step flux against the lab: the real kube-apiserver (CRDs, server-side apply), the fixture install.yaml, the
+ * fleet repo over the lab's real sshd (pushed with the operator's own key, GIT_SSH_COMMAND), and the REAL Flux
+ * controllers, which the lab runs while their Deployments exist (test/lab/flux-host.ts): source-controller
+ * clones the fleet repo over ssh with the deploy key from Secret flux-system/flux-system, kustomize-controller
+ * applies ./clusters/<name>. The deploy key is added read-only on the git server by the test (PLAYED: the git
+ * host's admin). helm-controller is held down in this file: the releases it would adopt were never installed
+ * here. The failure and timeout paths of the wait are in flux-failures.lab.test.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,9 +18,9 @@ import { runBootstrap } from '../../src/runner/pipeline.js';
 import { StateSession } from '../../src/runner/session.js';
 import { createFluxStep } from '../../steps/flux.js';
 import { lab } from '../lab/env.js';
-import { PretendController } from '../lab/pretend-controller.js';
+import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
+import { revokeKey } from '../lab/git-ssh.js';
 import {
-  actAsFlux as actAsFluxIn,
   countingKube,
   FLUX_INSTALL,
   fleetFile,
@@ -28,25 +28,26 @@ import {
   fleetHead,
   fluxContext,
   fluxLabSession,
+  fluxStatus,
   interceptExec,
   labCluster,
   labKube,
   pushAsOperator,
+  seedDeployKey,
   uniqueName,
   waitFluxNamespaceSettled,
 } from './helpers/flux-context.js';
 
 const env = lab();
 const kube = await labKube(env);
-const pretend = PretendController.forLab(env);
-const step = createFluxStep({ pollMs: 100 });
+const step = createFluxStep({ pollMs: 200 });
 const MIRROR = 'mirror.lab.invalid/platform';
 const nameA = uniqueName('fluxa');
 const clusterA = labCluster(env, nameA, { images: { mirror: MIRROR } });
 const [gitRef, ksRef] = syncRefs();
 const session = fluxLabSession(env, 'platctl-flux-');
 let pushedA: string;
-const actAsFlux = (clusterPath: string) => actAsFluxIn(env, kube, pretend, clusterPath);
+let deployKey: string | undefined;
 
 async function openState(cluster: string) {
   return StateSession.open({
@@ -58,27 +59,43 @@ async function openState(cluster: string) {
   });
 }
 
-beforeAll(() => session.enter(kube));
-afterAll(() => session.leave());
+beforeAll(async () => {
+  await session.enter(kube);
+  await holdFluxControllers(['helm-controller']);
+  deployKey = await seedDeployKey(env, kube, clusterA);
+});
+afterAll(async () => {
+  try {
+    await step.destroy(fluxContext(clusterA, { kube }).ctx);
+    if (deployKey) await revokeKey(deployKey);
+  } finally {
+    await releaseFluxControllers();
+    await session.leave();
+  }
+});
 
 describe('flux step', () => {
-  it('bootstraps: installs Flux locked down and mirrored, pushes the fleet files, waits for Ready at the push', async () => {
+  it('bootstraps: installs Flux locked down and mirrored, pushes the fleet files, the real controllers sync the push', async () => {
     const before = await fleetHead(env);
     const { session } = await openState(nameA);
     const { ctx } = fluxContext(clusterA, { kube });
-    const flux = actAsFlux(`clusters/${nameA}`);
     const { report } = await runBootstrap({
       steps: [step],
       base: baseOf(ctx),
       session,
       tty: false,
     });
-    const rev = await flux;
     expect(report.ok, JSON.stringify(report.error)).toBe(true);
     pushedA = await fleetHead(env);
     expect(pushedA).not.toBe(before);
-    expect(rev).toBe(`main@sha1:${pushedA}`);
+    const rev = `main@sha1:${pushedA}`;
     expect(report.steps[0]).toMatchObject({ result: 'applied', outputs: { revision: rev, path: `clusters/${nameA}` } });
+    // source-controller fetched that commit over ssh and serves it on loopback; kustomize-controller applied it.
+    const status = await fluxStatus(kube);
+    expect(status.git?.artifact?.revision).toBe(rev);
+    expect(status.git?.artifact?.url).toMatch(new RegExp(`^${env.sourceStorageUrl}/gitrepository/flux-system/`));
+    expect(status.ks?.lastAppliedRevision).toBe(rev);
+    expect(status.ks?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
 
     // Install objects in the apiserver: every CRD Established, controllers mirrored and locked down.
     const fixture = parseManifests(await readFile(FLUX_INSTALL, 'utf8'));
@@ -119,7 +136,7 @@ describe('flux step', () => {
     expect(hc.args).not.toContain('--no-remote-bases=true');
     expect((await container('notification-controller')).args).toContain('--no-cross-namespace-refs=true');
     const sc = await container('source-controller');
-    expect(sc.image).toBe(`${MIRROR}/fluxcd/source-controller:v1.9.1`);
+    expect(sc.image).toBe(`${MIRROR}/fluxcd/source-controller:v1.9.4`);
     expect(sc.args.filter((a) => a.startsWith('--no-cross') || a.startsWith('--default-service'))).toEqual([]);
 
     // The fleet repo over ssh holds the cluster's files at the pushed commit.
@@ -149,8 +166,8 @@ describe('flux step', () => {
     await session.close();
   });
 
-  it('adoption manifests are valid Flux objects for the real apiserver (CRD schemas)', async () => {
-    const docs = ['sources', 'istio', 'vault'].flatMap(async (f) =>
+  it('the adoption manifests are applied by the real kustomize-controller, their charts fetched from loopback', async () => {
+    const docs = ['sources', 'istio', 'vault'].map(async (f) =>
       parseManifests((await fleetFile(env, pushedA, `clusters/${nameA}/platform/${f}.yaml`)) ?? ''),
     );
     const objects = (await Promise.all(docs)).flat();
@@ -162,15 +179,42 @@ describe('flux step', () => {
       'HelmRepository/hashicorp',
       'HelmRepository/istio',
     ]);
+    type Live = KubeObject & {
+      spec?: { url?: string };
+      metadata: { managedFields?: { manager?: string }[] };
+      status?: { conditions?: { type: string; status: string; message?: string }[]; artifact?: { url?: string } };
+    };
     for (const o of objects) {
-      const created = await kube.apply(o, { force: true });
-      expect(created.metadata.uid).toBeTruthy();
-      await kube.delete({
+      const live = await kube.get<Live>({
         apiVersion: o.apiVersion,
         kind: o.kind,
-        namespace: o.metadata.namespace,
+        namespace: 'flux-system',
         name: o.metadata.name,
       });
+      expect(
+        live?.metadata.managedFields?.map((f) => f.manager),
+        o.metadata.name,
+      ).toContain('kustomize-controller');
+    }
+    // source-controller fetched each chart repository's index from the lab's loopback chart server.
+    for (const name of ['istio', 'hashicorp']) {
+      let repo: Live | undefined;
+      for (let i = 0; i < 150; i++) {
+        repo = await kube.get<Live>({
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'HelmRepository',
+          namespace: 'flux-system',
+          name,
+        });
+        if (repo?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(repo?.spec?.url, name).toMatch(new RegExp(`^${env.chartsUrl}/`));
+      expect(
+        repo?.status?.conditions?.find((c) => c.type === 'Ready'),
+        name,
+      ).toMatchObject({ status: 'True' });
+      expect(repo?.status?.artifact?.url, name).toMatch(new RegExp(`^${env.sourceStorageUrl}/helmrepository/`));
     }
   });
 
@@ -217,9 +261,7 @@ describe('flux step', () => {
       }
     });
     const { ctx, log } = fluxContext(clusterB, { kube, exec });
-    const flux = actAsFlux(`clusters/${nameB}`);
     const out = await step.apply(ctx);
-    await flux;
     expect(raced).toBe(true);
     expect(log.lines.join('\n')).toMatch(/lost a race/);
     const head = await fleetHead(env);
@@ -230,6 +272,7 @@ describe('flux step', () => {
       (await fleetFile(env, head, `clusters/${nameB}/flux-system/gotk-sync.yaml`)) ?? '',
     ).map((d) => d.toJS());
     expect(syncB[1]).toMatchObject({ spec: { path: `./clusters/${nameB}` } });
+    expect((await fluxStatus(kube)).ks?.lastAppliedRevision).toBe(`main@sha1:${head}`);
     // Cluster A's folder is untouched.
     expect(await fleetGit(env, ['diff', '--stat', pushedA, head, '--', `clusters/${nameA}`])).toBe('');
   });

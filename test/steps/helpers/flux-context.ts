@@ -1,20 +1,22 @@
 /**
  * Test helpers for the flux steps against the lab: a cluster config pointing at the lab (apiserver, fixture
- * install.yaml, fleet repo over sshd), a hand-built step context with a kube client that counts reads and
+ * install.yaml, fleet repo over sshd, the loopback chart repository), the deploy key the real source-controller
+ * clones with, a hand-built step context with a kube client that counts reads and
  * writes, an exec that can intercept a command, and fleet repo helpers that go through the operator's key.
  */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { createExec, type Exec } from '../../../src/clients/exec.js';
-import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
-import { settle } from '../../../src/clients/namespaces.js';
+import { connectKube, type KubeClient, type KubeObject } from '../../../src/clients/kube.js';
+import { createNamespace, settle } from '../../../src/clients/namespaces.js';
 import { createPrompter, type Prompter } from '../../../src/clients/prompt.js';
 import { validateConfig } from '../../../src/config/load.js';
 import type { ClusterConfig } from '../../../src/config/schema.js';
+import { readStoredKey, secretObject } from '../../../src/flux/deploy-key.js';
+import { deployKeyTitle, generateDeployKey } from '../../../src/flux/keys.js';
 import { syncRefs } from '../../../src/flux/wait.js';
 import type { GitHost } from '../../../src/githost/types.js';
 import { memoryLogger } from '../../../src/log.js';
@@ -23,13 +25,18 @@ import type { StepOutputs } from '../../../src/state/types.js';
 import { saveEnv } from '../../helpers/saved-env.js';
 import { FIXTURES } from '../../lab/config.js';
 import type { LabEnv } from '../../lab/env.js';
-import type { FluxRef, FluxStatus, PretendController } from '../../lab/pretend-controller.js';
+import { authorizeKey } from '../../lab/git-ssh.js';
 
 /** The fixture install.yaml (Flux v2.9.4). */
 export const FLUX_INSTALL = path.join(FIXTURES, 'flux', 'install.yaml');
 
 /** A unique cluster name, so parallel runs and other engineers' tests never share a fleet path. */
 export const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** The lab's loopback chart repository as `flux.charts`: the real source-controller must never leave the machine. */
+export function labCharts(env: LabEnv) {
+  return { istio: { url: `${env.chartsUrl}/istio` }, vault: { url: `${env.chartsUrl}/hashicorp` } };
+}
 
 /** A validated cluster config aimed at the lab. */
 export function labCluster(env: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
@@ -38,7 +45,7 @@ export function labCluster(env: LabEnv, name: string, extra: Record<string, unkn
     aws: { accountId: '123456789012', region: 'us-east-1' },
     kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig },
     fleet: { url: env.fleetUrl, branch: 'main' },
-    flux: { version: 'v2.9.4', manifests: FLUX_INSTALL, timeout: '30s' },
+    flux: { version: 'v2.9.4', manifests: FLUX_INSTALL, timeout: '60s', charts: labCharts(env) },
     ...extra,
   };
   const cluster = validateConfig({ clusters: [raw] }, 'flux test config').clusters[0];
@@ -219,43 +226,37 @@ export async function waitFluxNamespaceSettled(kube: KubeClient, timeoutMs = 90_
   for (const ref of refs) await settle(kube, ref, { timeoutMs });
 }
 
-const fluxRef = (plural: string, group: string): FluxRef => ({
-  group,
-  version: 'v1',
-  plural,
-  namespace: 'flux-system',
-  name: 'flux-system',
-});
-/** The pretend controller's names for the GitRepository and Kustomization flux-system. */
-export const GIT_FLUX = fluxRef('gitrepositories', 'source.toolkit.fluxcd.io');
-export const KS_FLUX = fluxRef('kustomizations', 'kustomize.toolkit.fluxcd.io');
-
 /**
- * Plays source-controller and kustomize-controller through the PRETEND CONTROLLER: once the Kustomization
- * for `clusterPath` exists (platctl applies it after pushing), reports both objects at the fleet HEAD.
+ * The flux-system deploy key for a test cluster, as the flux-secret step leaves it: generated, stored in Secret
+ * flux-system/flux-system with the lab sshd's known_hosts, and added READ-ONLY on the lab's git server (PLAYED:
+ * the git host's admin). The real source-controller clones the fleet repo with it. Returns the public key line
+ * (revoke it in cleanup with `revokeKey`).
  */
-export async function actAsFlux(
-  env: LabEnv,
-  kube: KubeClient,
-  pretend: PretendController,
-  clusterPath: string,
-  status: (rev: string) => FluxStatus = (rev) => ({ revision: rev }),
-): Promise<string> {
-  const ref = {
-    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-    kind: 'Kustomization',
-    namespace: 'flux-system',
-    name: 'flux-system',
+export async function seedDeployKey(env: LabEnv, kube: KubeClient, cluster: ClusterConfig): Promise<string> {
+  await createNamespace(kube, 'flux-system');
+  const existing = await readStoredKey(kube);
+  const publicKey = existing?.publicKey ?? generateAndStore(kube, cluster, await readFile(env.knownHosts, 'utf8'));
+  const line = await publicKey;
+  await authorizeKey(line, { readOnly: true });
+  return line;
+}
+
+async function generateAndStore(kube: KubeClient, cluster: ClusterConfig, knownHosts: string): Promise<string> {
+  const key = generateDeployKey('ed25519', deployKeyTitle(cluster.name));
+  await kube.create(secretObject(key, knownHosts, cluster.name));
+  return key.publicKey;
+}
+
+/** The status the real source- and kustomize-controller wrote for flux-system. */
+export async function fluxStatus(kube: KubeClient) {
+  const [gitRef, ksRef] = syncRefs();
+  type Status = KubeObject & {
+    status?: {
+      artifact?: { revision?: string; url?: string };
+      lastAppliedRevision?: string;
+      conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    };
   };
-  for (let i = 0; i < 600; i++) {
-    const ks = (await kube.get(ref)) as { spec?: { path?: string } } | undefined;
-    if (ks?.spec?.path === `./${clusterPath}`) {
-      const rev = `main@sha1:${await fleetHead(env)}`;
-      await pretend.setFluxReady(GIT_FLUX, { revision: rev });
-      await pretend.setFluxReady(KS_FLUX, status(rev));
-      return rev;
-    }
-    await sleep(100);
-  }
-  throw new Error(`the Kustomization for ./${clusterPath} never appeared`);
+  const [git, ks] = await Promise.all([kube.get<Status>(gitRef!), kube.get<Status>(ksRef!)]);
+  return { git: git?.status, ks: ks?.status };
 }
