@@ -1,8 +1,8 @@
 /**
  * The lab's real Flux controllers (flux-host.ts): built from their Go modules, run as host processes while their
- * flux-system Deployments exist, with those Deployments' args (the lockdown included), as their own
- * ServiceAccounts, on loopback; restarted when a Deployment's args change, stopped when it is scaled to 0 or
- * deleted.
+ * flux-system Deployments have a Running pod (scheduled onto the kwok nodes), with those pods' args (the lockdown
+ * included), as their own ServiceAccounts, on loopback; restarted for a new pod when a Deployment's args change
+ * (a rollout), stopped when it is scaled to 0 or deleted.
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 describe('the real Flux controllers', () => {
-  it('run once their Deployments exist, with the Deployments args and loopback addresses', async () => {
+  it('run once their Deployments have a Running pod, with its args and loopback addresses', async () => {
     for (const name of FLUX_CONTROLLER_NAMES) {
       const { argv } = await running(name);
       expect(argv[0], name).toBe(

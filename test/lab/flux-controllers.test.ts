@@ -12,6 +12,7 @@ import {
   hostArgs,
   type ManagerContainer,
 } from './flux-controllers.js';
+import { runningPod } from './flux-host.js';
 import { binPaths } from './install.js';
 import { PORT_NAMES, type Ports } from './ports.js';
 
@@ -93,5 +94,32 @@ describe('the Flux controllers as host processes', () => {
       ),
     ).toEqual(['--x', '--storage-path=/s', '--health-addr=h']);
     expect(expandVars('a.$(NS).svc $$(NS) $(UNSET)', { NS: 'flux-system' })).toBe('a.flux-system.svc $(NS) $(UNSET)');
+  });
+});
+
+describe('which pod a controller process stands in for', () => {
+  const dep = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'source-controller' },
+    spec: { selector: { matchLabels: { app: 'source-controller' } } },
+  };
+  const pod = (name: string, phase: string, created: string, extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'source-controller' }, creationTimestamp: created, ...extra },
+    status: { phase },
+  });
+  it('is the newest Running pod of the Deployment: none while Pending, deleted, or for another Deployment', () => {
+    const old = pod('a', 'Running', '2026-12-02T10:00:00Z');
+    const fresh = pod('b', 'Running', '2026-12-02T11:00:00Z');
+    expect(runningPod(dep, [old, fresh])?.metadata.name).toBe('b');
+    expect(runningPod(dep, [old, pod('c', 'Pending', '2026-12-02T12:00:00Z')])?.metadata.name).toBe('a');
+    expect(runningPod(dep, [pod('c', 'Pending', '2026-12-02T12:00:00Z')])).toBeUndefined();
+    expect(
+      runningPod(dep, [pod('d', 'Running', '2026-12-02T12:00:00Z', { deletionTimestamp: 'now' })]),
+    ).toBeUndefined();
+    expect(runningPod(dep, [{ ...old, metadata: { ...old.metadata, labels: { app: 'other' } } }])).toBeUndefined();
+    expect(runningPod(undefined, [old])).toBeUndefined();
   });
 });

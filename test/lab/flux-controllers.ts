@@ -3,7 +3,7 @@
  * processes standing in for the flux-system pods. This file says HOW one runs: the args of its Deployment (so
  * the lockdown flags platctl patches in take effect) with the few that cannot work off-cluster replaced by
  * loopback ones, its own ServiceAccount's token (so install.yaml's RBAC is what it gets), and its probes.
- * `flux-host.ts` decides WHEN: while its Deployment exists.
+ * `flux-host.ts` decides WHEN: while its Deployment has a Running pod.
  *
  * Replaced flags: `--metrics-addr`, `--health-addr`; `--enable-leader-election` (off: outside a pod
  * controller-runtime cannot tell which namespace holds the lease, and one process needs no election); `--events-addr` (the Deployments post events to

@@ -1,9 +1,10 @@
 /**
- * The lab's stand-in for the kubelet of the flux-system pods: a small loop (a lab service of its own, started at
- * `lab up`) that runs each real Flux controller as a host process while its Deployment exists (and has
- * replicas), with that Deployment's args (flux-controllers.ts), and stops it when the Deployment goes (a
- * teardown, an uninstall) or is scaled to 0. A changed Deployment (platctl patching the lockdown flags in)
- * restarts the process with the new args, as a rollout would.
+ * The lab's stand-in for the containers of the flux-system pods: a small loop (a lab service of its own, started
+ * at `lab up`) that runs each real Flux controller as a host process while its Deployment has a Running pod (the
+ * real scheduler placed it on a kwok node), with that pod's args (flux-controllers.ts: the Deployment's, so the
+ * lockdown flags platctl patches in take effect), and stops it when there is none: the Deployment deleted (a
+ * teardown, an uninstall), scaled to 0, or its pod Pending (no schedulable node). A new pod (a rollout after
+ * platctl changed the args, a reschedule) restarts the process, as a new container would be.
  *
  * Each controller authenticates as the ServiceAccount its Deployment names, with a token from the TokenRequest
  * API in a file the loop refreshes, so install.yaml's RBAC is all it gets.
@@ -39,9 +40,24 @@ import { isRunning, readPidRecord, stopService } from './proc.js';
 import { ensureService, type ServiceSpec } from './service.js';
 
 type Deployment = KubeObject & {
-  metadata: { uid?: string; deletionTimestamp?: string };
-  spec?: { replicas?: number; template?: { spec?: { serviceAccountName?: string; containers?: ManagerContainer[] } } };
+  metadata: { deletionTimestamp?: string };
+  spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
 };
+type Pod = KubeObject & {
+  metadata: { uid?: string; deletionTimestamp?: string; creationTimestamp?: string };
+  spec?: { serviceAccountName?: string; nodeName?: string; containers?: ManagerContainer[] };
+  status?: { phase?: string };
+};
+
+/** The newest Running pod of a Deployment (its selector's labels), if any: what the host process stands in for. */
+export function runningPod(d: Deployment | undefined, pods: readonly Pod[]): Pod | undefined {
+  const want = Object.entries(d?.spec?.selector?.matchLabels ?? {});
+  if (!d || d.metadata.deletionTimestamp || want.length === 0) return undefined;
+  return pods
+    .filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+    .filter((p) => want.every(([k, v]) => p.metadata.labels?.[k] === v))
+    .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)))[0];
+}
 
 /** tsx's ESM loader (`node --import <it> file.ts`), resolved from this checkout's node_modules. */
 function tsxLoader(): string {
@@ -118,27 +134,30 @@ async function main(): Promise<void> {
     await writeFile(p.kubeconfig, serviceAccountKubeconfig(apiserverUrl(ports), pki.caCert, p.token), { mode: 0o600 });
   };
 
-  const reconcile = async (name: FluxController, d: Deployment | undefined, hold: Set<string>) => {
-    const wanted = d && !d.metadata.deletionTimestamp && (d.spec?.replicas ?? 1) > 0 && !hold.has(name);
-    if (!wanted) {
+  const reconcile = async (
+    name: FluxController,
+    d: Deployment | undefined,
+    pods: readonly Pod[],
+    hold: Set<string>,
+  ) => {
+    const pod = runningPod(d, pods);
+    if (!pod || hold.has(name)) {
       tokens.delete(name);
       backoff.delete(name);
-      if (await stopService(name))
-        log(`${name}: stopped (${d ? (hold.has(name) ? 'held' : 'scaled to 0') : 'no Deployment'})`);
+      const why = !d ? 'no Deployment' : hold.has(name) ? 'held' : 'no Running pod';
+      if (await stopService(name)) log(`${name}: stopped (${why})`);
       return;
     }
-    const pod = d.spec?.template?.spec;
-    const sa = pod?.serviceAccountName ?? 'default';
-    const container = pod?.containers?.[0] ?? {};
-    const saKey = `${sa}/${d.metadata.uid}`;
+    const sa = pod.spec?.serviceAccountName ?? 'default';
+    const container = pod.spec?.containers?.[0] ?? {};
+    const podKey = `${sa}/${pod.metadata.uid}`;
     const t = tokens.get(name);
-    if (!t || t.sa !== saKey || Date.now() - t.at > TOKEN_REFRESH_MS) {
+    if (!t || t.sa !== podKey || Date.now() - t.at > TOKEN_REFRESH_MS) {
       await writeToken(name, sa);
-      tokens.set(name, { sa: saKey, at: Date.now() });
-      // A new Deployment (flux-system made again) means a new ServiceAccount: start afresh with its token.
-      if (t && t.sa !== saKey) await stopService(name);
+      tokens.set(name, { sa: podKey, at: Date.now() });
     }
-    const spec = controllerSpec(name, container, { bins, ports });
+    // Another pod (a rollout, a reschedule) is another container: the pod's uid is the fingerprint.
+    const spec = { ...controllerSpec(name, container, { bins, ports }), fingerprint: `${pod.metadata.uid}` };
     const before = readPidRecord(name);
     const back = backoff.get(name);
     if (!isRunning(before) && back && Date.now() < back.until) return;
@@ -154,17 +173,21 @@ async function main(): Promise<void> {
     }
   };
 
-  log(`watching Deployments in ${FLUX_NAMESPACE} for ${FLUX_CONTROLLER_NAMES.join(', ')}`);
+  log(`watching the Deployments and pods in ${FLUX_NAMESPACE} for ${FLUX_CONTROLLER_NAMES.join(', ')}`);
   let lastError = '';
   for (;;) {
     try {
-      const deployments = await kube.list<Deployment>('apps/v1', 'Deployment', { namespace: FLUX_NAMESPACE });
+      const [deployments, pods] = await Promise.all([
+        kube.list<Deployment>('apps/v1', 'Deployment', { namespace: FLUX_NAMESPACE }),
+        kube.list<Pod>('v1', 'Pod', { namespace: FLUX_NAMESPACE }),
+      ]);
       const hold = held();
       const results = await Promise.allSettled(
         FLUX_CONTROLLER_NAMES.map((n) =>
           reconcile(
             n,
             deployments.find((d) => d.metadata.name === n),
+            pods,
             hold,
           ),
         ),

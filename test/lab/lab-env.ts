@@ -52,7 +52,7 @@ export interface LabEnv {
    */
   chartsUrl: string;
   /**
-   * The real Flux controllers run as host processes while their flux-system Deployments exist (flux-host.ts).
+   * The real Flux controllers run as host processes while their flux-system Deployments have a Running pod (flux-host.ts).
    * source-controller's artifact server (`--storage-adv-addr`): artifact URLs in GitRepository status point here.
    */
   sourceStorageUrl: string;

@@ -31,7 +31,7 @@ export { LabError } from './proc.js';
 
 /**
  * Services in start order; `down` stops them in reverse. `flux-host` runs the Flux controllers (each a service
- * of its own, started while its Deployment exists: flux-host.ts), so it is stopped first, then they.
+ * of its own, started while its Deployment has a Running pod: flux-host.ts), so it is stopped first, then they.
  */
 export const SERVICES = [
   'etcd',
@@ -161,7 +161,7 @@ async function addKnownHosts(file: string, lines: string[]): Promise<void> {
 
 /** What runs (services) and what is installed (tools). */
 export function labStatus(): LabStatusRow[] {
-  // The Flux controllers show only while they run (flux-host starts them when their Deployments exist).
+  // The Flux controllers show only while they run (flux-host starts them while their pods run).
   const fluxRunning = FLUX_CONTROLLER_NAMES.filter((n) => isRunning(readPidRecord(n)));
   const rows: LabStatusRow[] = [...SERVICES, ...fluxRunning].map((name) => {
     const rec = readPidRecord(name);

@@ -2,15 +2,14 @@
  * Step flux against the lab when Flux does NOT get there, provoked for real against the REAL Flux controllers
  * (test/lab/flux-host.ts runs them): a revoked deploy key (source-controller cannot fetch), a broken manifest
  * (kustomize-controller cannot apply), a suspended Kustomization; each stops the wait at once with the
- * object's own message. Controllers that never run (held down, as pods that cannot start) run into the
- * timeout, which names each object and every controller Deployment that never became available.
+ * object's own message. Controllers whose pods cannot be scheduled (every node cordoned) never run, and the wait
+ * runs into the timeout, which names each object and every controller Deployment that never became available.
  * PLAYED: the git host's admin adds the deploy key read-only (seedDeployKey); the test revokes it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncRefs } from '../../src/flux/wait.js';
 import { createFluxStep } from '../../steps/flux.js';
 import { lab } from '../lab/env.js';
-import { FLUX_CONTROLLER_NAMES } from '../lab/flux-controllers.js';
 import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
 import { authorizeKey, revokeKey } from '../lab/git-ssh.js';
 import {
@@ -125,22 +124,36 @@ describe('flux step: the Ready wait when Flux does not get there', () => {
     }
   });
 
-  it('times out naming each object and every controller that never ran', async () => {
-    // As when the controllers' pods cannot start (an image that cannot be pulled): nothing answers.
-    await holdFluxControllers(FLUX_CONTROLLER_NAMES);
-    await pushAsOperator(env, { [`clusters/${name}/notes.md`]: `unanswered ${Date.now()}\n` }, 'nobody fetches this');
-    const short = labCluster(env, name, { flux: { ...cluster.flux, timeout: '3s' } });
-    const started = Date.now();
-    const err = await step.apply(fluxContext(short, { kube }).ctx).then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
-    expect(err?.message).toContain(`Flux was not ready at main@sha1:${await fleetHead(env)} within 3s`);
-    expect(err?.message).toMatch(/GitRepository flux-system\/flux-system: reconcile requested at \S+, not handled yet/);
-    expect(err?.message).toMatch(/Kustomization flux-system\/flux-system: reconcile requested at \S+, not handled yet/);
-    expect(err?.message).toContain(
-      'controller Deployments never became available: helm-controller, kustomize-controller, notification-controller, source-controller',
-    );
+  it('times out naming each object and every controller Deployment that never became available', async () => {
+    // As when no node can take the controllers' pods: every node cordoned, the pods replaced and left Pending by
+    // the real scheduler, so the lab runs no controller (flux-host.ts runs one only for a Running pod).
+    const nodes = (await kube.list('v1', 'Node')).map((n) => n.metadata.name);
+    try {
+      for (const node of nodes)
+        await kube.patch({ apiVersion: 'v1', kind: 'Node', name: node }, { spec: { unschedulable: true } });
+      for (const pod of await kube.list('v1', 'Pod', { namespace: 'flux-system' }))
+        await kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: 'flux-system', name: pod.metadata.name });
+      await pushAsOperator(env, { [`clusters/${name}/notes.md`]: `unanswered ${Date.now()}\n` }, 'nobody fetches this');
+      const short = labCluster(env, name, { flux: { ...cluster.flux, timeout: '5s' } });
+      const started = Date.now();
+      const err = await step.apply(fluxContext(short, { kube }).ctx).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
+      expect(err?.message).toContain(`Flux was not ready at main@sha1:${await fleetHead(env)} within 5s`);
+      expect(err?.message).toMatch(
+        /GitRepository flux-system\/flux-system: reconcile requested at \S+, not handled yet/,
+      );
+      expect(err?.message).toMatch(
+        /Kustomization flux-system\/flux-system: reconcile requested at \S+, not handled yet/,
+      );
+      expect(err?.message).toContain(
+        'controller Deployments never became available: helm-controller, kustomize-controller, notification-controller, source-controller',
+      );
+    } finally {
+      for (const node of nodes)
+        await kube.patch({ apiVersion: 'v1', kind: 'Node', name: node }, { spec: { unschedulable: null } });
+    }
   });
 });
