@@ -95,7 +95,11 @@ export function assess(ref: ObjectRef, obj: FluxObject | undefined, revision: st
   );
   if (ready?.status === 'True' && atRevision && observed >= generation) return { state: 'ready', summary };
   const attempted = obj.status?.lastAttemptedRevision;
+  // Reconciling=True (Progressing): an attempt is under way, and Ready still tells the previous one's outcome.
+  // (Failed attempts that will be retried say ProgressingWithRetry: those are judged.)
+  const inFlight = conds.some((c) => c.type === 'Reconciling' && c.status === 'True' && c.reason === 'Progressing');
   const failedNow =
+    !inFlight &&
     ready?.status === 'False' &&
     observed >= generation &&
     !TRANSIENT.has(ready.reason ?? '') &&

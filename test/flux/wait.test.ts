@@ -105,6 +105,17 @@ describe('assess after a reconcile request', () => {
   });
 });
 
+describe('assess while a controller is at work', () => {
+  it('waits on Ready=False while Reconciling=True (Progressing), judges it once the attempt failed for good', () => {
+    const stale = cond('Ready', 'False', 'ReconciliationFailed', 'the previous commit was broken');
+    const working = cond('Reconciling', 'True', 'Progressing', `Building manifests for revision ${REV}`);
+    const retrying = cond('Reconciling', 'True', 'ProgressingWithRetry', 'reconciliation in progress');
+    const ks = (c: unknown[]) => obj('Kustomization', { conditions: c, lastAttemptedRevision: REV });
+    expect(assess(ksRef, ks([working, stale]), REV).state).toBe('waiting');
+    expect(assess(ksRef, ks([retrying, stale]), REV).state).toBe('failed');
+  });
+});
+
 describe('helpers', () => {
   it('parses config durations', () => {
     expect([parseDuration('500ms'), parseDuration('90s'), parseDuration('10m'), parseDuration('1h')]).toEqual([
