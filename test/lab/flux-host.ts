@@ -74,7 +74,7 @@ export function fluxHostSpec(): ServiceSpec {
   return {
     name: 'flux-host',
     version: 'lab',
-    address: `watches Deployments in ${FLUX_NAMESPACE}`,
+    address: `runs the controllers of Running pods in ${FLUX_NAMESPACE}`,
     cmd: process.execPath,
     args: ['--import', tsxLoader(), self],
     fingerprint: sources.join('\n'),
