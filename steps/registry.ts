@@ -12,6 +12,7 @@ import { createNamespace, waitFor } from '../src/clients/namespaces.js';
 import { isPlatctlError } from '../src/errors.js';
 import {
   ECR_SYNC,
+  ecrRegistryOf,
   MANIFEST_HASH_ANNOTATION,
   type RegistryParams,
   registryManifests,
@@ -42,10 +43,12 @@ function roleOf(ctx: StepContext): { arn: string; recorded: boolean } {
 /** The manifest parameters for this cluster. */
 export function registryParams(ctx: StepContext): RegistryParams {
   const { aws, images } = ctx.cluster;
+  const registry = syncRegistry(aws.accountId, aws.region, images.mirror);
   return {
     roleArn: roleOf(ctx).arn,
-    region: aws.region,
-    registry: syncRegistry(aws.accountId, aws.region, images.mirror),
+    // An ECR token is good for registries of the region it was asked in: ask in the registry's region.
+    region: ecrRegistryOf(registry).region,
+    registry,
     mirror: images.mirror,
   };
 }

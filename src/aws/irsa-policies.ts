@@ -12,6 +12,8 @@ export interface IrsaParams {
   partition: string;
   vaultKeyAlias: string;
   ebsKeyAlias: string;
+  /** The ECR registry the credentials sync writes its Secret for (the account's, or an ECR mirror's). */
+  ecrRegistry: { accountId: string; region: string };
 }
 
 /** A policy document of these statements. */
@@ -34,6 +36,24 @@ export function keyUseStatement(sid: string, p: IrsaParams, alias: string, actio
 /** Every Route53 hosted zone of the partition. */
 export const zones = (p: IrsaParams) => `arn:${p.partition}:route53:::hostedzone/*`;
 const ec2 = (p: IrsaParams, type: string) => `arn:${p.partition}:ec2:*:*:${type}/*`;
+
+/**
+ * The ECR credentials sync. An ECR token carries its caller's permissions, so the role that fetches it must
+ * also hold the pull actions: `GetAuthorizationToken` has no resource (ECR docs: Resource "*"), the three read
+ * actions are scoped to the repositories of the one registry the Secret is for.
+ */
+export function ecrPullPolicy(p: IrsaParams): PolicyDocument {
+  const { accountId, region } = p.ecrRegistry;
+  return doc(
+    { Sid: 'EcrToken', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+    {
+      Sid: 'EcrPull',
+      Effect: 'Allow',
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      Resource: `arn:${p.partition}:ecr:${region}:${accountId}:repository/*`,
+    },
+  );
+}
 
 /** Modelled on AmazonEBSCSIDriverPolicy, plus use of the cluster's EBS key (alias …/ebs). */
 export function ebsCsiPolicy(p: IrsaParams): PolicyDocument {

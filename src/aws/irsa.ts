@@ -9,9 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClusterConfig } from '../config/schema.js';
+import { ecrRegistryOf, syncRegistry } from '../registry/manifests.js';
 import {
   doc,
   ebsCsiPolicy,
+  ecrPullPolicy,
   type IrsaParams,
   keyUseStatement,
   loadBalancerControllerPolicy,
@@ -111,7 +113,7 @@ export function irsaRoles(cluster: ClusterConfig): IrsaRoleSpec[] {
       service: 'ecr-credentials-sync',
       namespace: 'flux-system',
       serviceAccount: 'ecr-credentials-sync',
-      policy: () => doc({ Sid: 'EcrToken', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }),
+      policy: ecrPullPolicy,
     },
     {
       key: 'certManager',
@@ -177,5 +179,6 @@ export function irsaParams(cluster: ClusterConfig): IrsaParams {
     partition: partitionOf(cluster.aws.region),
     vaultKeyAlias: keyAlias(cluster, 'vault'),
     ebsKeyAlias: keyAlias(cluster, 'ebs'),
+    ecrRegistry: ecrRegistryOf(syncRegistry(cluster.aws.accountId, cluster.aws.region, cluster.images.mirror)),
   };
 }

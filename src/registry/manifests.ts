@@ -43,6 +43,13 @@ export function ecrRegistryHost(accountId: string, region: string): string {
   return `${accountId}.dkr.ecr.${region}.${suffix}`;
 }
 
+/** The account and region of an ECR registry host (`<account>.dkr.ecr.<region>.amazonaws.com[.cn]`). */
+export function ecrRegistryOf(host: string): { accountId: string; region: string } {
+  const m = /^(\d+)\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host);
+  if (!m?.[1] || !m[2]) throw new Error(`not an ECR registry host: ${host}`);
+  return { accountId: m[1], region: m[2] };
+}
+
 /** The registry the Secret is for: the mirror's host when the mirror is an ECR registry, else the account's. */
 export function syncRegistry(accountId: string, region: string, mirror: string | undefined): string {
   const host = mirror?.split('/')[0];

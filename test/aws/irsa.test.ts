@@ -85,6 +85,25 @@ describe('policies', () => {
     );
   });
 
+  it('lets the ECR sync role pull from the registry its Secret is for, and only that one', () => {
+    const pullOf = (c: ReturnType<typeof config>) => {
+      const role = irsaRoles(c).find((r) => r.key === 'ecrCredentialsSync');
+      return role?.policy(irsaParams(c)).Statement ?? [];
+    };
+    const [token, pull] = pullOf(config('demo'));
+    expect(token).toMatchObject({ Action: 'ecr:GetAuthorizationToken', Resource: '*' });
+    expect(pull?.Action).toEqual(
+      expect.arrayContaining(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability']),
+    );
+    expect(pull?.Resource).toBe('arn:aws:ecr:eu-west-1:123456789012:repository/*');
+    // An ECR mirror in another account and region: the grant follows the mirror's registry.
+    const mirrored = config('demo', { images: { mirror: '210987654321.dkr.ecr.us-west-2.amazonaws.com/mirror' } });
+    expect(pullOf(mirrored)[1]?.Resource).toBe('arn:aws:ecr:us-west-2:210987654321:repository/*');
+    // A mirror that is not ECR: the Secret is for the account's own registry.
+    const other = config('demo', { images: { mirror: 'harbor.example.com/mirror' } });
+    expect(pullOf(other)[1]?.Resource).toBe('arn:aws:ecr:eu-west-1:123456789012:repository/*');
+  });
+
   it('has one role per controller, with distinct names and service accounts', () => {
     const plan = planIam(config('demo'), 'https://oidc.example/id/Z');
     expect(plan.roles.map((r) => r.spec.key)).toEqual([

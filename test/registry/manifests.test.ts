@@ -8,6 +8,9 @@ import {
   registryManifests,
   syncRegistry,
 } from '../../src/registry/manifests.js';
+import type { StepContext } from '../../src/step.js';
+import { registryParams } from '../../steps/registry.js';
+import { clusterConfig, withField } from '../helpers/config.js';
 
 const params = { roleArn: 'arn:aws:iam::1:role/r', region: 'us-east-1', registry: '1.dkr.ecr.us-east-1.amazonaws.com' };
 const images = (objs: KubeObject[]) => JSON.stringify(objs).match(/"image":"[^"]+"/g);
@@ -20,6 +23,20 @@ describe('registry manifests', () => {
     );
     expect(syncRegistry('1', 'us-east-1', 'registry.example.com/mirror')).toBe('1.dkr.ecr.us-east-1.amazonaws.com');
     expect(syncRegistry('1', 'us-east-1', undefined)).toBe('1.dkr.ecr.us-east-1.amazonaws.com');
+  });
+
+  it('asks for the token in the region of the registry the Secret is for', () => {
+    const cluster = withField(clusterConfig(), ['images', 'mirror'], '210987654321.dkr.ecr.us-west-2.amazonaws.com/m');
+    const ctx = { cluster, outputs: () => ({}) } as unknown as StepContext;
+    expect(registryParams(ctx)).toMatchObject({
+      region: 'us-west-2',
+      registry: '210987654321.dkr.ecr.us-west-2.amazonaws.com',
+    });
+    const own = { cluster: clusterConfig(), outputs: () => ({}) } as unknown as StepContext;
+    expect(registryParams(own)).toMatchObject({
+      region: 'us-east-1',
+      registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+    });
   });
 
   it('uses upstream images without a mirror and rewrites both with one', () => {

@@ -131,7 +131,14 @@ describe('iam step against moto', () => {
     const ecr = await iam.send(
       new GetRolePolicyCommand({ RoleName: `eks-ecr-credentials-sync-${s.name}`, PolicyName: 'platctl' }),
     );
-    expect(parse(ecr.PolicyDocument).Statement[0]?.Action).toBe('ecr:GetAuthorizationToken');
+    const [token, pull] = parse(ecr.PolicyDocument).Statement;
+    expect(token).toMatchObject({ Action: 'ecr:GetAuthorizationToken', Resource: '*' });
+    expect(pull?.Action).toEqual([
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:GetDownloadUrlForLayer',
+      'ecr:BatchGetImage',
+    ]);
+    expect(pull?.Resource).toBe('arn:aws:ecr:us-east-1:123456789012:repository/*');
   });
 
   it('a second check and apply make zero AWS writes; the cheap check is one read', async () => {
