@@ -8,7 +8,6 @@
 import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { assertAccount } from '../src/aws/account.js';
 import { awsCall } from '../src/aws/errors.js';
-import { partitionOf } from '../src/aws/irsa.js';
 import {
   deletionWindowDays,
   describeAlias,
@@ -19,11 +18,13 @@ import {
   KEY_TAG,
   type KeyPurpose,
   keyAlias,
+  keyArn,
   keyPolicy,
   listAliases,
   retireKey,
   retryWhilePrincipalPropagates,
 } from '../src/aws/kms-ops.js';
+import { partitionOf } from '../src/aws/partition.js';
 import { describePolicyDiff, type PolicyDocument } from '../src/aws/policy.js';
 import { kmsTagList, platctlTags } from '../src/aws/tags.js';
 import { PlatctlError } from '../src/errors.js';
@@ -66,13 +67,10 @@ function wants(ctx: StepContext): KeyWant[] {
   }));
 }
 
-const keyArn = (ctx: StepContext, id: string) =>
-  `arn:${partitionOf(ctx.cluster.aws.region)}:kms:${ctx.cluster.aws.region}:${ctx.cluster.aws.accountId}:key/${id}`;
-
 function outputsOf(ctx: StepContext, found: Map<KeyPurpose, { id: string; arn?: string; alias: string }>): StepOutputs {
   const keys = [...found].flatMap(([purpose, k]) => [
     [`${purpose}KeyId` as const, k.id],
-    [`${purpose}KeyArn` as const, k.arn ?? keyArn(ctx, k.id)],
+    [`${purpose}KeyArn` as const, k.arn ?? keyArn(ctx.cluster, k.id)],
     [`${purpose}KeyAlias` as const, k.alias],
   ]);
   return readKmsOutputs.record(Object.fromEntries(keys));

@@ -7,12 +7,13 @@ import type { AwsClients } from '../clients/aws.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { awsCallFor as awsCall, awsErrorName, awsGet, awsHttpStatus } from './errors.js';
+import { eksAccessPolicyArn, type Partition, partitionOf, partitionOfArn } from './partition.js';
 import { CLUSTER_TAG, platctlTags } from './tags.js';
 
-/** The access policy for `access.admins`. */
-export const ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
-/** The access policy for `access.readOnly`. */
-export const VIEW_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
+/** The access policy for `access.admins`, in the partition's ARN form. */
+export const adminPolicy = (p: Partition) => eksAccessPolicyArn(p, 'AmazonEKSClusterAdminPolicy');
+/** The access policy for `access.readOnly`, in the partition's ARN form. */
+export const viewPolicy = (p: Partition) => eksAccessPolicyArn(p, 'AmazonEKSViewPolicy');
 
 /** How platctl grants access on this cluster. */
 export type AccessMode = 'access-entries' | 'aws-auth';
@@ -28,19 +29,32 @@ type Ctx = { aws: AwsClients; cluster: ClusterConfig };
 
 const principalPattern = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/;
 
-/** The grants from config: admins win over readOnly for a principal listed twice. Validates the ARNs. */
+/**
+ * The grants from config: admins win over readOnly for a principal listed twice. Validates the ARNs: IAM role
+ * or user ARNs of the cluster's own partition (a GovCloud cluster cannot admit a commercial-partition role).
+ */
 export function desiredGrants(cluster: ClusterConfig): Grant[] {
-  const bad = [...cluster.access.admins, ...cluster.access.readOnly].filter((a) => !principalPattern.test(a));
+  const partition = partitionOf(cluster.aws.region);
+  const all = [...cluster.access.admins, ...cluster.access.readOnly];
+  const bad = all.filter((a) => !principalPattern.test(a));
   if (bad.length > 0) {
     throw new PlatctlError('CONFIG_INVALID', `access: not IAM role or user ARNs: ${bad.join(', ')}`, {
-      hint: 'use arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name> (not assumed-role ARNs)',
+      hint: `use arn:${partition}:iam::<account>:role/<name> or arn:${partition}:iam::<account>:user/<name> (not assumed-role ARNs)`,
     });
+  }
+  const foreign = all.filter((a) => partitionOfArn(a) !== partition);
+  if (foreign.length > 0) {
+    throw new PlatctlError(
+      'CONFIG_INVALID',
+      `access: ARNs outside the ${partition} partition of ${cluster.aws.region}: ${foreign.join(', ')}`,
+      { hint: `a cluster in ${cluster.aws.region} only accepts principals written arn:${partition}:iam::…` },
+    );
   }
   const admins = [...new Set(cluster.access.admins)].sort();
   const readOnly = [...new Set(cluster.access.readOnly)].filter((p) => !admins.includes(p)).sort();
   return [
-    ...admins.map((principal) => ({ principal, role: 'admin' as const, policy: ADMIN_POLICY })),
-    ...readOnly.map((principal) => ({ principal, role: 'readOnly' as const, policy: VIEW_POLICY })),
+    ...admins.map((principal) => ({ principal, role: 'admin' as const, policy: adminPolicy(partition) })),
+    ...readOnly.map((principal) => ({ principal, role: 'readOnly' as const, policy: viewPolicy(partition) })),
   ];
 }
 

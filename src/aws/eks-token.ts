@@ -8,6 +8,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { PlatctlError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
+import { dnsSuffix, partitionOf } from './partition.js';
 
 /** Token prefix the aws-iam-authenticator expects. */
 export const TOKEN_PREFIX = 'k8s-aws-v1.';
@@ -43,8 +44,7 @@ export interface EksToken {
 export function stsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): URL {
   const override = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
   if (override) return new URL(override);
-  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return new URL(`https://sts.${region}.${suffix}/`);
+  return new URL(`https://sts.${region}.${dnsSuffix(partitionOf(region))}/`);
 }
 
 /** RFC 3986 encoding, as SigV4's canonical query string uses. */

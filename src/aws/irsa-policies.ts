@@ -2,6 +2,7 @@
  * The permission policies of the IRSA roles (src/aws/irsa.ts holds the catalogue that uses them). Each is
  * written for its controller's documented needs; KMS use is always granted through `kms:ResourceAliases`.
  */
+import { arn, type Partition } from './partition.js';
 import type { PolicyDocument, PolicyStatement } from './policy.js';
 
 /** What a policy builder may use. */
@@ -9,7 +10,7 @@ export interface IrsaParams {
   cluster: string;
   accountId: string;
   region: string;
-  partition: string;
+  partition: Partition;
   vaultKeyAlias: string;
   ebsKeyAlias: string;
   /** The ECR registry the credentials sync writes its Secret for (the account's, or an ECR mirror's). */
@@ -28,14 +29,14 @@ export function keyUseStatement(sid: string, p: IrsaParams, alias: string, actio
     Sid: sid,
     Effect: 'Allow',
     Action: actions,
-    Resource: `arn:${p.partition}:kms:${p.region}:${p.accountId}:key/*`,
+    Resource: arn(p.partition, 'kms', p.region, p.accountId, 'key/*'),
     Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias } },
   };
 }
 
 /** Every Route53 hosted zone of the partition. */
-export const zones = (p: IrsaParams) => `arn:${p.partition}:route53:::hostedzone/*`;
-const ec2 = (p: IrsaParams, type: string) => `arn:${p.partition}:ec2:*:*:${type}/*`;
+export const zones = (p: IrsaParams) => arn(p.partition, 'route53', '', '', 'hostedzone/*');
+const ec2 = (p: IrsaParams, type: string) => arn(p.partition, 'ec2', '*', '*', `${type}/*`);
 
 /**
  * The ECR credentials sync. An ECR token carries its caller's permissions, so the role that fetches it must
@@ -50,7 +51,7 @@ export function ecrPullPolicy(p: IrsaParams): PolicyDocument {
       Sid: 'EcrPull',
       Effect: 'Allow',
       Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-      Resource: `arn:${p.partition}:ecr:${region}:${accountId}:repository/*`,
+      Resource: arn(p.partition, 'ecr', region, accountId, 'repository/*'),
     },
   );
 }

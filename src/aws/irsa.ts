@@ -20,6 +20,7 @@ import {
   zones,
 } from './irsa-policies.js';
 import { keyAlias } from './kms-ops.js';
+import { arn, partitionOf } from './partition.js';
 import type { PolicyDocument } from './policy.js';
 
 export type { IrsaParams } from './irsa-policies.js';
@@ -43,13 +44,6 @@ export interface IrsaRoleSpec {
   policy(p: IrsaParams): PolicyDocument;
 }
 
-/** The AWS partition of a region ("aws", "aws-cn", "aws-us-gov"). */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
 /** The role name for a service: `eks-<service>-<cluster>`, hashed down to 64 characters when longer. */
 export function roleName(service: string, cluster: string): string {
   const full = `eks-${service}-${cluster}`;
@@ -65,7 +59,7 @@ export function rolePath(cluster: string): string {
 
 /** The ARN a role gets when platctl creates it. */
 export function roleArn(p: Pick<IrsaParams, 'partition' | 'accountId' | 'cluster'>, service: string): string {
-  return `arn:${p.partition}:iam::${p.accountId}:role${rolePath(p.cluster)}${roleName(service, p.cluster)}`;
+  return arn(p.partition, 'iam', '', p.accountId, `role${rolePath(p.cluster)}${roleName(service, p.cluster)}`);
 }
 
 /** The issuer without its scheme ("oidc.eks.us-east-1.amazonaws.com/id/ABC"), as IAM condition keys use it. */
@@ -75,7 +69,7 @@ export function issuerHostPath(issuer: string): string {
 
 /** The ARN of the IAM OIDC provider for an issuer. */
 export function oidcProviderArn(p: Pick<IrsaParams, 'partition' | 'accountId'>, issuer: string): string {
-  return `arn:${p.partition}:iam::${p.accountId}:oidc-provider/${issuerHostPath(issuer)}`;
+  return arn(p.partition, 'iam', '', p.accountId, `oidc-provider/${issuerHostPath(issuer)}`);
 }
 
 /** The trust policy: only this service account, with the STS audience, may assume the role. */
@@ -126,7 +120,7 @@ export function irsaRoles(cluster: ClusterConfig): IrsaRoleSpec[] {
             Sid: 'Changes',
             Effect: 'Allow',
             Action: 'route53:GetChange',
-            Resource: `arn:${p.partition}:route53:::change/*`,
+            Resource: arn(p.partition, 'route53', '', '', 'change/*'),
           },
           {
             Sid: 'Records',

@@ -8,6 +8,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { awsCall, isAccessDenied, isAwsError } from './errors.js';
 import { mapLimit } from './parallel.js';
+import { arn, type Partition, partitionOf } from './partition.js';
 import type { PolicyDocument } from './policy.js';
 import { CLUSTER_TAG } from './tags.js';
 
@@ -26,18 +27,23 @@ export function keyAlias(cluster: ClusterConfig, purpose: KeyPurpose): string {
   return `alias/platctl/${cluster.name}/${purpose}`;
 }
 
+/** The ARN of a key of the cluster's account and region. */
+export function keyArn(cluster: ClusterConfig, keyId: string): string {
+  return arn(partitionOf(cluster.aws.region), 'kms', cluster.aws.region, cluster.aws.accountId, `key/${keyId}`);
+}
+
 /**
  * The key policy: the account root may administer the key (which is also what lets IAM policies, such as the
  * IRSA roles' `kms:ResourceAliases` grants, take effect), and the Vault role may use the Vault key.
  */
-export function keyPolicy(o: { partition: string; accountId: string; useBy?: string }): PolicyDocument {
+export function keyPolicy(o: { partition: Partition; accountId: string; useBy?: string }): PolicyDocument {
   const policy: PolicyDocument = {
     Version: '2012-10-17',
     Statement: [
       {
         Sid: 'AccountAdministers',
         Effect: 'Allow',
-        Principal: { AWS: `arn:${o.partition}:iam::${o.accountId}:root` },
+        Principal: { AWS: arn(o.partition, 'iam', '', o.accountId, 'root') },
         Action: 'kms:*',
         Resource: '*',
       },

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createEksToken, type EksToken } from '../aws/eks-token.js';
+import { isIsolatedRegion } from '../aws/partition.js';
 import { PlatctlError } from '../errors.js';
 
 /** The ExecCredential a kubectl exec plugin prints (client.authentication.k8s.io/v1beta1). */
@@ -40,6 +41,14 @@ export default async function eksToken(opts: EksTokenFlags, _cmd?: Command): Pro
       hint: 'pass --region <region> (or set AWS_REGION)',
     });
   }
+  if (isIsolatedRegion(region))
+    throw new PlatctlError(
+      'USAGE',
+      `region ${region} is in an isolated AWS partition, which platctl does not support`,
+      {
+        hint: 'platctl supports the aws, aws-cn and aws-us-gov partitions',
+      },
+    );
   const token = await createEksToken({ cluster: opts.cluster, region, roleArn: opts.roleArn });
   process.stdout.write(`${JSON.stringify(execCredential(token))}\n`);
   return 0;

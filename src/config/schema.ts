@@ -3,6 +3,7 @@
  * (`platctl config schema`, docs/platform.schema.json) is generated from it. Unknown keys are errors.
  */
 import { z } from 'zod';
+import { isIsolatedRegion } from '../aws/partition.js';
 import { isValidCidr, isValidRegion } from './validators.js';
 
 /** EKS cluster-name rules: 1–100 characters, starting alphanumeric. */
@@ -16,7 +17,13 @@ const filePath = z.string().min(1, 'must not be empty');
 
 const awsSchema = z.strictObject({
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
-  region: z.string().refine(isValidRegion, { message: 'must be an AWS region such as us-east-1' }),
+  region: z
+    .string()
+    .refine(isValidRegion, { message: 'must be an AWS region such as us-east-1' })
+    .refine((r) => !isIsolatedRegion(r), {
+      message:
+        'is in an isolated AWS partition (us-iso-*, us-isob-*, …), which platctl does not support: use a region of aws, aws-cn or aws-us-gov',
+    }),
   profile: z.string().optional(),
   /** Tags added to every AWS object besides platctl.io/cluster and platctl.io/step. */
   tags: z.record(z.string(), z.string()).default({}),

@@ -5,6 +5,7 @@
  * (kubectl, no shell needed) applies it. The token never leaves the pod.
  */
 import { createHash } from 'node:crypto';
+import { dnsSuffix, partitionOf } from '../aws/partition.js';
 import type { KubeObject } from '../clients/kube.js';
 import { mirrorImage } from '../images.js';
 
@@ -39,8 +40,7 @@ export interface RegistryParams {
 
 /** The ECR registry host of an account and region. */
 export function ecrRegistryHost(accountId: string, region: string): string {
-  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `${accountId}.dkr.ecr.${region}.${suffix}`;
+  return `${accountId}.dkr.ecr.${region}.${dnsSuffix(partitionOf(region))}`;
 }
 
 /** The account and region of an ECR registry host (`<account>.dkr.ecr.<region>.amazonaws.com[.cn]`). */

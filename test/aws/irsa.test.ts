@@ -1,15 +1,7 @@
 /** The IRSA naming convention and policy documents, without AWS. */
 import { describe, expect, it } from 'vitest';
 import { planIam } from '../../src/aws/iam-ops.js';
-import {
-  irsaParams,
-  irsaRoles,
-  oidcProviderArn,
-  partitionOf,
-  ROLE_NAME_MAX,
-  roleArn,
-  roleName,
-} from '../../src/aws/irsa.js';
+import { irsaParams, irsaRoles, oidcProviderArn, ROLE_NAME_MAX, roleArn, roleName } from '../../src/aws/irsa.js';
 import { validateConfig } from '../../src/config/load.js';
 
 const config = (name: string, extra: Record<string, unknown> = {}) => {
@@ -51,8 +43,6 @@ describe('role naming', () => {
   });
 
   it('uses the partition of the region in every ARN', () => {
-    expect(partitionOf('cn-north-1')).toBe('aws-cn');
-    expect(partitionOf('us-gov-west-1')).toBe('aws-us-gov');
     expect(
       oidcProviderArn({ partition: 'aws-cn', accountId: '1' }, 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/A/'),
     ).toBe('arn:aws-cn:iam::1:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/A');

@@ -9,7 +9,7 @@ import { CreateClusterCommand, DeleteClusterCommand, EKSClient, ListAccessEntrie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AWS_AUTH_REF, MANAGED_ANNOTATION, READ_ONLY_BINDING } from '../../src/aws/aws-auth.js';
-import { ADMIN_POLICY, isAccessEntriesUnsupported, VIEW_POLICY } from '../../src/aws/eks-access.js';
+import { isAccessEntriesUnsupported } from '../../src/aws/eks-access.js';
 import { connectKube, type KubeClient, type KubeObject } from '../../src/clients/kube.js';
 import { isPlatctlError } from '../../src/errors.js';
 import type { StepOutputs } from '../../src/state/types.js';
@@ -198,15 +198,18 @@ describe('EKS access entries (fake EKS API)', () => {
     expect((await accessEntriesStep.check(ctx)).changes).toEqual([
       `+ access entry ${ops} (admin)`,
       `+ access entry ${alice} (admin)`,
-      `~ access entry ${auditors}: associate ${VIEW_POLICY}`,
+      `~ access entry ${auditors}: associate arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy`,
     ]);
     const outputs = (await accessEntriesStep.apply(ctx)) ?? {};
     expect(outputs).toEqual({ mode: 'access-entries', admins: [ops, alice], readOnly: [] });
     expect(fake.entries.get(alice)).toEqual({
       tags: { 'platctl.io/cluster': 'fake', 'platctl.io/step': 'access-entries' },
-      policies: [ADMIN_POLICY],
+      policies: ['arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy'],
     });
-    expect(fake.entries.get(auditors)).toEqual({ tags: {}, policies: [VIEW_POLICY] });
+    expect(fake.entries.get(auditors)).toEqual({
+      tags: {},
+      policies: ['arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy'],
+    });
     expect(fake.scopes).toEqual(['cluster', 'cluster', 'cluster']);
 
     // Re-run: up to date, no writes; the cheap check is one list call.
