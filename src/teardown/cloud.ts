@@ -153,8 +153,8 @@ export interface Leftover {
 }
 
 /**
- * Security groups and network interfaces Kubernetes made for the cluster (controller, cloud provider or CNI
- * tags) that are still there. Ones tagged platctl.io/cluster belong to platctl's steps, and ones tagged
+ * Security groups and detached (`available`) network interfaces Kubernetes made for the cluster (controller,
+ * cloud provider or CNI tags) that are still there. Ones tagged platctl.io/cluster belong to platctl's steps, and ones tagged
  * aws:eks:cluster-name to EKS: both are deleted later in teardown, so they are not leftovers.
  */
 export async function clusterLeftovers(aws: AwsClients, cluster: string): Promise<Leftover[]> {
@@ -181,6 +181,9 @@ export async function clusterLeftovers(aws: AwsClients, cluster: string): Promis
       ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filter, NextToken })),
     );
     for (const n of page.NetworkInterfaces ?? []) {
+      // An attached ENI (in-use, attaching, detaching) belongs to something still running, typically a node
+      // the cluster step is about to delete: only a detached (`available`) one is left behind.
+      if (n.Status !== 'available') continue;
       const tag = leftover(toRecord(n.TagSet));
       if (tag && n.NetworkInterfaceId)
         out.push({ type: 'network-interface', id: n.NetworkInterfaceId, name: n.Description ?? '', tag });

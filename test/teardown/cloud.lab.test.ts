@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/clients/aws.js';
-import { clusterLoadBalancers, clusterOwnership } from '../../src/teardown/cloud.js';
+import { clusterLeftovers, clusterLoadBalancers, clusterOwnership } from '../../src/teardown/cloud.js';
 import { lab } from '../lab/env.js';
 import { createClassicElb, deleteClassicElb } from './classic-elb.js';
-import { createAlb, deleteLabVpc, deleteLb, labAws, labVpc, uniqueName } from './lab-context.js';
+import { createAlb, deleteLabVpc, deleteLb, labAws, labVpc, tagSpec, uniqueName } from './lab-context.js';
 
 let aws: AwsClients;
 let vpc: { vpcId: string; subnetIds: string[] };
@@ -63,6 +63,59 @@ describe('clusterLoadBalancers (moto)', () => {
       await deleteLb(aws, otherAlb);
       await deleteClassicElb(lab(), clbName).catch(() => undefined);
       await deleteClassicElb(lab(), otherClb).catch(() => undefined);
+    }
+  });
+});
+
+describe('clusterLeftovers (moto)', () => {
+  it('reports a detached ENI tagged for the cluster, never one a live instance uses', async () => {
+    const ec2sdk = await import('@aws-sdk/client-ec2');
+    const ec2 = await aws.ec2();
+    const cluster = uniqueName('tdeni');
+    const tags = { 'cluster.k8s.amazonaws.com/name': cluster };
+    const eni = async () =>
+      (
+        await ec2.send(
+          new ec2sdk.CreateNetworkInterfaceCommand({
+            SubnetId: vpc.subnetIds[0],
+            Description: 'aws-K8S-i-0123',
+            TagSpecifications: tagSpec('network-interface', tags),
+          }),
+        )
+      ).NetworkInterface?.NetworkInterfaceId ?? '';
+    const detached = await eni();
+    const attached = await eni();
+    const image = (await ec2.send(new ec2sdk.DescribeImagesCommand({}))).Images?.[0]?.ImageId;
+    const run = await ec2.send(
+      new ec2sdk.RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, SubnetId: vpc.subnetIds[0] }),
+    );
+    const instance = run.Instances?.[0]?.InstanceId ?? '';
+    let attachment: string | undefined;
+    try {
+      attachment = (
+        await ec2.send(
+          new ec2sdk.AttachNetworkInterfaceCommand({
+            NetworkInterfaceId: attached,
+            InstanceId: instance,
+            DeviceIndex: 1,
+          }),
+        )
+      ).AttachmentId;
+      const status = async (id: string) =>
+        (await ec2.send(new ec2sdk.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [id] })))
+          .NetworkInterfaces?.[0]?.Status;
+      expect(await status(attached)).toBe('in-use');
+      expect(await status(detached)).toBe('available');
+      const found = await clusterLeftovers(aws, cluster);
+      expect(found.map((l) => l.id)).toEqual([detached]);
+    } finally {
+      if (attachment)
+        await ec2
+          .send(new ec2sdk.DetachNetworkInterfaceCommand({ AttachmentId: attachment, Force: true }))
+          .catch(() => {});
+      await ec2.send(new ec2sdk.TerminateInstancesCommand({ InstanceIds: [instance] })).catch(() => {});
+      for (const id of [detached, attached])
+        await ec2.send(new ec2sdk.DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id })).catch(() => {});
     }
   });
 });
