@@ -5,9 +5,11 @@
  */
 export {
   AuthorizeSecurityGroupIngressCommand,
+  DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeTagsCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';

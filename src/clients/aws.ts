@@ -6,6 +6,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -31,6 +32,8 @@ export interface AwsClients {
   ecr(): Promise<ECRClient>;
   ec2(): Promise<EC2Client>;
   elbv2(): Promise<ElasticLoadBalancingV2Client>;
+  /** Classic ELB: only to confirm that a load balancer the tagging API lists still exists. */
+  elb(): Promise<ElasticLoadBalancingClient>;
   tagging(): Promise<ResourceGroupsTaggingAPIClient>;
 }
 
@@ -93,6 +96,7 @@ export function createAwsClients(opts: { region: string; profile?: string }): Aw
       'elbv2',
       async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client,
     ),
+    elb: lazy('elb', async () => (await import('../aws/elb.js')).ElasticLoadBalancingClient),
     tagging: lazy(
       'tagging',
       async () => (await import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPIClient,

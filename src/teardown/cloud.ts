@@ -116,8 +116,29 @@ export async function taggedArns(
 const classicElb = /^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:loadbalancer\/(?!(app|net|gwy)\/)([^/]+)$/;
 
 /**
- * Classic ELBs, found through the Resource Groups Tagging API (platctl has no Classic ELB client): one query
- * per ownership tag, as TagFilters AND together.
+ * The names of the Classic ELBs that exist in the region now (all pages). The tagging API keeps listing a
+ * deleted resource for a while, so a Classic ELB it names is real only if ELB itself still describes it.
+ */
+export async function existingClassicElbs(aws: AwsClients): Promise<Set<string>> {
+  const { DescribeLoadBalancersCommand } = await import('../aws/elb.js');
+  const elb = await aws.elb();
+  const names = new Set<string>();
+  let Marker: string | undefined;
+  do {
+    const page = await awsCall({ action: 'elasticloadbalancing:DescribeLoadBalancers', resource: 'Classic ELBs' }, () =>
+      elb.send(new DescribeLoadBalancersCommand({ Marker, PageSize: 400 })),
+    );
+    for (const lb of page.LoadBalancerDescriptions ?? []) if (lb.LoadBalancerName) names.add(lb.LoadBalancerName);
+    Marker = page.NextMarker;
+  } while (Marker);
+  return names;
+}
+
+/**
+ * Classic ELBs, found through the Resource Groups Tagging API (ELB's own tag read takes names, not a filter):
+ * one query per ownership tag, as TagFilters AND together. What it finds is then confirmed with ELB's
+ * DescribeLoadBalancers (one read, and only when the tagging API named any), so a load balancer deleted
+ * minutes ago is never waited for or called a leak.
  */
 async function classicLoadBalancers(aws: AwsClients, cluster: string): Promise<ClusterLoadBalancer[]> {
   const queries: [string, string[]][] = [
@@ -133,7 +154,9 @@ async function classicLoadBalancers(aws: AwsClients, cluster: string): Promise<C
       if (m?.[2] && tag && !found.has(r.arn)) found.set(r.arn, { arn: r.arn, name: m[2], api: 'elb', tag });
     }
   }
-  return [...found.values()];
+  if (found.size === 0) return [];
+  const exist = await existingClassicElbs(aws);
+  return [...found.values()].filter((lb) => exist.has(lb.name));
 }
 
 /** Every ELBv2 and Classic load balancer tagged for the cluster, sorted by ARN. */

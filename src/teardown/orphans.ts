@@ -21,6 +21,7 @@ import { mapLimit } from '../aws/parallel.js';
 import { CLUSTER_TAG } from '../aws/tags.js';
 import type { AwsClients } from '../clients/aws.js';
 import { taggedArns } from './cloud.js';
+import { confirmExisting } from './confirm.js';
 
 /** One AWS resource still tagged for the cluster. */
 export interface Orphan {
@@ -191,7 +192,12 @@ async function kmsKeyLive(aws: AwsClients, arn: string): Promise<boolean> {
  */
 export async function orphanReport(aws: AwsClients, cluster: string): Promise<Orphan[]> {
   const sources = await Promise.all([
-    taggedArns(aws, CLUSTER_TAG, [cluster]).then((r) => r.map((x) => x.arn)),
+    // The tagging API can list what was deleted minutes ago: each ARN is confirmed with its own service.
+    taggedArns(aws, CLUSTER_TAG, [cluster]).then(async (r) => {
+      const arns = r.map((x) => x.arn);
+      const there = await confirmExisting(aws, arns);
+      return arns.filter((_, i) => there[i]);
+    }),
     iamRoles(aws, cluster),
     oidcProviders(aws, cluster),
     iamPolicies(aws, cluster),
