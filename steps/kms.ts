@@ -11,7 +11,6 @@ import { awsCall } from '../src/aws/errors.js';
 import {
   deletionWindowDays,
   describeAlias,
-  findTaggedKeys,
   getKeyPolicy,
   getKeyTags,
   KEY_PURPOSES,
@@ -24,9 +23,10 @@ import {
   retireKey,
   retryWhilePrincipalPropagates,
 } from '../src/aws/kms-ops.js';
+import { type ClusterKeySearch, findClusterKeys, skippedLine } from '../src/aws/kms-search.js';
 import { partitionOf } from '../src/aws/partition.js';
 import { describePolicyDiff, type PolicyDocument } from '../src/aws/policy.js';
-import { kmsTagList, platctlTags } from '../src/aws/tags.js';
+import { CLUSTER_TAG, kmsTagList, platctlTags } from '../src/aws/tags.js';
 import { PlatctlError } from '../src/errors.js';
 import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
@@ -125,15 +125,33 @@ async function fixKey(
     );
 }
 
+/** The search for alias-less keys, made at most once per run and shared by both purposes. */
+type Search = () => Promise<ClusterKeySearch>;
+
+function searchOnce(ctx: StepContext, kms: KMSClient, principal: string, why: string): Search {
+  let search: Promise<ClusterKeySearch> | undefined;
+  return () => {
+    search ??= awsCall(
+      { action: 'kms:ListResourceTags', resource: `keys tagged ${CLUSTER_TAG}=${ctx.cluster.name}`, principal },
+      () => findClusterKeys(kms, ctx.cluster.name),
+    ).then((r) => {
+      const skipped = skippedLine(r.skipped);
+      if (skipped) ctx.log.warning(`${skipped} while looking for ${why}`);
+      return r;
+    });
+    return search;
+  };
+}
+
 /** Ensures one aliased key: existing alias → fix; tagged orphan → adopt + alias; else CreateKey + alias. */
-async function ensureKey(ctx: StepContext, kms: KMSClient, want: KeyWant, principal: string) {
+async function ensureKey(ctx: StepContext, kms: KMSClient, want: KeyWant, principal: string, search: Search) {
   const sdk = await import('@aws-sdk/client-kms');
   const call = <T>(action: string, fn: () => Promise<T>) =>
     awsCall({ action: `kms:${action}`, resource: want.alias, principal }, fn);
   const waiting = () => ctx.log.waiting(`waiting for IAM to propagate the Vault role before using it in ${want.alias}`);
   let meta = await call('DescribeKey', () => describeAlias(kms, want.alias));
   if (!meta) {
-    const tagged = await call('ListResourceTags', () => findTaggedKeys(kms, ctx.cluster.name, want.purpose));
+    const tagged = (await search()).byPurpose.get(want.purpose) ?? [];
     meta = tagged[0];
     if (meta) {
       ctx.log.info(`adopting KMS key ${meta.KeyId} tagged ${KEY_TAG}=${want.purpose} (an earlier run made it)`);
@@ -148,7 +166,7 @@ async function ensureKey(ctx: StepContext, kms: KMSClient, want: KeyWant, princi
       const created = await call('CreateKey', () => retryWhilePrincipalPropagates(() => kms.send(create), waiting));
       meta = created.KeyMetadata;
       ctx.log.created(`KMS key ${meta?.KeyId} (${want.purpose})`);
-      // A kill here leaves a tagged key without its alias: the next run adopts it (see findTaggedKeys).
+      // A kill here leaves a tagged key without its alias: the next run adopts it (see findClusterKeys).
       crashPoint('kms', 'after-create-key');
     }
     await call('CreateAlias', () =>
@@ -222,24 +240,24 @@ export const kmsStep: Step = {
     const me = await assertAccount(ctx.aws, ctx.cluster);
     const kms = await ctx.aws.kms();
     const found = new Map<KeyPurpose, { id: string; arn?: string; alias: string }>();
+    const search = searchOnce(ctx, kms, me.arn, 'a key an earlier run made without its alias');
     // One key at a time: the crash point and the adoption search stay easy to reason about.
-    for (const w of wants(ctx)) found.set(w.purpose, await ensureKey(ctx, kms, w, me.arn));
+    for (const w of wants(ctx)) found.set(w.purpose, await ensureKey(ctx, kms, w, me.arn, search));
     return outputsOf(ctx, found);
   },
   async destroy(ctx) {
     const me = await assertAccount(ctx.aws, ctx.cluster);
     const kms = await ctx.aws.kms();
     const days = deletionWindowDays(ctx.cluster);
+    const search = searchOnce(ctx, kms, me.arn, 'keys a killed run left without their alias');
     for (const w of wants(ctx)) {
+      // The alias first: the key behind it is this cluster's whatever its tags say.
       const target = await awsCall({ action: 'kms:DescribeKey', resource: w.alias, principal: me.arn }, () =>
         describeAlias(kms, w.alias),
       );
       await retireKey(kms, { alias: w.alias, key: target, days, principal: me.arn });
       // Keys left without an alias by a killed run are this cluster's too.
-      const orphans = await awsCall(
-        { action: 'kms:ListResourceTags', resource: `keys tagged ${KEY_TAG}=${w.purpose}`, principal: me.arn },
-        () => findTaggedKeys(kms, ctx.cluster.name, w.purpose),
-      );
+      const orphans = ((await search()).byPurpose.get(w.purpose) ?? []).filter((k) => k.KeyId !== target?.KeyId);
       for (const key of orphans) await retireKey(kms, { key, days, principal: me.arn });
       ctx.log.success(`KMS alias ${w.alias} deleted; key deletion scheduled in ${days} days`);
     }

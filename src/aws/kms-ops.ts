@@ -1,16 +1,15 @@
 /**
  * KMS operations for the `kms` step. CreateKey is not idempotent: a run killed between CreateKey and CreateAlias
  * leaves a key no alias points to, so before creating a key platctl looks for one tagged with the cluster and
- * the key's purpose (not pending deletion) and adopts it. That is what keeps "one key per alias" true.
+ * the key's purpose (not pending deletion; src/aws/kms-search.ts) and adopts it. That is what keeps "one key per
+ * alias" true.
  */
 import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
-import { awsCall, isAccessDenied, isAwsError } from './errors.js';
-import { mapLimit } from './parallel.js';
+import { awsCall, isAwsError } from './errors.js';
 import { arn, type Partition, partitionOf } from './partition.js';
 import type { PolicyDocument } from './policy.js';
-import { CLUSTER_TAG } from './tags.js';
 
 /** What a key is for. */
 export type KeyPurpose = 'vault' | 'ebs';
@@ -96,44 +95,6 @@ export async function listAliases(kms: KMSClient, want: readonly string[]): Prom
     marker = page.Truncated && !want.every((w) => found.has(w)) ? page.NextMarker : undefined;
   } while (marker);
   return found;
-}
-
-/**
- * Keys tagged `platctl.io/cluster=<cluster>` and `platctl.io/key=<purpose>`, oldest first. Pending-deletion keys
- * are left out unless `includePending`. An AccessDenied on the tag read is fatal: without the tags platctl
- * cannot prove there is no key to adopt, and guessing would make a second key.
- */
-export async function findTaggedKeys(
-  kms: KMSClient,
-  cluster: string,
-  purpose: KeyPurpose,
-  opts: { includePending?: boolean } = {},
-): Promise<KeyMetadata[]> {
-  const { ListKeysCommand, ListResourceTagsCommand, DescribeKeyCommand } = await import('@aws-sdk/client-kms');
-  const ids: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await kms.send(new ListKeysCommand({ Limit: 1000, Marker: marker }));
-    for (const k of page.Keys ?? []) if (k.KeyId) ids.push(k.KeyId);
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  const matches = await mapLimit(ids, 8, async (KeyId) => {
-    try {
-      const tags = (await kms.send(new ListResourceTagsCommand({ KeyId }))).Tags ?? [];
-      const has = (k: string, v: string) => tags.some((t) => t.TagKey === k && t.TagValue === v);
-      return has(CLUSTER_TAG, cluster) && has(KEY_TAG, purpose) ? KeyId : undefined;
-    } catch (err) {
-      if (isAccessDenied(err)) throw err;
-      return undefined; // a key deleted meanwhile, or one that cannot carry tags
-    }
-  });
-  const metas: KeyMetadata[] = [];
-  for (const KeyId of matches) {
-    if (!KeyId) continue;
-    const meta = (await kms.send(new DescribeKeyCommand({ KeyId }))).KeyMetadata;
-    if (meta && (opts.includePending || meta.KeyState !== 'PendingDeletion')) metas.push(meta);
-  }
-  return metas.sort((a, b) => (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0));
 }
 
 /** Reads a key's policy (the only policy name KMS has is "default"). */

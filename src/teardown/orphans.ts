@@ -16,7 +16,8 @@
  * so a scheduled key is gone as intended. Each KMS key found is checked with DescribeKey.
  */
 
-import { awsCall, isAwsError } from '../aws/errors.js';
+import type { DescribeKeyCommandOutput } from '@aws-sdk/client-kms';
+import { awsCall, isAccessDenied, isAwsError } from '../aws/errors.js';
 import { mapLimit } from '../aws/parallel.js';
 import { CLUSTER_TAG } from '../aws/tags.js';
 import type { AwsClients } from '../clients/aws.js';
@@ -179,9 +180,17 @@ async function eksClusters(aws: AwsClients, cluster: string): Promise<string[]> 
 async function kmsKeyLive(aws: AwsClients, arn: string): Promise<boolean> {
   const { DescribeKeyCommand } = await import('@aws-sdk/client-kms');
   const kms = await aws.kms();
-  const d = await unlessGone(() =>
-    awsCall({ action: 'kms:DescribeKey', resource: arn }, () => kms.send(new DescribeKeyCommand({ KeyId: arn }))),
-  );
+  let d: DescribeKeyCommandOutput | undefined;
+  try {
+    d = await unlessGone(() =>
+      awsCall({ action: 'kms:DescribeKey', resource: arn }, () => kms.send(new DescribeKeyCommand({ KeyId: arn }))),
+    );
+  } catch (err) {
+    // Tagged for the cluster but not readable (a key policy that does not delegate to IAM): report it rather
+    // than stop the teardown; whoever reads the report can check it with the key's own admins.
+    if (isAccessDenied(err) || isAccessDenied((err as { cause?: unknown }).cause)) return true;
+    throw err;
+  }
   const state = d?.KeyMetadata?.KeyState;
   return state !== undefined && !SCHEDULED.has(state);
 }
