@@ -24,8 +24,8 @@ export const readClusterOutputs = outputReader('cluster', {
   endpoint: 'string',
   oidcIssuer: 'string',
   vpcId: 'string',
-  clusterSecurityGroupId: 'string',
-  nodeSecurityGroupId: 'string',
+  clusterAdditionalSecurityGroupId: 'string',
+  nodeSharedSecurityGroupId: 'string',
 });
 
 /** The EKS cluster's name: what the cluster step recorded, else the config's name. */

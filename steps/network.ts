@@ -29,17 +29,24 @@ interface Groups {
  */
 export const readNetworkOutputs = outputReader('network', { securityGroupRuleIds: 'strings', reported: 'string' });
 
-/** The cluster and node security groups recorded by the cluster step, or undefined when either is unknown. */
+/**
+ * The control plane's additional security group and the nodes' shared one, as the cluster step recorded them
+ * (a state recorded before those outputs were renamed says clusterSecurityGroupId / nodeSecurityGroupId), or
+ * undefined when either is unknown.
+ */
 export function groupsOf(ctx: StepContext): Groups | undefined {
-  const { clusterSecurityGroupId: cluster, nodeSecurityGroupId: node } = readClusterOutputs(ctx);
+  const typed = readClusterOutputs(ctx);
+  const legacy = outputReader('cluster', { clusterSecurityGroupId: 'string', nodeSecurityGroupId: 'string' })(ctx);
+  const cluster = typed.clusterAdditionalSecurityGroupId ?? legacy.clusterSecurityGroupId;
+  const node = typed.nodeSharedSecurityGroupId ?? legacy.nodeSecurityGroupId;
   return cluster?.startsWith('sg-') && node?.startsWith('sg-') ? { cluster, node } : undefined;
 }
 
 /** The note recorded (and printed) when the groups are unknown. */
 export function unknownGroupsNote(ctx: StepContext): string {
   return (
-    `security groups of cluster ${ctx.cluster.name} unknown (the cluster step recorded no clusterSecurityGroupId/` +
-    `nodeSecurityGroupId): unverified; make sure the node security group allows TCP ${WEBHOOK_PORT} from the ` +
+    `security groups of cluster ${ctx.cluster.name} unknown (the cluster step recorded no clusterAdditionalSecurityGroupId/` +
+    `nodeSharedSecurityGroupId): unverified; make sure the node security group allows TCP ${WEBHOOK_PORT} from the ` +
     'cluster security group, or Istio webhooks will time out'
   );
 }

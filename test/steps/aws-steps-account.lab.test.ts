@@ -23,8 +23,8 @@ describe('AWS steps and the account guard', () => {
   const outputs = {
     cluster: {
       oidcIssuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/WRONGACCOUNT',
-      clusterSecurityGroupId: 'sg-0000000000000000a',
-      nodeSecurityGroupId: 'sg-0000000000000000b',
+      clusterAdditionalSecurityGroupId: 'sg-0000000000000000a',
+      nodeSharedSecurityGroupId: 'sg-0000000000000000b',
     },
   };
 

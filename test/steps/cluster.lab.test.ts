@@ -88,7 +88,7 @@ describe('cluster step on the lab module', () => {
     expect(vpc?.CidrBlock).toBe('10.42.0.0/16');
     const groups = await ec2.send(
       new DescribeSecurityGroupsCommand({
-        GroupIds: [String(outputs.clusterSecurityGroupId), String(outputs.nodeSecurityGroupId)],
+        GroupIds: [String(outputs.clusterAdditionalSecurityGroupId), String(outputs.nodeSharedSecurityGroupId)],
       }),
     );
     expect(groups.SecurityGroups?.map((g) => g.VpcId)).toEqual([outputs.vpcId, outputs.vpcId]);

@@ -37,7 +37,9 @@ describe('network step against moto', () => {
   const fresh = (deep = true) =>
     awsContext(cluster, {
       deep,
-      outputs: { cluster: { clusterSecurityGroupId: groups.cluster, nodeSecurityGroupId: groups.node } },
+      outputs: {
+        cluster: { clusterAdditionalSecurityGroupId: groups.cluster, nodeSharedSecurityGroupId: groups.node },
+      },
     });
 
   beforeAll(async () => {
@@ -112,7 +114,9 @@ describe('network step against moto', () => {
         IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: groups.cluster }] }],
       }),
     );
-    const outputs = { cluster: { clusterSecurityGroupId: groups.cluster, nodeSecurityGroupId: groups.other } };
+    const outputs = {
+      cluster: { clusterAdditionalSecurityGroupId: groups.cluster, nodeSharedSecurityGroupId: groups.other },
+    };
     const t = awsContext(cluster, { outputs });
     const check = await networkStep.check(t.ctx);
     expect(check.status).toBe('up-to-date');
@@ -123,7 +127,7 @@ describe('network step against moto', () => {
   });
 
   it('reports unknown security groups instead of guessing, without failing and without AWS calls', async () => {
-    const t = awsContext(cluster, { outputs: { cluster: { clusterSecurityGroupId: groups.cluster } } });
+    const t = awsContext(cluster, { outputs: { cluster: { clusterAdditionalSecurityGroupId: groups.cluster } } });
     const check = await networkStep.check(t.ctx);
     expect(check.status).toBe('up-to-date');
     expect(check.detail).toContain('unverified');

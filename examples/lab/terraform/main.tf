@@ -50,11 +50,11 @@ data "terraform_remote_state" "moto" {
   }
   # Used when the file is gone (the working dir was lost): outputs go empty rather than failing the plan.
   defaults = {
-    cluster_name              = var.cluster_name
-    endpoint                  = ""
-    oidc_issuer               = ""
-    vpc_id                    = ""
-    cluster_security_group_id = ""
-    node_security_group_id    = ""
+    cluster_name                         = var.cluster_name
+    endpoint                             = ""
+    oidc_issuer                          = ""
+    vpc_id                               = ""
+    cluster_additional_security_group_id = ""
+    node_shared_security_group_id        = ""
   }
 }

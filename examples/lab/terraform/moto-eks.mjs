@@ -121,8 +121,8 @@ async function create() {
     endpoint: labEndpoint() ?? cluster.endpoint,
     oidc_issuer: cluster.identity?.oidc?.issuer ?? '',
     vpc_id: vpcId,
-    cluster_security_group_id: clusterSg,
-    node_security_group_id: nodeSg,
+    cluster_additional_security_group_id: clusterSg,
+    node_shared_security_group_id: nodeSg,
   };
   // A state file with outputs only: what terraform_remote_state reads (format version 4).
   const outputs = Object.fromEntries(Object.entries(out).map(([k, value]) => [k, { value, type: 'string' }]));

@@ -21,12 +21,12 @@ output "vpc_id" {
   value       = data.terraform_remote_state.moto.outputs.vpc_id
 }
 
-output "cluster_security_group_id" {
-  description = "Security group of the control plane."
-  value       = data.terraform_remote_state.moto.outputs.cluster_security_group_id
+output "cluster_additional_security_group_id" {
+  description = "The control plane's additional security group (in the lab: a moto security group)."
+  value       = data.terraform_remote_state.moto.outputs.cluster_additional_security_group_id
 }
 
-output "node_security_group_id" {
-  description = "Security group shared by the nodes."
-  value       = data.terraform_remote_state.moto.outputs.node_security_group_id
+output "node_shared_security_group_id" {
+  description = "The security group shared by the nodes (in the lab: a moto security group)."
+  value       = data.terraform_remote_state.moto.outputs.node_shared_security_group_id
 }

@@ -1,5 +1,7 @@
-# VPC + EKS + one managed node group, from the community terraform-aws-modules. platctl copies this module
-# into ~/.platctl/<cluster>/terraform and runs init → plan → apply there (docs/steps/cluster.md).
+# VPC + EKS + one managed node group, from the community terraform-aws-modules (versions pinned exactly: a
+# module bump is a reviewed change, proven by test/templates/eks-module.test.ts against the module sources).
+# platctl copies this module into ~/.platctl/<cluster>/terraform and runs init → plan → apply there
+# (docs/steps/cluster.md).
 #
 # What platctl's later steps own, and this module therefore leaves alone:
 # - the IAM OIDC provider and the IRSA roles (step iam): enable_irsa = false;
@@ -12,19 +14,23 @@ data "aws_availability_zones" "available" {
 
 locals {
   azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+
+  # Private subnets: the first az_count /20s (of a /16) for nodes and pods. Public subnets: /24s carved from
+  # the last /20, so the two never overlap for any az_count the validation allows (up to 6 zones).
+  private_subnets = [for i in range(var.az_count) : cidrsubnet(var.vpc_cidr, 4, i)]
+  public_subnets  = [for i in range(var.az_count) : cidrsubnet(cidrsubnet(var.vpc_cidr, 4, 15), 4, i)]
 }
 
 module "vpc" {
   source  = "terraform-aws-modules/vpc/aws"
-  version = "~> 5.21"
+  version = "6.6.0"
 
   name = var.cluster_name
   cidr = var.vpc_cidr
   azs  = local.azs
 
-  # /20 private subnets for pods and nodes, /24 public subnets for load balancers.
-  private_subnets = [for i, az in local.azs : cidrsubnet(var.vpc_cidr, 4, i)]
-  public_subnets  = [for i, az in local.azs : cidrsubnet(var.vpc_cidr, 8, 48 + i)]
+  private_subnets = local.private_subnets
+  public_subnets  = local.public_subnets
 
   enable_nat_gateway   = true
   single_nat_gateway   = true
@@ -43,18 +49,18 @@ module "vpc" {
 
 module "eks" {
   source  = "terraform-aws-modules/eks/aws"
-  version = "~> 20.37"
+  version = "21.19.0"
 
-  cluster_name    = var.cluster_name
-  cluster_version = var.kubernetes_version
+  name               = var.cluster_name
+  kubernetes_version = var.kubernetes_version
 
   vpc_id                   = module.vpc.vpc_id
   subnet_ids               = module.vpc.private_subnets
   control_plane_subnet_ids = module.vpc.private_subnets
 
-  cluster_endpoint_public_access       = var.endpoint_public_access
-  cluster_endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
-  cluster_endpoint_private_access      = true
+  endpoint_public_access       = var.endpoint_public_access
+  endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
+  endpoint_private_access      = true
 
   # Access entries (step access-entries) with the aws-auth ConfigMap still honoured.
   authentication_mode                      = "API_AND_CONFIG_MAP"
@@ -63,9 +69,9 @@ module "eks" {
   # platctl's iam step creates the OIDC provider and the IRSA roles.
   enable_irsa = false
 
-  cluster_addons = {
-    coredns                = {}
-    kube-proxy             = {}
+  addons = {
+    coredns    = {}
+    kube-proxy = {}
     vpc-cni                = { before_compute = true }
     eks-pod-identity-agent = {}
   }

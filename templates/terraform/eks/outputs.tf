@@ -21,12 +21,17 @@ output "vpc_id" {
   value       = module.vpc.vpc_id
 }
 
-output "cluster_security_group_id" {
-  description = "Security group EKS attaches to the control plane ENIs."
+output "cluster_additional_security_group_id" {
+  description = "The additional security group this module creates and attaches to the control plane's ENIs (the eks module's cluster_security_group_id). Rules naming the control plane as a source reference it."
   value       = module.eks.cluster_security_group_id
 }
 
-output "node_security_group_id" {
-  description = "Security group shared by the nodes."
+output "cluster_primary_security_group_id" {
+  description = "The security group EKS itself creates for the cluster (the console's 'Cluster security group'); EKS deletes it with the cluster."
+  value       = module.eks.cluster_primary_security_group_id
+}
+
+output "node_shared_security_group_id" {
+  description = "The security group this module creates and attaches to every node of its managed node groups (the eks module's node_security_group_id)."
   value       = module.eks.node_security_group_id
 }

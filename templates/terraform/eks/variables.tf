@@ -17,9 +17,14 @@ variable "kubernetes_version" {
 }
 
 variable "vpc_cidr" {
-  description = "CIDR of the cluster's VPC."
+  description = "CIDR of the cluster's VPC, /16 to /20 (private subnets are 1/16 of it each, public ones 1/256)."
   type        = string
   default     = "10.0.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    error_message = "vpc_cidr must be an IPv4 CIDR from /16 to /20 (the public subnets are 1/256 of it, and AWS's smallest subnet is a /28)."
+  }
 }
 
 variable "tags" {
@@ -48,15 +53,20 @@ variable "node_max_size" {
 }
 
 variable "node_desired_size" {
-  description = "Desired nodes in the managed node group."
+  description = "Nodes the managed node group starts with. Takes effect only when the node group is created: the eks module ignores later changes to it (lifecycle ignore_changes), so the cluster autoscaler or a person can scale the group without Terraform undoing it. To resize later, change node_min_size/node_max_size or scale the group itself."
   type        = number
   default     = 3
 }
 
 variable "az_count" {
-  description = "Availability zones to spread subnets (and nodes) over."
+  description = "Availability zones to spread subnets (and nodes) over, 2 to 6 (EKS needs subnets in at least two zones; no region has more than six)."
   type        = number
   default     = 3
+
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 6 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number from 2 to 6."
+  }
 }
 
 variable "endpoint_public_access" {

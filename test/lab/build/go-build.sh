@@ -9,6 +9,7 @@
 {
 set -euo pipefail
 name=$1 version=$2
+here=$(cd "$(dirname "$0")" && pwd)
 cache=${PLATCTL_LAB_CACHE:-$HOME/.cache/platctl-lab}
 out="$cache/$name-$version"
 if [ -f "$out/.complete" ]; then echo "$out"; exit 0; fi
@@ -135,6 +136,13 @@ case "$name" in
     mkdir -p "$out/static"
     cp -r "$src/options" "$src/templates" "$out/static/"
     chmod -R u+w "$out/static"
+    ;;
+  hcl-inspect)
+    # platctl's own small tool (build/hcl-inspect/main.go) on hashicorp/hcl/v2, for the EKS module's static
+    # conformance test. Version: <hcl version>-<hash of main.go>, so an edit of the tool builds anew.
+    cp "$here/hcl-inspect/main.go" .
+    go get "github.com/hashicorp/hcl/v2@${version%%-*}" >&2
+    $build -ldflags "$ldflags" -o "$out/bin/hcl-inspect" . >&2
     ;;
   *) echo "unknown component $name" >&2; exit 2 ;;
 esac
