@@ -95,6 +95,24 @@ export async function checkAws(cluster?: ClusterConfig): Promise<Check> {
   };
 }
 
+/**
+ * Whether the cluster enforces NetworkPolicies (the vpc-cni add-on's enableNetworkPolicy): a warning row, since
+ * add-tenant's isolation depends on it. Fine when the cluster does not exist yet.
+ */
+export async function checkNetworkPolicy(cluster: ClusterConfig): Promise<Check> {
+  const { createAwsClients } = await import('../clients/aws.js');
+  const { networkPolicyState, NETWORK_POLICY_FIX } = await import('../aws/vpc-cni.js');
+  const aws = createAwsClients({ region: cluster.aws.region, profile: cluster.aws.profile });
+  const r = await networkPolicyState({ aws, cluster }, cluster.name);
+  const ok = r.state === 'on' || r.state === 'absent';
+  return {
+    name: 'network policy',
+    ok,
+    required: false,
+    detail: r.state === 'off' ? `${r.detail}; ${NETWORK_POLICY_FIX}` : r.detail,
+  };
+}
+
 /** Reads namespace kube-system through the configured kubeconfig/context. */
 export async function checkKube(flags: GlobalOptions, cluster?: ClusterConfig): Promise<Check> {
   const { connectKube } = await import('../clients/kube.js');

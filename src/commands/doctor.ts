@@ -8,7 +8,7 @@ import { createExec } from '../clients/exec.js';
 import { describeError, ExitCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import { printResult } from './common.js';
-import { type Check, checkAws, checkKube, checkTools } from './doctor-checks.js';
+import { type Check, checkAws, checkKube, checkNetworkPolicy, checkTools } from './doctor-checks.js';
 
 /** Runs every check and prints the table. */
 export default async function doctor(opts: { config?: string; cluster?: string; output?: string }, cmd: Command) {
@@ -38,6 +38,17 @@ export default async function doctor(opts: { config?: string; cluster?: string; 
       detail: describeError(e),
     })),
   );
+  if (cluster && checks.find((c) => c.name === 'aws credentials')?.ok) {
+    const c = cluster;
+    checks.push(
+      await checkNetworkPolicy(c).catch((e) => ({
+        name: 'network policy',
+        ok: false,
+        required: false,
+        detail: describeError(e),
+      })),
+    );
+  }
   const failed = checks.filter((c) => c.required && !c.ok);
   printResult(flags, { ok: failed.length === 0, checks }, () => {
     const w = Math.max(...checks.map((c) => c.name.length));

@@ -53,6 +53,20 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
         ...(check ? { check: { status: check.status, detail: check.detail } } : {}),
       });
     }
+    // NetworkPolicies (tenant isolation) are enforced only with the VPC CNI's policy agent on.
+    const warnings: string[] = [];
+    if (setup.flags.verify) {
+      const { networkPolicyState, NETWORK_POLICY_FIX } = await import('../aws/vpc-cni.js');
+      const recorded = state.steps.cluster?.outputs?.clusterName;
+      const eksName = typeof recorded === 'string' && recorded ? recorded : clusterName;
+      const np = await networkPolicyState(ctx, eksName).catch((err: Error) => ({
+        state: 'unknown' as const,
+        detail: `cannot read the vpc-cni add-on: ${err.message}`,
+      }));
+      if (np.state === 'off') warnings.push(`${np.detail}; ${NETWORK_POLICY_FIX}`);
+      else if (np.state === 'unknown') warnings.push(np.detail);
+      for (const w of warnings) setup.log.warning(w);
+    }
     const tenants = tenantRecords(state);
     const json = {
       tenants,
@@ -61,6 +75,7 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
       store: session.store.name,
       steps: rows,
       history: state.history.slice(-10),
+      ...(setup.flags.verify ? { warnings } : {}),
     };
     printResult(setup.flags, json, () => {
       const lines = [`cluster ${clusterName} — state in ${session.store.name}`];

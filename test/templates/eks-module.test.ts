@@ -93,6 +93,13 @@ describe('templates/terraform/eks against terraform-aws-eks v21.19.0 and terrafo
     expect(allows(core, parseVersion(VERSIONS.tofu))).toBe(true);
   });
 
+  it('turns on the VPC CNI network policy agent', () => {
+    const cni = root.info.moduleCalls.eks?.args.addons?.object?.['vpc-cni'];
+    const values = cni?.object?.configuration_values?.value;
+    expect(typeof values).toBe('string');
+    expect(JSON.parse(values as string)).toMatchObject({ enableNetworkPolicy: 'true' });
+  });
+
   it('says in variables.tf that node_desired_size takes effect only at creation', () => {
     const vars = readFileSync(path.join(TEMPLATE, 'variables.tf'), 'utf8');
     expect(vars).toMatch(/variable "node_desired_size"[^}]*only when the node group is created/s);
@@ -112,10 +119,7 @@ describe('the checks catch a broken template', () => {
         // v20 argument names, a misspelt node group key and an add-on key the module does not know.
         .replace('  name               = var.cluster_name', '  cluster_name       = var.cluster_name')
         .replace('instance_types = var.node_instance_types', 'instance_type = var.node_instance_types')
-        .replace(
-          'vpc-cni                = { before_compute = true }',
-          'vpc-cni                = { before_compute = true, after_compute = true }',
-        ),
+        .replace('before_compute = true', 'before_compute = true\n      after_compute  = true'),
     );
     writeFileSync(outputs, readFileSync(outputs, 'utf8').replace('module.eks.cluster_endpoint', 'module.eks.endpoint'));
   });

@@ -72,7 +72,11 @@ module "eks" {
   addons = {
     coredns    = {}
     kube-proxy = {}
-    vpc-cni                = { before_compute = true }
+    vpc-cni = {
+      before_compute = true
+      # Tenant NetworkPolicies (add-tenant) are only enforced when the VPC CNI runs its network policy agent.
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+    }
     eks-pod-identity-agent = {}
   }
 
