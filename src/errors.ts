@@ -31,6 +31,7 @@ export const ErrorCodes = {
   KUBE_CONFLICT: ExitCode.stepFailed,
   AWS_CREDENTIALS: ExitCode.stepFailed,
   AWS_ACCOUNT_MISMATCH: ExitCode.usage,
+  PREFLIGHT_FAILED: ExitCode.usage,
   AWS_API: ExitCode.stepFailed,
   AWS_ACCESS_DENIED: ExitCode.stepFailed,
   VAULT_INIT_LOST: ExitCode.stepFailed,

@@ -14,6 +14,22 @@ import { finishRun } from './finish.js';
 export default async function bootstrap(clusterName: string, opts: { from?: string; only?: string }, cmd: Command) {
   const setup = await setupCommand(clusterName, cmd);
   const steps = selectSteps(await loadSteps(), opts);
+  // Everything checkable locally, before anything exists (also with --dry-run): every problem at once, exit 2.
+  const { assertPreflight } = await import('../preflight/preflight.js');
+  const { exec, aws } = setup.base.clients;
+  const started = Date.now();
+  await assertPreflight(
+    {
+      cluster: setup.cluster,
+      index: setup.index,
+      steps: steps.map((s) => s.id),
+      exec,
+      aws,
+      kubeFlags: { kubeconfig: setup.flags.kubeconfig, context: setup.flags.context },
+    },
+    setup.flags.config,
+  );
+  setup.log.debug(`preflight passed in ${Date.now() - started} ms`);
   return withSession(setup.session('bootstrap'), async (session) => {
     // Before the first step: a missing or powerless git host token must not leave half a platform behind. The
     // API is asked only while the git host's steps have work to do (a finished cluster's re-run stays cheap).

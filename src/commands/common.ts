@@ -24,6 +24,8 @@ export interface ClusterFlags extends GlobalOptions {
 /** Everything a cluster command needs, built once. */
 export interface CommandSetup {
   cluster: ClusterConfig;
+  /** The cluster's index in platform.yaml (field paths: `clusters[0].…`). */
+  index: number;
   flags: ClusterFlags;
   log: Logger;
   tty: boolean;
@@ -57,6 +59,7 @@ export async function setupCommand(clusterName: string, cmd: Command): Promise<C
   };
   return {
     cluster,
+    index: config.clusters.indexOf(cluster),
     flags,
     log,
     tty,

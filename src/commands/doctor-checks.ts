@@ -4,7 +4,6 @@ import type { GlobalOptions } from '../cli-options.js';
 import type { Exec } from '../clients/exec.js';
 import { requestedKubeTarget } from '../clients/kube-target.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { describeError } from '../errors.js';
 
 /** One row of the doctor table. */
 export interface Check {
@@ -14,69 +13,10 @@ export interface Check {
   detail: string;
 }
 
-interface ToolSpec {
-  name: string;
-  candidates: string[];
-  args: string[];
-  pattern: RegExp;
-  min?: [number, number];
-  required: boolean;
-}
-
-const tools: ToolSpec[] = [
-  {
-    name: 'terraform/tofu',
-    candidates: ['tofu', 'terraform'],
-    args: ['version'],
-    pattern: /v(\d+)\.(\d+)\.(\d+)/,
-    min: [1, 6],
-    required: true,
-  },
-  {
-    name: 'helm',
-    candidates: ['helm'],
-    args: ['version', '--short'],
-    pattern: /v(\d+)\.(\d+)\.(\d+)/,
-    min: [3, 12],
-    required: true,
-  },
-  {
-    name: 'git',
-    candidates: ['git'],
-    args: ['--version'],
-    pattern: /(\d+)\.(\d+)\.(\d+)/,
-    min: [2, 30],
-    required: true,
-  },
-  { name: 'ssh-keyscan', candidates: ['ssh-keyscan'], args: ['-h'], pattern: /$^/, required: true },
-];
-
-/** Finds each external tool on PATH and checks its version. */
+/** Finds each external tool on PATH and checks its version (ssh is optional: git can use another ssh client). */
 export async function checkTools(exec: Exec): Promise<Check[]> {
-  return Promise.all(
-    tools.map(async (t): Promise<Check> => {
-      for (const bin of t.candidates) {
-        try {
-          const r = await exec.run(bin, t.args, { okExitCodes: [0, 1], timeoutMs: 10_000 });
-          const m = t.pattern.exec(`${r.stdout}\n${r.stderr}`);
-          if (!m) return { name: t.name, ok: true, required: t.required, detail: `${bin} found` };
-          const [maj, min] = [Number(m[1]), Number(m[2])];
-          const ok = !t.min || maj > t.min[0] || (maj === t.min[0] && min >= t.min[1]);
-          const need = t.min ? ` (need ≥ ${t.min.join('.')})` : '';
-          return { name: t.name, ok, required: t.required, detail: `${bin} ${m[0]}${ok ? '' : need}` };
-        } catch (err) {
-          if (describeError(err).includes('not installed')) continue;
-          return { name: t.name, ok: false, required: t.required, detail: describeError(err) };
-        }
-      }
-      return {
-        name: t.name,
-        ok: false,
-        required: t.required,
-        detail: `not found on PATH (${t.candidates.join(' or ')})`,
-      };
-    }),
-  );
+  const { probeTool, toolSpecs } = await import('../tools/versions.js');
+  return Promise.all(toolSpecs().map(async (t) => ({ ...(await probeTool(exec, t)), required: t.name !== 'ssh' })));
 }
 
 /** STS GetCallerIdentity with the default credential chain; compares the account with the config's. */

@@ -141,28 +141,40 @@ const vaultSchema = z
       .string()
       .regex(/^alias\//, 'must start with alias/')
       .optional(),
-    keyShares: z.number().int().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').default(5),
-    keyThreshold: z.number().int().min(1, 'must be ≥ 1').default(3),
+    /**
+     * The number of shares Vault splits its root (or recovery) key into, sent to sys/init. Each share is
+     * encrypted to one of pgpKeys, so it must equal their number; left out, it is their number (5 without keys).
+     */
+    keyShares: z.number().int().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').optional(),
+    /** Shares needed to unseal (or to use the recovery key); left out: 3, or keyShares when that is smaller. */
+    keyThreshold: z.number().int().min(1, 'must be ≥ 1').optional(),
     pgpKeys: z.array(filePath).default([]),
     rootTokenPgpKey: filePath.optional(),
   })
   .superRefine(
     (v, ctx) => {
-      if (typeof v.keyThreshold !== 'number' || typeof v.keyShares !== 'number') return;
-      if (v.keyThreshold > v.keyShares) {
-        ctx.addIssue({ code: 'custom', path: ['keyThreshold'], message: `must be ≤ keyShares (${v.keyShares})` });
+      const keys = Array.isArray(v.pgpKeys) ? v.pgpKeys.length : 0;
+      const shares = v.keyShares ?? (keys || 5);
+      if (typeof shares !== 'number') return;
+      const threshold = v.keyThreshold ?? Math.min(3, shares);
+      if (typeof threshold === 'number' && threshold > shares) {
+        ctx.addIssue({ code: 'custom', path: ['keyThreshold'], message: `must be ≤ keyShares (${shares})` });
       }
-      if (Array.isArray(v.pgpKeys) && v.pgpKeys.length > 0 && v.pgpKeys.length !== v.keyShares) {
+      if (keys > 0 && keys !== shares) {
         ctx.addIssue({
           code: 'custom',
           path: ['pgpKeys'],
-          message: `has ${v.pgpKeys.length} keys but keyShares is ${v.keyShares}: one PGP key per share`,
+          message: `has ${keys} keys but keyShares is ${shares}: one PGP key per share`,
         });
       }
     },
     // Run even when another vault field has the wrong type, so every problem is reported at once.
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
-  );
+  )
+  .transform((v) => {
+    const keyShares = v.keyShares ?? (v.pgpKeys.length || 5);
+    return { ...v, keyShares, keyThreshold: v.keyThreshold ?? Math.min(3, keyShares) };
+  });
 
 const tenantSchema = z.strictObject({
   name: dnsLabel,

@@ -55,10 +55,13 @@ export function initFiles(cluster: string): InitFiles {
   return { output: path.join(dir, 'vault-init.json'), intent: path.join(dir, 'vault-init.intent.json') };
 }
 
-/** The plan from platform.yaml's `vault` section (the schema already checked shares = key count). */
+/**
+ * The plan from platform.yaml's `vault` section: `keyShares` is what reaches Vault (the schema made it the
+ * number of pgpKeys when left out, and refuses a keyShares that differs from that number).
+ */
 export function planFromConfig(vault: ClusterConfig['vault']): InitPlan {
   return {
-    shares: vault.pgpKeys.length > 0 ? vault.pgpKeys.length : vault.keyShares,
+    shares: vault.keyShares,
     threshold: vault.keyThreshold,
     pgpKeyFiles: [...vault.pgpKeys],
     rootTokenPgpKeyFile: vault.rootTokenPgpKey,

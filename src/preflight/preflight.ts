@@ -1,0 +1,79 @@
+/**
+ * Bootstrap's preflight: everything that can be checked locally, checked before step 1 (also with --dry-run)
+ * and reported all at once. The files platform.yaml names, the Vault PGP keys, the external tools the selected
+ * steps run, and the AWS credentials' account. Each problem names its field; any problem exits 2 before a
+ * single cloud or cluster object exists. The checks run in parallel and each is bounded, so a clean preflight
+ * costs well under a second (one STS call, a few `--version` runs).
+ */
+import { assertAccount } from '../aws/account.js';
+import type { AwsClients } from '../clients/aws.js';
+import type { Exec } from '../clients/exec.js';
+import type { ClusterConfig } from '../config/schema.js';
+import { describeError, isPlatctlError } from '../errors.js';
+import { probeTool, toolSpecs } from '../tools/versions.js';
+import { fileProblems } from './files.js';
+import { type PreflightProblem, preflightError } from './problems.js';
+import { vaultKeyProblems } from './vault-keys.js';
+
+/** What preflight needs. */
+export interface PreflightOptions {
+  cluster: ClusterConfig;
+  /** The cluster's index in platform.yaml, for field paths (`clusters[0].vault.pgpKeys[1]`). */
+  index: number;
+  /** The ids of the steps this run will run (tools and keys are checked only for those). */
+  steps: readonly string[];
+  exec: Exec;
+  aws: AwsClients;
+  /** The --kubeconfig / --context flags, which replace the config's. */
+  kubeFlags?: { kubeconfig?: string; context?: string };
+  /** When keys must be valid (tests). */
+  now?: Date;
+}
+
+/** The steps that call AWS (access only in `eks` mode): the credentials are checked when one of them will run. */
+const AWS_STEPS = ['cluster', 'access-entries', 'iam', 'kms', 'network', 'registry'];
+
+/** Every problem found, in a stable order: files, keys, tools, credentials. */
+export async function preflight(o: PreflightOptions): Promise<PreflightProblem[]> {
+  const at = (field: string) => `clusters[${o.index}].${field}`;
+  const wants = (id: string) => o.steps.includes(id);
+  const tools = toolSpecs(o.cluster).filter((t) => t.steps.some(wants));
+  const [files, keys, probes, account] = await Promise.all([
+    fileProblems(o.cluster, at, o.kubeFlags),
+    wants('vault-init') ? vaultKeyProblems(o.cluster, at, o.now) : Promise.resolve([]),
+    Promise.all(tools.map((t) => probeTool(o.exec, t, 5_000))),
+    usesAws(o) ? accountProblem(o, at) : Promise.resolve([]),
+  ]);
+  const toolProblems = probes
+    .filter((p) => !p.ok)
+    .map((p) => ({
+      field: 'PATH',
+      message: `${p.name}: ${p.detail} (needed by ${tools
+        .find((t) => t.name === p.name)
+        ?.steps.filter(wants)
+        .join(', ')})`,
+    }));
+  return [...files, ...keys, ...toolProblems, ...account];
+}
+
+const usesAws = (o: PreflightOptions) =>
+  o.steps.some((s) => AWS_STEPS.includes(s) || (s === 'access' && o.cluster.kubernetes.access === 'eks'));
+
+/** The credentials work and are for aws.accountId. */
+async function accountProblem(o: PreflightOptions, at: (f: string) => string): Promise<PreflightProblem[]> {
+  try {
+    await assertAccount(o.aws, o.cluster);
+    return [];
+  } catch (err) {
+    if (!isPlatctlError(err)) throw err;
+    if (err.code === 'AWS_ACCOUNT_MISMATCH') return [{ field: at('aws.accountId'), message: err.message }];
+    const field = o.cluster.aws.profile ? at('aws.profile') : 'AWS credentials';
+    return [{ field, message: `${describeError(err)}${err.hint ? ` (${err.hint})` : ''}` }];
+  }
+}
+
+/** Runs preflight; throws PREFLIGHT_FAILED (exit 2) listing every problem. */
+export async function assertPreflight(o: PreflightOptions, source: string): Promise<void> {
+  const problems = await preflight(o);
+  if (problems.length > 0) throw preflightError(problems, source);
+}
