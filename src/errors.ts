@@ -38,6 +38,7 @@ export const ErrorCodes = {
   GITHOST_TOKEN: ExitCode.usage,
   GITHOST_PERMISSION: ExitCode.usage,
   GITHOST_API: ExitCode.stepFailed,
+  TIMEOUT: ExitCode.stepFailed,
   TOOL_MISSING: ExitCode.stepFailed,
   TOOL_FAILED: ExitCode.stepFailed,
   DOCTOR_FAILED: ExitCode.stepFailed,

@@ -13,6 +13,8 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { traceRequest } from '../trace.js';
+import { boundMiddleware, requestHandlerOptions } from './aws-bounds.js';
+import { DEFAULT_TIMEOUTS, type Timeouts } from './timeouts.js';
 
 /** Counts of AWS calls made through a factory: reads (Describe/Get/List) and writes (everything else). */
 export interface AwsCallCounts {
@@ -45,8 +47,13 @@ interface SdkClient {
   };
 }
 
-/** Creates the lazy client factory for one region (and optional profile). */
-export function createAwsClients(opts: { region: string; profile?: string }): AwsClients {
+/**
+ * Creates the lazy client factory for one region (and optional profile). Every call is bounded
+ * (src/clients/aws-bounds.ts): per-attempt connection and request timeouts, the SDK's retries, a progress line
+ * while it waits, and a TIMEOUT error naming the endpoint.
+ */
+export function createAwsClients(opts: { region: string; profile?: string; timeouts?: Timeouts }): AwsClients {
+  const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
   // The SDK warns on every run that future releases need Node 22; platctl pins its SDK in package-lock.json and
   // supports Node 20, so the warning would only be noise in every user's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -57,7 +64,8 @@ export function createAwsClients(opts: { region: string; profile?: string }): Aw
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}),
     retryMode: 'adaptive',
-    maxAttempts: 5,
+    maxAttempts: timeouts.awsAttempts,
+    requestHandler: requestHandlerOptions(timeouts),
   };
   const count = (client: SdkClient, service: string) => {
     client.middlewareStack.add(
@@ -71,6 +79,10 @@ export function createAwsClients(opts: { region: string; profile?: string }): Aw
       },
       { step: 'initialize', name: 'platctlCallCounter' },
     );
+    client.middlewareStack.add(boundMiddleware(service, opts.region, timeouts), {
+      step: 'initialize',
+      name: 'platctlBounds',
+    });
     return client;
   };
   const lazy =

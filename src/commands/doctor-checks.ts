@@ -24,7 +24,11 @@ export async function checkAws(cluster?: ClusterConfig): Promise<Check> {
   const region = cluster?.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const { createAwsClients } = await import('../clients/aws.js');
   const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const sts = await createAwsClients({ region, profile: cluster?.aws.profile }).sts();
+  const { timeoutsOf } = await import('../clients/timeouts.js');
+  const { setNoticeInterval } = await import('../clients/waiting.js');
+  const timeouts = timeoutsOf(cluster);
+  setNoticeInterval(timeouts.noticeMs);
+  const sts = await createAwsClients({ region, profile: cluster?.aws.profile, timeouts }).sts();
   const id = await sts.send(new GetCallerIdentityCommand({}));
   const mismatch = cluster && id.Account !== cluster.aws.accountId;
   return {
@@ -42,7 +46,12 @@ export async function checkAws(cluster?: ClusterConfig): Promise<Check> {
 export async function checkNetworkPolicy(cluster: ClusterConfig): Promise<Check> {
   const { createAwsClients } = await import('../clients/aws.js');
   const { networkPolicyState, NETWORK_POLICY_FIX } = await import('../aws/vpc-cni.js');
-  const aws = createAwsClients({ region: cluster.aws.region, profile: cluster.aws.profile });
+  const { timeoutsOf } = await import('../clients/timeouts.js');
+  const aws = createAwsClients({
+    region: cluster.aws.region,
+    profile: cluster.aws.profile,
+    timeouts: timeoutsOf(cluster),
+  });
   const r = await networkPolicyState({ aws, cluster }, cluster.name);
   const ok = r.state === 'on' || r.state === 'absent';
   return {

@@ -176,6 +176,32 @@ const vaultSchema = z
     return { ...v, keyShares, keyThreshold: v.keyThreshold ?? Math.min(3, keyShares) };
   });
 
+/**
+ * Bounds on every call to the outside (src/clients/timeouts.ts). The defaults suit a real account; a stalled
+ * proxy, a black-holed VPC endpoint or a git host under load then fails with an error naming the endpoint
+ * instead of hanging.
+ */
+const timeoutsSchema = z.strictObject({
+  /** AWS: TCP/TLS connection, per attempt. */
+  awsConnect: duration.default('5s'),
+  /** AWS: waiting for the answer, per attempt. */
+  awsRequest: duration.default('20s'),
+  /** AWS: attempts per call (the SDK's retries, with backoff). */
+  awsAttempts: z.number().int().min(1).max(10).default(5),
+  /** ssh's ConnectTimeout (TCP connect and the SSH handshake) for git over ssh and ssh-keyscan. */
+  sshConnect: duration.default('15s'),
+  /** One git command (clone, fetch, push, ls-remote), overall. */
+  git: duration.default('5m'),
+  /** One HTTP API call (Gitea, GitHub), overall. */
+  http: duration.default('30s'),
+  /** One helm command, overall. */
+  helm: duration.default('10m'),
+  /** One terraform/tofu command (an EKS apply takes 20–40 min), overall. */
+  terraform: duration.default('90m'),
+  /** After this long, a waiting call prints a progress line, and again at each further interval. */
+  notice: duration.default('10s'),
+});
+
 const tenantSchema = z.strictObject({
   name: dnsLabel,
   namespaces: z.array(dnsLabel).optional(),
@@ -211,6 +237,7 @@ export const clusterSchema = z
     istio: istioSchema.default(istioSchema.parse({})),
     vault: vaultSchema.default(vaultSchema.parse({})),
     images: z.strictObject({ mirror: z.string().optional() }).default({}),
+    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
     kms: z
       .strictObject({
         deletionWindowDays: z.number().int().min(7, 'must be ≥ 7 (AWS minimum)').max(30, 'must be ≤ 30'),

@@ -6,6 +6,8 @@ import { createAwsClients } from '../clients/aws.js';
 import { createExec } from '../clients/exec.js';
 import { connectKube, type KubeClient } from '../clients/kube.js';
 import { kubeTargetKey } from '../clients/kube-target.js';
+import { timeoutsOf } from '../clients/timeouts.js';
+import { setNoticeInterval } from '../clients/waiting.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { gitHostGetter } from '../githost/provider.js';
 import type { StepClients } from '../step.js';
@@ -24,9 +26,12 @@ export function createClients(cluster: ClusterConfig, over: Partial<StepClients>
     }
     return kube;
   };
+  // Bounds on every call to the outside, from the config's timeouts (src/clients/timeouts.ts).
+  const timeouts = timeoutsOf(cluster);
+  setNoticeInterval(timeouts.noticeMs);
   return {
-    exec: over.exec ?? createExec(),
-    aws: over.aws ?? createAwsClients({ region: cluster.aws.region, profile: cluster.aws.profile }),
+    exec: over.exec ?? createExec({ timeouts }),
+    aws: over.aws ?? createAwsClients({ region: cluster.aws.region, profile: cluster.aws.profile, timeouts }),
     kubeAt: over.kubeAt ?? kubeAt,
     // The token is read (and a missing one reported) on first use, not when a command that needs no host starts.
     gitHost: over.gitHost ?? gitHostGetter(cluster),

@@ -3,6 +3,8 @@
  * walks them in exactly the reverse order (destroy what state says was applied). State is written before
  * moving on: a step is marked running before apply and done/failed after, so a killed run resumes.
  */
+
+import { setWaitReporter } from '../clients/waiting.js';
 import { describeError, isPlatctlError } from '../errors.js';
 import { whoAmI } from '../paths.js';
 import { maskSecrets } from '../secrets.js';
@@ -46,6 +48,8 @@ class Run {
   }
 
   ctx(io: TaskIo, deep: boolean): StepContext {
+    // A call that waits says so under the step running it (steps run one at a time).
+    setWaitReporter(io.progress);
     return createStepContext({
       ...this.o.base,
       log: io.log,

@@ -78,7 +78,6 @@ export function createHelm(exec: Exec, target: HelmTarget = {}, opts: { debug?: 
     runTool(exec, binary, [...args, ...kubeArgs], {
       what,
       translate: helmTranslators,
-      timeoutMs: 10 * 60_000,
       onLine: opts.debug,
     });
   /** Runs a read that may legitimately find no release. */
