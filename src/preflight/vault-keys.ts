@@ -31,7 +31,7 @@ export async function vaultKeyProblems(
   const read = await Promise.all(
     files.map(async (f) => {
       try {
-        return { ...f, fingerprint: (await readPgpPublicKey(f.file, { now })).fingerprint };
+        return { ...f, fingerprint: (await readPgpPublicKey(f.file, { now, from: at(f.field) })).fingerprint };
       } catch (err) {
         if (!isPlatctlError(err)) throw err;
         add(f.field, err.hint ? `${err.message} (${err.hint})` : err.message);

@@ -95,8 +95,11 @@ export async function loadInitKeys(plan: InitPlan, now = new Date()): Promise<In
       'set vault.rootTokenPgpKey in platform.yaml or pass --root-token-pgp-key <file>',
     );
   }
-  const shareKeys = await readPgpPublicKeys(plan.pgpKeyFiles, { now });
-  const rootKey = await readPgpPublicKey(plan.rootTokenPgpKeyFile, { now });
+  const shareKeys = await readPgpPublicKeys(plan.pgpKeyFiles, { now, from: 'vault.pgpKeys or --pgp-key' });
+  const rootKey = await readPgpPublicKey(plan.rootTokenPgpKeyFile, {
+    now,
+    from: 'vault.rootTokenPgpKey or --root-token-pgp-key',
+  });
   return { plan, shareKeys, rootKey };
 }
 

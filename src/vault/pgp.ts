@@ -97,14 +97,22 @@ async function validate(file: string, key: Key, now: Date): Promise<PgpPublicKey
   return { file, fingerprint, base64: Buffer.from(key.toPublic().write()).toString('base64'), userIds };
 }
 
+/** Options for {@link readPgpPublicKey}. */
+export interface ReadPgpOptions {
+  /** When the key must be usable (default: now). */
+  now?: Date;
+  /** Where the path came from, for the hint of an unreadable file: `vault.rootTokenPgpKey or --root-token-pgp-key`. */
+  from?: string;
+}
+
 /** Reads and validates one PGP public key file. Throws USAGE errors naming the file. */
-export async function readPgpPublicKey(file: string, opts: { now?: Date } = {}): Promise<PgpPublicKey> {
+export async function readPgpPublicKey(file: string, opts: ReadPgpOptions = {}): Promise<PgpPublicKey> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw bad(file, `cannot read the file (${code})`, 'check the path in vault.pgpKeys or --pgp-key');
+    throw bad(file, `cannot read the file (${code})`, opts.from ? `check the path in ${opts.from}` : 'check the path');
   }
   const keys = await parseKeys(file, bytes);
   if (keys.length === 0) throw bad(file, 'holds no OpenPGP key');
@@ -113,7 +121,7 @@ export async function readPgpPublicKey(file: string, opts: { now?: Date } = {}):
 }
 
 /** Reads several key files in order; the first bad one throws. */
-export async function readPgpPublicKeys(files: readonly string[], opts: { now?: Date } = {}): Promise<PgpPublicKey[]> {
+export async function readPgpPublicKeys(files: readonly string[], opts: ReadPgpOptions = {}): Promise<PgpPublicKey[]> {
   const out: PgpPublicKey[] = [];
   for (const f of files) out.push(await readPgpPublicKey(f, opts));
   return out;

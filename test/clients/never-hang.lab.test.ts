@@ -71,7 +71,9 @@ describe('AWS stalled (moto stopped)', () => {
     const endpoint = `sts.us-east-1 (${lab().awsEndpoint})`;
     expect(r.stderr).toContain(`◎ waiting for ${endpoint}… 1 s`);
     expect(r.stdout).toMatch(
-      new RegExp(`✗ aws credentials\\s+sts:GetCallerIdentity \\(2 attempts\\): no answer from ${escapeRegExp(endpoint)}`),
+      new RegExp(
+        `✗ aws credentials\\s+sts:GetCallerIdentity \\(2 attempts\\): no answer from ${escapeRegExp(endpoint)}`,
+      ),
     );
     // Two attempts of 2 s + 2 s and the SDK's backoff, far below the minutes it used to sit silent.
     expect(took).toBeLessThan(30_000);

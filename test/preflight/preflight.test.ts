@@ -143,6 +143,23 @@ describe('preflight', () => {
     ]);
   });
 
+  it('blames an unreadable root token key on vault.rootTokenPgpKey, not vault.pgpKeys', async () => {
+    const missing = path.join(dir, 'no-root.asc');
+    const problems = await preflight({
+      cluster: cluster({ pgpKeys: keys.good, keyThreshold: 2, rootTokenPgpKey: missing }),
+      index: 1,
+      steps: ['vault-init'],
+      exec: fakeExec(tools),
+      aws: fakeAws('123456789012'),
+    });
+    expect(problems).toEqual([
+      {
+        field: 'clusters[1].vault.rootTokenPgpKey',
+        message: `PGP key ${missing}: cannot read the file (ENOENT) (check the path in clusters[1].vault.rootTokenPgpKey)`,
+      },
+    ]);
+  });
+
   it('checks only the tools, keys and credentials of the steps that will run', async () => {
     const problems = await preflight({
       cluster: cluster({}),

@@ -166,6 +166,19 @@ describe('plans and input checks', () => {
     await expect(loadInitKeys({ ...plan, rootTokenPgpKeyFile: undefined })).rejects.toThrow('root token');
   });
 
+  it('an unreadable key file is blamed on the field it came from', async () => {
+    const files = holders.map((k) => k.publicFile);
+    const missing = path.join(dir, 'no-such-key.asc');
+    const plan = { shares: 3, threshold: 2, pgpKeyFiles: files, rootTokenPgpKeyFile: missing };
+    const root = (await loadInitKeys(plan).catch((e: unknown) => e)) as { message: string; hint?: string };
+    expect(root.message).toContain(`PGP key ${missing}: cannot read the file (ENOENT)`);
+    expect(root.hint).toBe('check the path in vault.rootTokenPgpKey or --root-token-pgp-key');
+    const share = (await loadInitKeys({ ...plan, pgpKeyFiles: [files[0] ?? '', missing, files[2] ?? ''] }).catch(
+      (e: unknown) => e,
+    )) as { hint?: string };
+    expect(share.hint).toBe('check the path in vault.pgpKeys or --pgp-key');
+  });
+
   it('the lost-output error names the files, says it will not re-initialise, and points at the recovery', async () => {
     const local = await readLocalInit('nothing-here');
     const err = lostInitError({ ...local, intent: { startedAt: 'T0', by: 'me@host' } as never }, 'http://v:8200');
