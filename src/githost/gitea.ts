@@ -1,10 +1,10 @@
 /**
  * {@link GitHost} over Gitea's REST API (`/api/v1`). There is no well-kept Gitea client for Node (the one on
- * npm is a thin generated wrapper with little use), so this is plain `fetch` through the bounded, traced
- * {@link boundedFetch}: the API platctl needs is seven endpoints.
+ * npm is a thin generated wrapper with little use), so this is plain HTTP through the bounded, traced
+ * {@link hostRequest}: the API platctl needs is seven endpoints.
  */
 import { PlatctlError } from '../errors.js';
-import { boundedFetch, type CallContext, errorMessage, hostError } from './http.js';
+import { type CallContext, errorMessage, type HostHttpOptions, hostError, hostRequest } from './http.js';
 import type { GitHost, HookSpec, HostHook, HostKey, HostRepo, RepoRef } from './types.js';
 
 const TOKEN_VAR = 'GITEA_TOKEN';
@@ -54,8 +54,8 @@ export function giteaApiBase(serverUrl: string): string {
   return base.endsWith('/api/v1') ? base : `${base}/api/v1`;
 }
 
-/** A Gitea client for one server and token. */
-export function createGiteaHost(serverUrl: string, token: string): GitHost {
+/** A Gitea client for one server and token; `http.timeoutMs` bounds each request (`timeouts.http`). */
+export function createGiteaHost(serverUrl: string, token: string, http: HostHttpOptions = {}): GitHost {
   const apiUrl = giteaApiBase(serverUrl);
   const admin = (r: RepoRef) => `admin rights on ${r.owner}/${r.name} (and token scope write:repository)`;
   const path = (r: RepoRef, rest = '') => `/repos/${encodeURIComponent(r.owner)}/${encodeURIComponent(r.name)}${rest}`;
@@ -68,16 +68,20 @@ export function createGiteaHost(serverUrl: string, token: string): GitHost {
     body?: unknown,
     absent: number[] = [],
   ): Promise<T | undefined> {
-    const res = await boundedFetch(`${apiUrl}${p}`, {
-      method,
-      headers: {
-        Authorization: `token ${token}`,
-        Accept: 'application/json',
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    const res = await hostRequest(
+      `${apiUrl}${p}`,
+      {
+        method,
+        headers: {
+          Authorization: `token ${token}`,
+          Accept: 'application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
+      { ...http, what: `Gitea: ${c.action}` },
+    );
+    const { text } = res;
     if (absent.includes(res.status)) return undefined;
     if (!res.ok) throw hostError(res.status, errorMessage(text), { ...c, tokenVar: TOKEN_VAR });
     return (text ? JSON.parse(text) : undefined) as T;

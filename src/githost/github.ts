@@ -1,11 +1,11 @@
 /**
  * {@link GitHost} over GitHub's REST API with octokit (@octokit/rest), its `fetch` swapped for the bounded,
- * traced {@link boundedFetch}. `fleet.apiUrl` points it at GitHub Enterprise Server (`https://ghe/api/v3`).
+ * traced {@link hostFetch} (the shared boundedFetch, bounded by `timeouts.http`). `fleet.apiUrl` points it at GitHub Enterprise Server (`https://ghe/api/v3`).
  * No GitHub runs in the lab: the request shapes are unit-tested (test/githost/github.test.ts).
  */
 import type { Octokit } from '@octokit/rest';
 import { isPlatctlError, PlatctlError } from '../errors.js';
-import { boundedFetch, type CallContext, hostError } from './http.js';
+import { type CallContext, type HostHttpOptions, hostError, hostFetch } from './http.js';
 import type { GitHost, HookSpec, HostHook, HostKey, HostRepo, RepoRef } from './types.js';
 
 /** GitHub's public API. */
@@ -24,6 +24,9 @@ const isRequestError = (e: unknown): e is RequestErrorLike =>
 /** Maps octokit's RequestError; GitHub answers 404 rather than 403 when a token may not see a private repo. */
 function mapError(err: unknown, c: Omit<CallContext, 'tokenVar'>, write: boolean): unknown {
   if (isPlatctlError(err) || !isRequestError(err)) return err;
+  // octokit wraps what its fetch threw (a TIMEOUT, an unreachable host) in a RequestError with status 500.
+  const cause = (err as { cause?: unknown }).cause;
+  if (isPlatctlError(cause)) return cause;
   const data = err.response?.data as { message?: string } | undefined;
   const accepted = err.response?.headers?.['x-accepted-github-permissions'];
   const message = [data?.message ?? err.message, accepted && `GitHub accepts: ${accepted}`].filter(Boolean).join('; ');
@@ -34,15 +37,18 @@ function mapError(err: unknown, c: Omit<CallContext, 'tokenVar'>, write: boolean
 const repoAdmin = (r: RepoRef, fineGrained: string) =>
   `admin rights on ${r.owner}/${r.name} (classic token: repo scope; fine-grained: ${fineGrained})`;
 
-/** A GitHub client for one API base and token (octokit is imported here, on first use). */
-export async function createGitHubHost(apiUrl: string, token: string): Promise<GitHost> {
+/**
+ * A GitHub client for one API base and token (octokit is imported here, on first use); `http.timeoutMs` bounds
+ * each request (`timeouts.http`).
+ */
+export async function createGitHubHost(apiUrl: string, token: string, http: HostHttpOptions = {}): Promise<GitHost> {
   const { Octokit } = await import('@octokit/rest');
   const quiet = () => {};
   const octokit: Octokit = new Octokit({
     auth: token,
     baseUrl: apiUrl.replace(/\/+$/, ''),
     userAgent: 'platctl',
-    request: { fetch: boundedFetch },
+    request: { fetch: hostFetch(http) },
     log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
   });
 

@@ -1,33 +1,66 @@
 /**
- * Every request to a git host's API goes through {@link boundedFetch}: one place holds the timeout (swap it
- * for the shared bounded-call helper when that lands), every request is traced (src/trace.ts, method and path
- * only) and answers are turned into PlatctlErrors that name what to fix. The token never appears in an error.
+ * Every request to a git host's API goes through {@link hostRequest} (Gitea) or {@link hostFetch} (octokit's
+ * `request.fetch` for GitHub): both are the shared {@link boundedFetch} (src/clients/http.ts), so the bound
+ * (`timeouts.http`), the "waiting for <host>… N s" line, the TIMEOUT error and the single retry of a GET are
+ * the same as for every other HTTP API. Each request is traced (src/trace.ts, method and path only); a host
+ * that cannot be reached is GITHOST_API naming it, and answers are turned into PlatctlErrors that name what to
+ * fix. The token never appears in an error.
  */
-import { PlatctlError } from '../errors.js';
+import { type BoundedResponse, boundedFetch } from '../clients/http.js';
+import { DEFAULT_TIMEOUTS } from '../clients/timeouts.js';
+import { isPlatctlError, PlatctlError } from '../errors.js';
 import { traceRequest } from '../trace.js';
 
-/** How long one API request may take, connect to last byte. */
-export const GIT_HOST_TIMEOUT_MS = 30_000;
+/** How a git host client bounds its requests. */
+export interface HostHttpOptions {
+  /** Overall limit per request, connect to last byte (`timeouts.http`; default 30 s). */
+  timeoutMs?: number;
+}
 
-/** `fetch`, bounded by {@link GIT_HOST_TIMEOUT_MS} and traced as `githost <METHOD> <path>`. */
-export const boundedFetch: typeof fetch = async (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-  traceRequest('githost', method, url.pathname);
-  const timeout = AbortSignal.timeout(GIT_HOST_TIMEOUT_MS);
-  const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+const HINT = 'check fleet.apiUrl and the network path to the git host (a proxy, VPN or firewall)';
+
+/**
+ * One bounded, traced request. HTTP error statuses are returned; a TIMEOUT is passed on as it is, any other
+ * failure to reach the host becomes GITHOST_API naming it.
+ */
+export async function hostRequest(
+  url: string | URL,
+  init: RequestInit,
+  o: HostHttpOptions & { what?: string } = {},
+): Promise<BoundedResponse> {
+  const u = new URL(url);
+  const method = (init.method ?? 'GET').toUpperCase();
+  traceRequest('githost', method, u.pathname);
   try {
-    return await fetch(input, { ...init, signal });
+    return await boundedFetch(u, init, {
+      timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUTS.httpMs,
+      what: o.what ?? `${method} ${u.origin}${u.pathname}`,
+      hint: HINT,
+    });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why =
-      e.name === 'TimeoutError' ? `no answer within ${GIT_HOST_TIMEOUT_MS / 1000}s` : (e.cause?.code ?? e.message);
-    throw new PlatctlError('GITHOST_API', `cannot reach the git host at ${url.origin}: ${why}`, {
+    if (isPlatctlError(err)) throw err;
+    const e = err as Error & { cause?: { code?: string } };
+    throw new PlatctlError('GITHOST_API', `cannot reach the git host at ${u.origin}: ${e.cause?.code ?? e.message}`, {
       cause: err,
-      hint: 'check fleet.apiUrl and the network path to the git host',
+      hint: HINT,
     });
   }
-};
+}
+
+/** Statuses whose answer has no body (a Response refuses one). */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+/** {@link hostRequest} as a `fetch`, for clients that take one (octokit's `request.fetch`). */
+export function hostFetch(o: HostHttpOptions = {}): typeof fetch {
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const r = await hostRequest(url, { ...init, method }, o);
+    const res = new Response(NO_BODY.has(r.status) ? null : r.text, { status: r.status, headers: r.headers });
+    Object.defineProperty(res, 'url', { value: url });
+    return res;
+  };
+}
 
 /** What a failed call was trying to do, for the error message. */
 export interface CallContext {

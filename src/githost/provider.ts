@@ -3,6 +3,7 @@
  * fleet URL names, and the token: from `GITEA_TOKEN`/`GITHUB_TOKEN` only, never a flag or the config file.
  * The token is registered with the secret masker the moment it is read.
  */
+import { timeoutsOf } from '../clients/timeouts.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { parseSshUrl } from '../git/git.js';
@@ -68,8 +69,9 @@ export async function createGitHost(
   const s = gitHostSettings(cluster);
   if (!s) return undefined;
   const token = readToken(s, env);
-  if (s.provider === 'gitea') return (await import('./gitea.js')).createGiteaHost(s.apiUrl, token);
-  return (await import('./github.js')).createGitHubHost(s.apiUrl, token);
+  const http = { timeoutMs: timeoutsOf(cluster).httpMs };
+  if (s.provider === 'gitea') return (await import('./gitea.js')).createGiteaHost(s.apiUrl, token, http);
+  return (await import('./github.js')).createGitHubHost(s.apiUrl, token, http);
 }
 
 /** A memoised {@link createGitHost} for a context: one client per command run. */

@@ -1,0 +1,130 @@
+/**
+ * Both git host clients are bounded by the shared boundedFetch with `timeouts.http` from platform.yaml, against
+ * a loopback server that accepts connections and never answers: progress while they wait, one retry of a GET
+ * and none of a write, then TIMEOUT naming the host (GitHub's too, through octokit's `request.fetch`). A host
+ * that refuses the connection is GITHOST_API naming it. Every request is traced, without headers or bodies.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setNoticeInterval, setWaitReporter } from '../../src/clients/waiting.js';
+import { validateConfig } from '../../src/config/load.js';
+import { createGitHost } from '../../src/githost/provider.js';
+import { expectPlatctlError } from '../helpers/platctl-error.js';
+
+let silent: Server;
+let port: number;
+let closedPort: number;
+let dir: string;
+const sockets: Socket[] = [];
+/** The first line of every request the silent server was sent. */
+const requests: string[] = [];
+const lines: string[] = [];
+
+beforeAll(async () => {
+  silent = createServer((s) => {
+    sockets.push(s);
+    s.on('data', (d) => requests.push(d.toString('utf8').split('\r\n')[0] ?? ''));
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  port = (silent.address() as { port: number }).port;
+  // A port nothing listens on: bound, read, closed.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  closedPort = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  dir = await mkdtemp(path.join(tmpdir(), 'platctl-githost-http-'));
+  setWaitReporter((m) => lines.push(m));
+  setNoticeInterval(100);
+});
+afterEach(() => {
+  lines.length = 0;
+  requests.length = 0;
+  delete process.env.PLATCTL_TRACE_REQUESTS;
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => silent.close(r));
+  await rm(dir, { recursive: true, force: true });
+  setWaitReporter(undefined);
+  setNoticeInterval(10_000);
+});
+
+/** A cluster on the given provider and API, with `timeouts.http` from platform.yaml. */
+const hostFor = async (provider: 'gitea' | 'github', apiUrl: string, http = '300ms') => {
+  const cluster = validateConfig(
+    {
+      clusters: [
+        {
+          name: 'demo',
+          aws: { accountId: '123456789012', region: 'us-east-1' },
+          kubernetes: { version: '1.34' },
+          fleet: { url: 'ssh://git@127.0.0.1:2222/acme/fleet.git', provider, apiUrl },
+          timeouts: { http },
+        },
+      ],
+    },
+    'p.yaml',
+  ).clusters[0];
+  if (!cluster) throw new Error('no cluster');
+  const host = await createGitHost(cluster, { GITEA_TOKEN: 'tok-gitea-1', GITHUB_TOKEN: 'tok-github-1' });
+  if (!host) throw new Error('no host');
+  return host;
+};
+const repo = { owner: 'acme', name: 'fleet' };
+
+describe('git host requests are bounded by timeouts.http', () => {
+  it('Gitea: a stalled API times out after the configured bound, a GET retried once, with progress', async () => {
+    const gitea = await hostFor('gitea', `http://127.0.0.1:${port}`);
+    const started = Date.now();
+    const err = await expectPlatctlError(gitea.getRepo(repo), 'TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(err.message).toBe(`Gitea: read acme/fleet: no answer from 127.0.0.1:${port} within 300 ms`);
+    expect(err.hint).toMatch(/^check fleet\.apiUrl/);
+    expect(requests).toEqual(['GET /api/v1/repos/acme/fleet HTTP/1.1', 'GET /api/v1/repos/acme/fleet HTTP/1.1']);
+    expect(lines.some((l) => l.startsWith(`waiting for 127.0.0.1:${port}…`))).toBe(true);
+  });
+
+  it('Gitea: a write is not retried', async () => {
+    const gitea = await hostFor('gitea', `http://127.0.0.1:${port}`);
+    const key = { title: 't', key: 'ssh-ed25519 AAAA', readOnly: true };
+    await expectPlatctlError(gitea.addDeployKey(repo, key), 'TIMEOUT');
+    expect(requests).toEqual(['POST /api/v1/repos/acme/fleet/keys HTTP/1.1']);
+  });
+
+  it('GitHub: octokit’s fetch is the same bound; its TIMEOUT is not turned into an API error', async () => {
+    const github = await hostFor('github', `http://127.0.0.1:${port}/api/v3`, '250ms');
+    const err = await expectPlatctlError(github.currentUser(), 'TIMEOUT');
+    expect(err.message).toBe(
+      `GET http://127.0.0.1:${port}/api/v3/user: no answer from 127.0.0.1:${port} within 250 ms`,
+    );
+    expect(requests).toEqual(['GET /api/v3/user HTTP/1.1', 'GET /api/v3/user HTTP/1.1']);
+    const hook = { url: 'https://h/hook/x', secret: 's3cr3t-hook', contentType: 'json' as const, events: ['push'] };
+    requests.length = 0;
+    await expectPlatctlError(github.createHook(repo, hook), 'TIMEOUT');
+    expect(requests).toEqual(['POST /api/v3/repos/acme/fleet/hooks HTTP/1.1']);
+  });
+
+  it('a host that refuses the connection is GITHOST_API naming it, for both clients', async () => {
+    const gitea = await hostFor('gitea', `http://127.0.0.1:${closedPort}`);
+    const e1 = await expectPlatctlError(gitea.currentUser(), 'GITHOST_API');
+    expect(e1.message).toBe(`cannot reach the git host at http://127.0.0.1:${closedPort}: ECONNREFUSED`);
+    const github = await hostFor('github', `http://127.0.0.1:${closedPort}`);
+    const e2 = await expectPlatctlError(github.getRepo(repo), 'GITHOST_API');
+    expect(e2.message).toBe(`cannot reach the git host at http://127.0.0.1:${closedPort}: ECONNREFUSED`);
+  });
+
+  it('traces each request as method and path, never the token', async () => {
+    const trace = path.join(dir, 'trace');
+    process.env.PLATCTL_TRACE_REQUESTS = trace;
+    const gitea = await hostFor('gitea', `http://127.0.0.1:${closedPort}`);
+    await expectPlatctlError(gitea.listDeployKeys(repo), 'GITHOST_API');
+    const github = await hostFor('github', `http://127.0.0.1:${closedPort}`);
+    await expectPlatctlError(github.deleteHook(repo, 7), 'GITHOST_API');
+    const text = await readFile(trace, 'utf8');
+    expect(text).toBe('githost GET /api/v1/repos/acme/fleet/keys\ngithost DELETE /repos/acme/fleet/hooks/7\n');
+    expect(text).not.toContain('tok-');
+  });
+});
