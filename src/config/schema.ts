@@ -101,6 +101,8 @@ const fluxSchema = z.strictObject({
     .default('v2.9.4'),
   manifests: z.string().optional(),
   timeout: duration.default('10m'),
+  /** Parallel reconciles of source-, kustomize- and helm-controller (`--concurrent`), Flux's at-scale advice. */
+  concurrent: z.number().int('must be a whole number').min(1, 'must be ≥ 1').max(100, 'must be ≤ 100').default(10),
   /** A push webhook from the git host to a Flux Receiver, at this public URL (through the Istio gateway). */
   webhook: z
     .strictObject({

@@ -19,7 +19,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { checkoutBranch, git, isNonFastForward, parseSshUrl, sshFailureReason } from '../git/git.js';
 import type { Logger } from '../log.js';
-import { kustomizePatches, toYamlStream } from './manifests.js';
+import { fluxPatches, kustomizePatches, toYamlStream } from './manifests.js';
 
 /** One file platctl wants in the fleet repo, relative to the repo root. */
 export interface FleetFile {
@@ -90,8 +90,8 @@ export function fluxSystemFiles(cluster: ClusterConfig, components: readonly Kub
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     resources: ['gotk-components.yaml', 'gotk-sync.yaml'],
-    // Multi-tenant lockdown: see docs/steps/flux.md.
-    patches: kustomizePatches(),
+    // Multi-tenant lockdown and vertical scaling: see docs/steps/flux.md.
+    patches: kustomizePatches(fluxPatches(cluster)),
   };
   return [
     {

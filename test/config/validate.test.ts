@@ -121,6 +121,8 @@ const cases: Array<[string, Array<string | number>, unknown, string]> = [
     'clusters[0].kubernetes.version: must be a Kubernetes minor',
   ],
   ['duration with words', c0('flux', 'timeout'), '10 minutes', 'clusters[0].flux.timeout: must be a duration'],
+  ['no Flux concurrency', c0('flux', 'concurrent'), 0, 'clusters[0].flux.concurrent: must be ≥ 1'],
+  ['fractional Flux concurrency', c0('flux', 'concurrent'), 2.5, 'clusters[0].flux.concurrent: must be a whole number'],
   ['unknown access mode', c0('kubernetes', 'access'), 'iam', 'clusters[0].kubernetes.access: Invalid option'],
   ['missing aws block', c0('aws'), undefined, 'clusters[0].aws: is required'],
   ['missing fleet url', c0('fleet', 'url'), undefined, 'clusters[0].fleet.url: is required'],

@@ -12,6 +12,7 @@ import type { KubeObject } from '../../src/clients/kube.js';
 import { fluxSystemFiles, isPristine, withMarker } from '../../src/flux/fleet.js';
 import {
   applyLockdown,
+  fluxPatches,
   loadInstallSet,
   parseManifests,
   readInstallManifests,
@@ -75,10 +76,10 @@ describe('images and lockdown', () => {
   it('rewrites every controller image to the mirror, and nothing without one', () => {
     const objs = parseManifests(fixture);
     rewriteImages(objs, undefined);
-    expect(container(objs, 'source-controller').image).toBe('ghcr.io/fluxcd/source-controller:v1.9.1');
+    expect(container(objs, 'source-controller').image).toBe('ghcr.io/fluxcd/source-controller:v1.9.4');
     rewriteImages(objs, 'registry.internal:5000/mirror/');
     expect(container(objs, 'source-controller').image).toBe(
-      'registry.internal:5000/mirror/fluxcd/source-controller:v1.9.1',
+      'registry.internal:5000/mirror/fluxcd/source-controller:v1.9.4',
     );
   });
 
@@ -98,6 +99,20 @@ describe('images and lockdown', () => {
     ]);
     expect(container(objs, 'notification-controller').args[0]).toBe('--no-cross-namespace-refs=true');
     expect(container(objs, 'source-controller').args.some((a) => a.startsWith('--no-'))).toBe(false);
+  });
+
+  it('adds the scaling flags (flux.concurrent) to source-, kustomize- and helm-controller, after their own', () => {
+    const objs = parseManifests(fixture);
+    const original = [...container(objs, 'source-controller').args];
+    applyLockdown(objs, fluxPatches(labCluster(env, 'scale', { flux: { manifests: FLUX_INSTALL, concurrent: 7 } })));
+    expect(container(objs, 'source-controller').args).toEqual([
+      ...original,
+      '--concurrent=7',
+      '--requeue-dependency=5s',
+    ]);
+    for (const name of ['kustomize-controller', 'helm-controller'])
+      expect(container(objs, name).args.slice(-2), name).toEqual(['--concurrent=7', '--requeue-dependency=5s']);
+    expect(container(objs, 'notification-controller').args.some((a) => a.startsWith('--concurrent'))).toBe(false);
   });
 
   it('kustomization.yaml built by real kustomize gives exactly the controllers platctl applies', async () => {
