@@ -86,6 +86,11 @@ describe('the real Flux controllers', () => {
         '--default-service-account=default',
       ]),
     );
+    // The scaling patches (flux.concurrent) reach the processes too.
+    for (const name of ['source-controller', 'kustomize-controller', 'helm-controller'] as const)
+      expect((await running(name)).argv, name).toEqual(
+        expect.arrayContaining([`--concurrent=${cluster.flux.concurrent}`, '--requeue-dependency=5s']),
+      );
     expect(env.fluxReceiverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     // The webhook receiver answers (404 for a path no Receiver has).
     expect(await httpStatus(`${env.fluxReceiverUrl}/hook/none`)).toBe(404);
