@@ -1,7 +1,8 @@
 /**
- * Bootstrap's preflight: everything that can be checked locally, checked before step 1 (also with --dry-run)
- * and reported all at once. The files platform.yaml names, the Vault PGP keys, the external tools the selected
- * steps run, and the AWS credentials' account. Each problem names its field; any problem exits 2 before a
+ * Bootstrap's preflight: everything that can be checked before step 1 (also with --dry-run), reported all at
+ * once. The files platform.yaml names, the Vault PGP keys, the external tools the selected steps run, the AWS
+ * credentials' account, and the git host token (set; accepted and an admin of the fleet repo while the git
+ * host's steps have work). Each problem names its field; any problem exits 2 before a
  * single cloud or cluster object exists. The checks run in parallel and each is bounded, so a clean preflight
  * costs well under a second (one STS call, a few `--version` runs).
  */
@@ -12,6 +13,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { describeError, isPlatctlError } from '../errors.js';
 import { probeTool, toolSpecs } from '../tools/versions.js';
 import { fileProblems } from './files.js';
+import { type GitHostCheck, gitHostProblems } from './git-host.js';
 import { type PreflightProblem, preflightError } from './problems.js';
 import { vaultKeyProblems } from './vault-keys.js';
 
@@ -26,6 +28,8 @@ export interface PreflightOptions {
   aws: AwsClients;
   /** The --kubeconfig / --context flags, which replace the config's. */
   kubeFlags?: { kubeconfig?: string; context?: string };
+  /** The git host (fleet.provider gitea/github) and whether to ask it; left out, the host is not checked. */
+  gitHost?: GitHostCheck;
   /** When keys must be valid (tests). */
   now?: Date;
 }
@@ -33,16 +37,17 @@ export interface PreflightOptions {
 /** The steps that call AWS (access only in `eks` mode): the credentials are checked when one of them will run. */
 const AWS_STEPS = ['cluster', 'access-entries', 'iam', 'kms', 'network', 'registry'];
 
-/** Every problem found, in a stable order: files, keys, tools, credentials. */
+/** Every problem found, in a stable order: files, keys, tools, credentials, git host. */
 export async function preflight(o: PreflightOptions): Promise<PreflightProblem[]> {
   const at = (field: string) => `clusters[${o.index}].${field}`;
   const wants = (id: string) => o.steps.includes(id);
   const tools = toolSpecs(o.cluster).filter((t) => t.steps.some(wants));
-  const [files, keys, probes, account] = await Promise.all([
+  const [files, keys, probes, account, gitHost] = await Promise.all([
     fileProblems(o.cluster, at, o.kubeFlags),
     wants('vault-init') ? vaultKeyProblems(o.cluster, at, o.now) : Promise.resolve([]),
     Promise.all(tools.map((t) => probeTool(o.exec, t, 5_000))),
     usesAws(o) ? accountProblem(o, at) : Promise.resolve([]),
+    gitHostProblems(o.cluster, o.steps, at, o.gitHost),
   ]);
   const toolProblems = probes
     .filter((p) => !p.ok)
@@ -53,7 +58,7 @@ export async function preflight(o: PreflightOptions): Promise<PreflightProblem[]
         ?.steps.filter(wants)
         .join(', ')})`,
     }));
-  return [...files, ...keys, ...toolProblems, ...account];
+  return [...files, ...keys, ...toolProblems, ...account, ...gitHost];
 }
 
 const usesAws = (o: PreflightOptions) =>
