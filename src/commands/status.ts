@@ -74,6 +74,7 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
       location: session.store.location,
       store: session.store.name,
       steps: rows,
+      phases: state.phases,
       history: state.history.slice(-10),
       ...(setup.flags.verify ? { warnings } : {}),
     };
@@ -86,6 +87,11 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
           lines.push(`      ${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
         if (r.error) lines.push(`      last error: ${r.error}`);
         if (r.check) lines.push(`      check: ${r.check.status} — ${r.check.detail}`);
+      }
+      for (const [id, p] of Object.entries(state.phases)) {
+        const when = p.finishedAt ?? p.startedAt;
+        lines.push(`  phase ${id} ${p.status}${when ? ` ${when} by ${p.by}` : ''}`);
+        if (p.error) lines.push(`      last error: ${p.error}`);
       }
       for (const [name, t] of Object.entries(tenants)) {
         lines.push(

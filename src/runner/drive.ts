@@ -26,7 +26,7 @@ export interface DriveTask {
 
 const verbFor = (r: StepReport) => {
   if (r.result === 'failed') return 'failure' as const;
-  if (r.result === 'not-applied' || r.result === 'not-reached') return 'info' as const;
+  if (r.result === 'not-applied' || r.result === 'not-reached' || r.result === 'skipped') return 'info' as const;
   return 'success' as const;
 };
 
@@ -39,6 +39,8 @@ const words: Record<StepReport['result'], string> = {
   'would-destroy': 'would destroy',
   'not-applied': 'not applied, nothing to destroy',
   'not-reached': 'not reached',
+  done: 'done',
+  skipped: 'nothing to do',
 };
 
 /** Runs tasks one after another, stopping at the first failure. Returns each task's report. */

@@ -1,18 +1,20 @@
 /**
  * The tiny runner: bootstrap walks the ordered steps (check → apply only what is missing → record), teardown
- * walks them in exactly the reverse order (destroy what state says was applied). State is written before
- * moving on: a step is marked running before apply and done/failed after, so a killed run resumes.
+ * walks them in exactly the reverse order (destroy what state says was applied), between its phases. State is
+ * written before moving on: a step is marked running before apply and done/failed after, so a killed run
+ * resumes; a phase is recorded the same way (src/runner/phase.ts).
  */
 
 import { setWaitReporter } from '../clients/waiting.js';
 import { describeError, isPlatctlError } from '../errors.js';
-import { whoAmI } from '../paths.js';
 import { maskSecrets } from '../secrets.js';
-import { type HistoryEntry, pushHistory, type State, type StepOutputs, type StepState } from '../state/types.js';
+import type { State, StepOutputs } from '../state/types.js';
 import type { Step, StepContext } from '../step.js';
 import { type ContextBase, createStepContext } from './context.js';
 import { crashPoint } from './crash.js';
 import { type DriveTask, drive, type TaskIo } from './drive.js';
+import type { Phase } from './phase.js';
+import { type Mark, mark, storedError } from './record.js';
 import type { RunReport, StepReport } from './report.js';
 import { hashInputs } from './select.js';
 import type { StateSession } from './session.js';
@@ -20,6 +22,8 @@ import type { StateSession } from './session.js';
 /** Options for a pipeline run. The run's state is the session's: read at open, updated by every record. */
 export interface PipelineOptions {
   steps: readonly Step[];
+  /** Teardown's phases (each says whether it runs before or after the steps' destroys). */
+  phases?: readonly Phase[];
   /** What every step context shares; the runner adds the per-task parts (logger, progress, prompts, deep). */
   base: ContextBase;
   session: StateSession;
@@ -29,10 +33,6 @@ export interface PipelineOptions {
   colour?: boolean;
 }
 
-const now = () => new Date().toISOString();
-/** Longest error text kept in state (step record and history); the run report keeps it whole. */
-const MAX_ERROR = 1000;
-
 function errorReport(err: unknown): RunReport['error'] {
   return isPlatctlError(err)
     ? { code: err.code, message: maskSecrets(err.message), hint: err.hint }
@@ -41,6 +41,8 @@ function errorReport(err: unknown): RunReport['error'] {
 
 class Run {
   firstError?: unknown;
+  /** What each phase handed back for the command to print. */
+  readonly data: Record<string, unknown> = {};
   constructor(private readonly o: PipelineOptions) {}
 
   get state(): State {
@@ -60,64 +62,26 @@ class Run {
     });
   }
 
-  /**
-   * Records a step's progress in one state write: its record (status, times, by) and the matching history
-   * entry. `patch` adds the rest of the record (inputs hash, outputs, error).
-   */
-  async mark(
-    step: Step,
-    action: 'apply' | 'destroy',
-    result: HistoryEntry['result'],
-    patch: Partial<StepState> = {},
-    ms?: number,
-  ): Promise<void> {
-    const at = now();
-    const by = whoAmI();
-    const status: StepState['status'] =
-      result === 'failed'
-        ? 'failed'
-        : result === 'started'
-          ? action === 'apply'
-            ? 'running'
-            : 'destroying'
-          : action === 'apply'
-            ? 'done'
-            : 'destroyed';
-    const times = result === 'started' ? { startedAt: at } : { finishedAt: at };
-    await this.o.session.update((s) => {
-      s.steps[step.id] = { outputs: {}, ...s.steps[step.id], ...patch, ...times, status, by };
-      if (patch.error === undefined) delete s.steps[step.id]?.error;
-      pushHistory(s, {
-        at,
-        step: step.id,
-        action,
-        result,
-        by,
-        ...(ms === undefined ? {} : { ms }),
-        ...(patch.error === undefined ? {} : { error: patch.error }),
-      });
-    });
+  mark(m: Mark): Promise<void> {
+    return mark(this.o.session, m);
   }
 
-  async fail(step: Step, err: unknown, started: number, action: 'apply' | 'destroy'): Promise<StepReport> {
+  async fail(m: Omit<Mark, 'result'>, title: string, err: unknown, started: number): Promise<StepReport> {
     this.firstError ??= err;
     const message = maskSecrets(describeError(err));
-    // State keeps a bounded copy (mask first, so a cut never splits a secret past the masker).
-    const error =
-      message.length > MAX_ERROR
-        ? `${message.slice(0, MAX_ERROR)}… (${message.length - MAX_ERROR} more characters)`
-        : message;
     const durationMs = Date.now() - started;
     if (!this.o.base.dryRun) {
       // A failure to record the failure must not hide it: the report carries it either way.
-      await this.mark(step, action, 'failed', { error }, durationMs).catch(() => undefined);
+      const patch = { error: storedError(message) };
+      await this.mark({ ...m, result: 'failed', patch, ms: durationMs }).catch(() => undefined);
     }
-    return { id: step.id, title: step.title, result: 'failed', detail: message, durationMs };
+    return { id: m.id, title, result: 'failed', detail: message, durationMs };
   }
 
   async bootstrapStep(step: Step, io: TaskIo): Promise<StepReport> {
     const started = Date.now();
     const base = { id: step.id, title: step.title };
+    const at = { kind: 'steps', id: step.id, action: 'apply' } as const;
     try {
       const rec = this.state.steps[step.id];
       const inputsHash = hashInputs(step.inputs(this.ctx(io, false)));
@@ -131,25 +95,25 @@ class Run {
           rec?.status !== 'done' ||
           rec.inputsHash !== inputsHash ||
           JSON.stringify(outputs) !== JSON.stringify(rec.outputs);
-        if (changed && !ctx.dryRun) await this.mark(step, 'apply', 'up-to-date', { inputsHash, outputs });
+        if (changed && !ctx.dryRun) await this.mark({ ...at, result: 'up-to-date', patch: { inputsHash, outputs } });
         result = { ...base, result: 'up-to-date', detail: check.detail, durationMs: Date.now() - started, outputs };
       } else if (ctx.dryRun) {
         const durationMs = Date.now() - started;
         result = { ...base, result: 'would-apply', detail: check.detail, changes: check.changes, durationMs };
       } else {
         io.log.action(check.detail);
-        await this.mark(step, 'apply', 'started', { inputsHash });
+        await this.mark({ ...at, result: 'started', patch: { inputsHash } });
         crashPoint(step.id, 'start');
         const outputs = (await step.apply(ctx)) ?? {};
         crashPoint(step.id, 'end');
         const ms = Date.now() - started;
-        await this.mark(step, 'apply', 'done', { inputsHash, outputs }, ms);
+        await this.mark({ ...at, result: 'done', patch: { inputsHash, outputs }, ms });
         result = { ...base, result: 'applied', detail: check.detail, durationMs: ms, outputs };
       }
       if (step.movesStateToCluster && !ctx.dryRun) await this.o.session.moveToCluster(this.state);
       return result;
     } catch (err) {
-      return this.fail(step, err, started, 'apply');
+      return this.fail(at, step.title, err, started);
     }
   }
 
@@ -163,17 +127,45 @@ class Run {
       return { ...base, result: 'would-destroy', detail: `destroy what ${step.id} made`, durationMs: 0 };
     }
     const started = Date.now();
+    const at = { kind: 'steps', id: step.id, action: 'destroy' } as const;
     try {
       if (step.movesStateToCluster) await this.o.session.moveToLocal();
-      await this.mark(step, 'destroy', 'started');
+      await this.mark({ ...at, result: 'started' });
       crashPoint(step.id, 'destroy-start');
       await step.destroy(this.ctx(io, true));
       crashPoint(step.id, 'destroy-end');
       const ms = Date.now() - started;
-      await this.mark(step, 'destroy', 'done', { outputs: {} }, ms);
+      await this.mark({ ...at, result: 'done', patch: { outputs: {} }, ms });
       return { ...base, result: 'destroyed', detail: '', durationMs: ms };
     } catch (err) {
-      return this.fail(step, err, started, 'destroy');
+      return this.fail(at, step.title, err, started);
+    }
+  }
+
+  async phase(phase: Phase, io: TaskIo, action: Mark['action']): Promise<StepReport> {
+    const base = { id: phase.id, title: phase.title };
+    const dryRun = Boolean(this.o.base.dryRun);
+    const skip = phase.skip?.({ state: this.state, dryRun });
+    if (skip) return { ...base, result: 'skipped', detail: skip, durationMs: 0 };
+    const started = Date.now();
+    const at = { kind: 'phases', id: phase.id, action } as const;
+    try {
+      if (!dryRun) await this.mark({ ...at, result: 'started' });
+      crashPoint(phase.id, 'start');
+      const ctx = {
+        ...this.ctx(io, true),
+        state: () => this.state,
+        updateState: (m: (s: State) => void) => this.o.session.update(m),
+      };
+      const r = await phase.run(ctx);
+      if (r.data !== undefined) this.data[phase.id] = r.data;
+      if (r.failure !== undefined) return this.fail(at, phase.title, r.failure, started);
+      crashPoint(phase.id, 'end');
+      const ms = Date.now() - started;
+      if (!dryRun) await this.mark({ ...at, result: 'done', ms });
+      return { ...base, result: 'done', detail: r.detail, durationMs: ms };
+    } catch (err) {
+      return this.fail(at, phase.title, err, started);
     }
   }
 }
@@ -183,37 +175,65 @@ export interface RunOutcome {
   report: RunReport;
   /** The failing step's error itself: its exit code, its hint, and its stack under --debug. */
   failure?: unknown;
+  /** What each phase that ran handed back, by phase id (the teardown's preparation, the orphan report). */
+  phases: Record<string, unknown>;
 }
 
-async function execute(command: RunReport['command'], o: PipelineOptions, order: readonly Step[]): Promise<RunOutcome> {
+type Task = { step: Step; phase?: never } | { phase: Phase; step?: never };
+
+async function execute(command: RunReport['command'], o: PipelineOptions, order: readonly Task[]): Promise<RunOutcome> {
   const run = new Run(o);
-  const tasks: DriveTask[] = order.map((step) => ({
-    id: step.id,
-    title: step.title,
-    run: (io) => (command === 'bootstrap' ? run.bootstrapStep(step, io) : run.teardownStep(step, io)),
-  }));
+  const action = command === 'bootstrap' ? 'apply' : 'destroy';
+  const tasks: DriveTask[] = order.map(({ step, phase }) => {
+    if (phase) return { id: phase.id, title: phase.title, run: (io) => run.phase(phase, io, action) };
+    return {
+      id: step.id,
+      title: step.title,
+      run: (io) => (command === 'bootstrap' ? run.bootstrapStep(step, io) : run.teardownStep(step, io)),
+    };
+  });
   const reports = await drive(tasks, { tty: o.tty, log: o.base.log, debug: o.debug, colour: o.colour });
-  for (const step of order.slice(reports.length)) {
-    reports.push({ id: step.id, title: step.title, result: 'not-reached', detail: '', durationMs: 0 });
+  for (const t of tasks.slice(reports.length)) {
+    reports.push({ id: t.id, title: t.title, result: 'not-reached', detail: '', durationMs: 0 });
   }
+  const isPhase = new Set(order.flatMap((t) => (t.phase ? [t.phase.id] : [])));
   const ok = !reports.some((r) => r.result === 'failed');
   const report: RunReport = {
     command,
     cluster: o.base.cluster.name,
     dryRun: Boolean(o.base.dryRun),
     ok,
-    steps: reports,
+    steps: reports.filter((r) => !isPhase.has(r.id)),
+    ...(isPhase.size > 0 ? { phases: reports.filter((r) => isPhase.has(r.id)) } : {}),
     ...(ok ? {} : { error: errorReport(run.firstError) }),
   };
-  return ok ? { report } : { report, failure: run.firstError };
+  return { report, phases: run.data, ...(ok ? {} : { failure: run.firstError }) };
 }
 
 /** Runs steps in order. */
 export function runBootstrap(o: PipelineOptions): Promise<RunOutcome> {
-  return execute('bootstrap', o, o.steps);
+  return execute(
+    'bootstrap',
+    o,
+    o.steps.map((step) => ({ step })),
+  );
 }
 
-/** Runs the destroy of every applied step, in exactly the reverse order. */
+/** Runs the phases before, the destroy of every applied step in exactly the reverse order, then the phases after. */
 export function runTeardown(o: PipelineOptions): Promise<RunOutcome> {
-  return execute('teardown', o, [...o.steps].reverse());
+  const phases = o.phases ?? [];
+  return execute('teardown', o, [
+    ...phases.filter((p) => p.when !== 'after').map((phase) => ({ phase })),
+    ...[...o.steps].reverse().map((step) => ({ step })),
+    ...phases.filter((p) => p.when === 'after').map((phase) => ({ phase })),
+  ]);
+}
+
+/** Runs day-2 phases (istio upgrade) through the same recording, in order. */
+export function runPhases(command: RunReport['command'], o: Omit<PipelineOptions, 'steps'>): Promise<RunOutcome> {
+  return execute(
+    command,
+    { ...o, steps: [] },
+    (o.phases ?? []).map((phase) => ({ phase })),
+  );
 }

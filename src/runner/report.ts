@@ -10,7 +10,10 @@ export type StepResult =
   | 'destroyed'
   | 'would-destroy'
   | 'not-applied'
-  | 'not-reached';
+  | 'not-reached'
+  /** A phase (src/runner/phase.ts) did its work, or had nothing to do. */
+  | 'done'
+  | 'skipped';
 
 /** One step's line in a run report. */
 export interface StepReport {
@@ -25,11 +28,13 @@ export interface StepReport {
 
 /** The whole run. */
 export interface RunReport {
-  command: 'bootstrap' | 'teardown';
+  command: 'bootstrap' | 'teardown' | 'istio upgrade';
   cluster: string;
   dryRun: boolean;
   ok: boolean;
   steps: StepReport[];
+  /** The run's phases (teardown's before and after the steps), when it had any. */
+  phases?: StepReport[];
   error?: { code: string; message: string; hint?: string };
 }
 

@@ -40,6 +40,8 @@ export const stateSchema = z.object({
   /** Where the authoritative copy lives; a local journal saying "cluster" is only a pointer. */
   location: z.enum(['local', 'cluster']).default('local'),
   steps: z.record(z.string(), stepStateSchema).default({}),
+  /** Recorded work outside the step table (teardown's phases, istio upgrade), in the same record format. */
+  phases: z.record(z.string(), stepStateSchema).default({}),
   /** Records kept by steps that manage many items (tenants): compact, never manifests. */
   records: z.record(z.string(), z.record(z.string(), z.record(z.string(), outputValue))).default({}),
   history: z.array(historySchema).default([]),
@@ -56,7 +58,7 @@ export type State = z.infer<typeof stateSchema>;
 
 /** A fresh, empty state for a cluster. */
 export function emptyState(cluster: string): State {
-  return { version: STATE_VERSION, cluster, location: 'local', steps: {}, records: {}, history: [] };
+  return { version: STATE_VERSION, cluster, location: 'local', steps: {}, phases: {}, records: {}, history: [] };
 }
 
 /** Appends to history, keeping only the newest {@link HISTORY_LIMIT} entries. */
@@ -93,6 +95,9 @@ export function mergeStates(inCluster: State, local: State): State {
   const merged = structuredClone(inCluster);
   for (const [id, rec] of Object.entries(local.steps)) {
     if (changedAt(rec) > changedAt(merged.steps[id])) merged.steps[id] = structuredClone(rec);
+  }
+  for (const [id, rec] of Object.entries(local.phases)) {
+    if (changedAt(rec) > changedAt(merged.phases[id])) merged.phases[id] = structuredClone(rec);
   }
   for (const [kind, items] of Object.entries(local.records)) {
     merged.records[kind] = { ...structuredClone(items), ...merged.records[kind] };

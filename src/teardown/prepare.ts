@@ -9,9 +9,13 @@ import { isNotFound, type KubeClient, type KubeObject, objectLabel as label, ref
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { crashPoint } from '../runner/crash.js';
 import { type ClusterLoadBalancer, clusterLeftovers, clusterLoadBalancers, type Leftover } from './cloud.js';
 
 export type { ClusterLoadBalancer, Leftover } from './cloud.js';
+
+/** The teardown phase this preparation is (src/teardown/phases.ts), as state and history name it. */
+export const PREPARE_PHASE = 'teardown-prepare';
 
 /** What {@link prepareTeardown} needs: a subset of the step context. */
 export interface PrepareContext {
@@ -173,6 +177,8 @@ async function waitForDeletions(kube: KubeClient, ctx: PrepareContext, report: P
       lbs.length ? `${lbs.length} load balancer(s)` : '',
     ].filter(Boolean);
     ctx.progress?.(`waiting for ${counts.join(' and ')} to be deleted (${seconds(elapsed)})`);
+    // Fault injection: a kill here leaves the phase recorded running; the next teardown waits on from here.
+    crashPoint(PREPARE_PHASE, 'waiting');
     ctx.log.debug(`still there: ${remaining.join('; ')}`);
     await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, timeoutMs - elapsed))));
   }

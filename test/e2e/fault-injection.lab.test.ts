@@ -36,8 +36,34 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => {
   stopPlayer();
+  // Never leave the Service stuck on its finalizer, whatever failed.
+  if (demo) await demo.kube.patch(lbRef, { metadata: { finalizers: null } }).catch(() => undefined);
+  if (demo) await demo.kube.delete(lbRef).catch(() => undefined);
   if (demo) await cleanDemo(demo);
 }, 600_000);
+
+/** A LoadBalancer Service its (absent) load balancer controller still holds with a finalizer. */
+const lbRef = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'faults-lb' };
+const lbService = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: lbRef.name, namespace: lbRef.namespace, finalizers: ['service.k8s.aws/resources'] },
+  spec: { type: 'LoadBalancer', ports: [{ port: 80 }], selector: { app: 'none' } },
+};
+
+/** Plays the load balancer controller: once the Service is being deleted, waits a little, then lets it go. */
+async function releaseWhenTerminating(ref: typeof lbRef): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const svc = await demo.kube.get(ref);
+    if (!svc) return;
+    if (svc.metadata.deletionTimestamp) {
+      await sleep(3000);
+      await demo.kube.patch(ref, { metadata: { finalizers: null } });
+      return;
+    }
+    await sleep(200);
+  }
+}
 
 /** Points inside a step's apply (crashPoint calls), killed between its `start` and `end`. */
 const inStep: Record<string, string[]> = {
@@ -161,14 +187,32 @@ describe('fault injection on the demo pipeline', () => {
       '--yes',
     ]);
     expect(tenant.exitCode, tenant.stderr).toBe(0);
+
+    // A LoadBalancer Service whose load balancer controller has not let go yet (its finalizer): the teardown
+    // deletes it and waits. Killed during that wait, the phase stays recorded running; the next teardown
+    // waits on from there while the "controller" (this test) finishes, and only then destroys steps.
+    await demo.kube.create(lbService);
+    const inWait = await teardown(demo, [], { PLATCTL_TEST_CRASH: 'teardown-prepare:waiting' });
+    expect(inWait.signal, inWait.stderr).toBe('SIGKILL');
+    expect(inWait.stderr).toContain('PLATCTL_TEST_CRASH: killing myself at teardown-prepare:waiting');
+    expect((await readClusterState(demo.kube))?.phases['teardown-prepare']?.status).toBe('running');
+    expect((await demo.kube.get(lbRef))?.metadata.deletionTimestamp).toBeDefined();
+    const controller = releaseWhenTerminating(lbRef);
+    const resumed = await teardown(demo, [], { PLATCTL_TEST_CRASH: 'flux:destroy-start' });
+    await controller;
+    expect(resumed.signal, resumed.stderr).toBe('SIGKILL');
+    expect(resumed.stderr).toMatch(/waiting for 1 Service\/Ingress object\(s\) to be deleted/);
+    expect(await demo.kube.get(lbRef)).toBeUndefined();
+    const after = await readClusterState(demo.kube);
+    expect(after?.phases['teardown-prepare']?.status).toBe('done');
+    expect(after?.history.filter((h) => h.step === 'teardown-prepare').map((h) => h.result)).toEqual([
+      'started',
+      'started',
+      'done',
+    ]);
+
     // In teardown order (steps/index.ts reversed): before a destroy, and after one that was not yet recorded.
-    const points = [
-      'flux:destroy-start',
-      'vault:destroy-start',
-      'istio:destroy-end',
-      'kms:destroy-end',
-      'iam:destroy-start',
-    ];
+    const points = ['vault:destroy-start', 'istio:destroy-end', 'kms:destroy-end', 'iam:destroy-start'];
     for (const point of points) {
       const run = await teardown(demo, [], { PLATCTL_TEST_CRASH: point });
       expect(run.signal, `${point}\n${run.stderr}`).toBe('SIGKILL');

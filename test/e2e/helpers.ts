@@ -10,6 +10,7 @@ import path from 'node:path';
 import { demoConfig, platctl, prepareLab } from '../../scripts/demo-lib.js';
 import { connectKube, type KubeClient, type KubeObject } from '../../src/clients/kube.js';
 import { removeClusterState } from '../../src/runner/session.js';
+import type { State } from '../../src/state/types.js';
 import type { LabEnv } from '../lab/env.js';
 
 /** One suite's demo: the lab, the env every platctl child gets, and its own PLATCTL_HOME. */
@@ -64,9 +65,7 @@ export function teardown(demo: Demo, more: string[] = [], extra: Record<string, 
 }
 
 /** The state document in the apiserver (undefined when there is none). */
-export async function readClusterState(
-  kube: KubeClient,
-): Promise<{ steps: Record<string, { status: string; outputs?: Record<string, unknown> }> } | undefined> {
+export async function readClusterState(kube: KubeClient): Promise<State | undefined> {
   const cm = await kube.get<KubeObject & { data?: Record<string, string> }>(stateRef);
   return cm?.data?.['state.json'] ? JSON.parse(cm.data['state.json']) : undefined;
 }

@@ -8,6 +8,7 @@ import type { KubeClient } from '../../src/clients/kube.js';
 import { type Logger, memoryLogger } from '../../src/log.js';
 import { createClients } from '../../src/runner/clients.js';
 import type { ContextBase } from '../../src/runner/context.js';
+import type { Phase } from '../../src/runner/phase.js';
 import { runBootstrap, runTeardown } from '../../src/runner/pipeline.js';
 import type { RunReport } from '../../src/runner/report.js';
 import { withSession } from '../../src/runner/session.js';
@@ -131,6 +132,8 @@ export interface RunStepsOptions {
   /** The cluster's API for the session and the steps (default: one that fails if used). */
   kube?: KubeClient;
   log?: Logger & { lines: string[] };
+  /** Teardown's phases (runTeardown only). */
+  phases?: readonly Phase[];
 }
 
 /** The runner's base context for fake steps: no TTY, --yes, memory logger. */
@@ -159,12 +162,13 @@ export async function runSteps(
   command: 'bootstrap' | 'teardown',
   steps: readonly Step[],
   o: RunStepsOptions = {},
-): Promise<RunReport & { log: string[] }> {
+): Promise<RunReport & { log: string[]; data: Record<string, unknown> }> {
   const log = o.log ?? memoryLogger();
   const session = { cluster: o.cluster ?? 'demo', log, command, kube: kubeOf(o.kube), lock: !o.dryRun };
   return withSession(session, async (s) => {
     const run = command === 'bootstrap' ? runBootstrap : runTeardown;
-    const { report } = await run({ steps, base: runnerBase({ ...o, log }), session: s, tty: false, verify: o.verify });
-    return { ...report, log: log.lines };
+    const base = runnerBase({ ...o, log });
+    const outcome = await run({ steps, phases: o.phases, base, session: s, tty: false, verify: o.verify });
+    return { ...outcome.report, log: log.lines, data: outcome.phases };
   });
 }

@@ -26,7 +26,15 @@ describe('ConfigMapStore on a real apiserver', () => {
   it('retries a 409 by re-reading, so a concurrent write is never lost', async () => {
     const a = new ConfigMapStore(kube, 'c409');
     const b = new ConfigMapStore(kube, 'c409');
-    await a.write({ version: 1, cluster: 'c409', location: 'cluster', steps: {}, records: {}, history: [] });
+    await a.write({
+      version: 1,
+      cluster: 'c409',
+      location: 'cluster',
+      steps: {},
+      phases: {},
+      records: {},
+      history: [],
+    });
     await a.load(); // a caches resourceVersion N
     await b.update((s) => {
       s.steps.fromB = { status: 'done', outputs: { who: 'b' } };
@@ -47,6 +55,7 @@ describe('ConfigMapStore on a real apiserver', () => {
       cluster: 'one',
       location: 'cluster',
       steps: {},
+      phases: {},
       records: {},
       history: [],
     });
