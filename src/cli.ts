@@ -84,6 +84,7 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .option('--rollback', 'move the tag back; without --tag, move every tag back and remove the new revision')
     .option('--finish', 'remove the old revision once no namespace points at it')
     .option('-y, --yes', 'do not prompt')
+    .option('--break-lock', 'take over a stale run lock')
     .addOption(output())
     .action(lazy(() => import('./commands/istio-upgrade.js')));
 

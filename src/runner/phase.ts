@@ -4,7 +4,7 @@
  * `state.phases[<id>]` and a history entry, running before the work and done or failed after — so a killed
  * run shows where it stopped, and the next run does that phase again (every phase is idempotent).
  */
-import type { State } from '../state/types.js';
+import type { State, StepOutputs } from '../state/types.js';
 import type { StepContext } from '../step.js';
 
 /** What a phase gets: a step context plus the run's state, read and changed through the session. */
@@ -23,6 +23,8 @@ export interface PhaseResult {
   data?: unknown;
   /** Set when the phase finished its work but the run must fail (the orphan report found leftovers). */
   failure?: unknown;
+  /** Recorded in the phase's state record (never secrets): what `platctl status` shows about it. */
+  outputs?: StepOutputs;
 }
 
 /** One phase. */

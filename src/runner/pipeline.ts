@@ -162,7 +162,8 @@ class Run {
       if (r.failure !== undefined) return this.fail(at, phase.title, r.failure, started);
       crashPoint(phase.id, 'end');
       const ms = Date.now() - started;
-      if (!dryRun) await this.mark({ ...at, result: 'done', ms });
+      if (!dryRun)
+        await this.mark({ ...at, result: 'done', ms, ...(r.outputs ? { patch: { outputs: r.outputs } } : {}) });
       return { ...base, result: 'done', detail: r.detail, durationMs: ms };
     } catch (err) {
       return this.fail(at, phase.title, err, started);

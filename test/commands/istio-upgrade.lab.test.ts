@@ -15,11 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type KubeClient, type KubeObject, type ObjectRef, refOf } from '../../src/clients/kube.js';
 import { deleteAndWait, settle, settleNamespace } from '../../src/clients/namespaces.js';
-import istioUpgrade from '../../src/commands/istio-upgrade.js';
-import { PlatctlError } from '../../src/errors.js';
+import istioUpgrade, { ISTIO_UPGRADE_PHASE } from '../../src/commands/istio-upgrade.js';
 import { adoptionFiles } from '../../src/flux/adoption.js';
 import { waitForCrds } from '../../src/flux/install.js';
 import { parseManifests } from '../../src/flux/manifests.js';
+import { JournalStore } from '../../src/state/journal.js';
 import { createHelm } from '../../src/tools/helm.js';
 import { istioStep } from '../../steps/istio.js';
 import { lab } from '../lab/env.js';
@@ -60,11 +60,24 @@ let kube: KubeClient;
 const helm = () => createHelm(labContext(env, cluster).exec, { kubeconfig: env.kubeconfig, context: env.kubeContext });
 
 /** Runs the command as commander would, with --config and (unless told otherwise) --yes. */
-async function upgrade(flags: { version: string; tag?: string; rollback?: boolean; finish?: boolean; yes?: boolean }) {
+async function upgrade(flags: {
+  version: string;
+  tag?: string;
+  rollback?: boolean;
+  finish?: boolean;
+  yes?: boolean;
+  breakLock?: boolean;
+}) {
   const opts = { config: configFile, yes: true, output: 'text', ...flags };
   const cmd = new Command('upgrade');
   for (const [k, v] of Object.entries(opts)) cmd.setOptionValue(k, v);
   return istioUpgrade(name, opts, cmd);
+}
+
+/** The upgrade's record in state (the lab cluster has no access step: state is the local journal). */
+async function recorded() {
+  const state = await new JournalStore(name).load();
+  return { phase: state?.phases[ISTIO_UPGRADE_PHASE], history: state?.history ?? [] };
 }
 
 /** Where the tag points: label, the service its webhooks call, the owning release. */
@@ -151,6 +164,13 @@ describe('platctl istio upgrade (lab)', () => {
   it('installs the new revision beside the old one; the tag stays where it was', async () => {
     expect(adopted.map((o) => o.metadata.name).sort()).toEqual(['istio-base', 'istio-ingress', 'istiod-1-30-3']);
     expect(await upgrade({ version: '1.30.4' })).toBe(0);
+    // Recorded like a step: the phase's record and its history entries.
+    const { phase, history } = await recorded();
+    expect(phase).toMatchObject({ status: 'done', outputs: { from: '1-30-3', to: '1-30-4', action: 'install' } });
+    expect(history.filter((h) => h.step === ISTIO_UPGRADE_PHASE).map((h) => `${h.action}:${h.result}`)).toEqual([
+      'apply:started',
+      'apply:done',
+    ]);
     // Flux's HelmReleases for Istio were suspended first, so helm-controller cannot undo the canary.
     for (const hr of adopted) {
       const live = await kube.get<KubeObject & { spec: { suspend?: boolean } }>(refOf(hr));
@@ -177,10 +197,25 @@ describe('platctl istio upgrade (lab)', () => {
   });
 
   it('without --yes and without a terminal, moving a tag asks and fails rather than guessing', async () => {
-    await expect(upgrade({ version: '1.30.4', tag: 'prod-stable', yes: false })).rejects.toMatchObject({
-      code: 'NO_TTY',
+    expect(await upgrade({ version: '1.30.4', tag: 'prod-stable', yes: false })).toBe(2);
+    expect((await recorded()).phase).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^cannot ask "move tag prod-stable to revision 1-30-4\?/),
     });
     expect((await tag()).rev).toBe('1-30-3');
+  });
+
+  it('waits for nobody else: a live lock stops it (exit 3) unless --break-lock', async () => {
+    // Held by a process that is alive on this host (vitest's own parent).
+    const lock = path.join(process.env.PLATCTL_HOME ?? '', name, 'lock');
+    const holder = `someone@${os.hostname()}:${process.ppid}`;
+    await writeFile(lock, JSON.stringify({ holder, acquiredAt: new Date().toISOString(), command: 'bootstrap' }));
+    try {
+      await expect(upgrade({ version: '1.30.4' })).rejects.toMatchObject({ code: 'LOCK_HELD' });
+      expect(await upgrade({ version: '1.30.4', breakLock: true })).toBe(0);
+    } finally {
+      await rm(lock, { force: true });
+    }
   });
 
   it('--tag moves the webhook to the new revision with no moment where it is missing', async () => {
@@ -215,9 +250,11 @@ describe('platctl istio upgrade (lab)', () => {
 
   it('--finish refuses while a namespace still points at the old revision, naming it', async () => {
     await kube.patch(ns(legacyNs), { metadata: { labels: { 'istio.io/rev': '1-30-3' } } });
-    const err = await upgrade({ version: '1.30.4', finish: true }).catch((e: PlatctlError) => e);
-    expect(err).toBeInstanceOf(PlatctlError);
-    expect((err as PlatctlError).message).toBe(`revision 1-30-3 still serves namespace ${legacyNs}`);
+    expect(await upgrade({ version: '1.30.4', finish: true })).toBe(1);
+    expect((await recorded()).phase).toMatchObject({
+      status: 'failed',
+      error: `revision 1-30-3 still serves namespace ${legacyNs}`,
+    });
     expect(await helm().status('istiod-1-30-3', 'istio-system')).toBeDefined();
   });
 
