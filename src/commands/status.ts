@@ -1,8 +1,8 @@
 /** `platctl status <cluster>`: each step's status, when, by whom, outputs (never secrets) and last error. */
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
+import { runChecks } from '../runner/pipeline.js';
 import { withSession } from '../runner/session.js';
-import type { CheckResult } from '../step.js';
 import { loadSteps } from '../steps-registry.js';
 import { tenantRecords } from '../tenants/records.js';
 import { printResult, setupCommand } from './common.js';
@@ -13,15 +13,15 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
   const steps = await loadSteps();
   return withSession(setup.session('status', false), async (session) => {
     const { state } = session;
-    // Checks only: nothing written, nothing asked.
-    const ctx = setup.context({
-      outputs: (id) => state.steps[id]?.outputs ?? {},
-      dryRun: true,
-      deep: true,
-      yes: false,
-      interactive: false,
-      progress: () => {},
-    });
+    // --verify: every check, the way bootstrap runs it, as a dry run that goes on past a failing check.
+    const checks = new Map<string, { status: string; detail: string }>();
+    if (setup.flags.verify) {
+      const { report } = await runChecks({ steps, session, ...setup.run });
+      for (const r of report.steps) {
+        if (r.result === 'failed') checks.set(r.id, { status: 'failed', detail: r.detail });
+        else if (r.check) checks.set(r.id, { status: r.check, detail: r.detail });
+      }
+    }
     const rows: {
       id: string;
       title: string;
@@ -35,12 +35,7 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
     }[] = [];
     for (const step of steps) {
       const rec = state.steps[step.id];
-      let check: CheckResult | undefined;
-      if (setup.flags.verify) {
-        check = await step
-          .check(ctx)
-          .catch((err: Error) => ({ status: 'drift' as const, detail: `check failed: ${err.message}` }));
-      }
+      const check = checks.get(step.id);
       rows.push({
         id: step.id,
         title: step.title,
@@ -50,16 +45,17 @@ export default async function status(clusterName: string, _opts: unknown, cmd: C
         by: rec?.by,
         outputs: rec?.outputs ?? {},
         error: rec?.error,
-        ...(check ? { check: { status: check.status, detail: check.detail } } : {}),
+        ...(check ? { check } : {}),
       });
     }
     // NetworkPolicies (tenant isolation) are enforced only with the VPC CNI's policy agent on.
     const warnings: string[] = [];
     if (setup.flags.verify) {
       const { networkPolicyState, NETWORK_POLICY_FIX } = await import('../aws/vpc-cni.js');
-      const recorded = state.steps.cluster?.outputs?.clusterName;
-      const eksName = typeof recorded === 'string' && recorded ? recorded : clusterName;
-      const np = await networkPolicyState(ctx, eksName).catch((err: Error) => ({
+      const { eksClusterName } = await import('../../steps/cluster.js');
+      // Read-only, like the checks: nothing written, nothing asked.
+      const ctx = setup.context({ outputs: (id) => state.steps[id]?.outputs ?? {}, dryRun: true, yes: false });
+      const np = await networkPolicyState(ctx, eksClusterName(ctx)).catch((err: Error) => ({
         state: 'unknown' as const,
         detail: `cannot read the vpc-cni add-on: ${err.message}`,
       }));

@@ -43,10 +43,10 @@ const words: Record<StepReport['result'], string> = {
   skipped: 'nothing to do',
 };
 
-/** Runs tasks one after another, stopping at the first failure. Returns each task's report. */
+/** Runs tasks one after another, stopping at the first failure (unless keepGoing). Returns each task's report. */
 export async function drive(
   tasks: DriveTask[],
-  opts: { tty: boolean; log: Logger; debug?: boolean; colour?: boolean },
+  opts: { tty: boolean; log: Logger; debug?: boolean; colour?: boolean; keepGoing?: boolean },
 ): Promise<StepReport[]> {
   const reports: StepReport[] = [];
   const line = (r: StepReport) =>
@@ -59,7 +59,7 @@ export async function drive(
       const r = await t.run({ log: indent, progress: (m) => indent.info(m) });
       reports.push(r);
       opts.log[verbFor(r)](line(r));
-      if (r.result === 'failed') break;
+      if (r.result === 'failed' && !opts.keepGoing) break;
     }
     return reports;
   }
@@ -90,7 +90,7 @@ export async function drive(
     })),
     {
       concurrent: false,
-      exitOnError: true,
+      exitOnError: !opts.keepGoing,
       rendererOptions: { collapseSubtasks: false },
       fallbackRenderer: 'simple',
     },

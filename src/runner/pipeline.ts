@@ -96,10 +96,12 @@ class Run {
           rec.inputsHash !== inputsHash ||
           JSON.stringify(outputs) !== JSON.stringify(rec.outputs);
         if (changed && !ctx.dryRun) await this.mark({ ...at, result: 'up-to-date', patch: { inputsHash, outputs } });
-        result = { ...base, result: 'up-to-date', detail: check.detail, durationMs: Date.now() - started, outputs };
+        const durationMs = Date.now() - started;
+        result = { ...base, result: 'up-to-date', detail: check.detail, durationMs, outputs, check: check.status };
       } else if (ctx.dryRun) {
         const durationMs = Date.now() - started;
-        result = { ...base, result: 'would-apply', detail: check.detail, changes: check.changes, durationMs };
+        const { detail, changes, status } = check;
+        result = { ...base, result: 'would-apply', detail, changes, durationMs, check: status };
       } else {
         io.log.action(check.detail);
         await this.mark({ ...at, result: 'started', patch: { inputsHash } });
@@ -108,7 +110,7 @@ class Run {
         crashPoint(step.id, 'end');
         const ms = Date.now() - started;
         await this.mark({ ...at, result: 'done', patch: { inputsHash, outputs }, ms });
-        result = { ...base, result: 'applied', detail: check.detail, durationMs: ms, outputs };
+        result = { ...base, result: 'applied', detail: check.detail, durationMs: ms, outputs, check: check.status };
       }
       if (step.movesStateToCluster && !ctx.dryRun) await this.o.session.moveToCluster(this.state);
       return result;
@@ -182,18 +184,24 @@ export interface RunOutcome {
 
 type Task = { step: Step; phase?: never } | { phase: Phase; step?: never };
 
-async function execute(command: RunReport['command'], o: PipelineOptions, order: readonly Task[]): Promise<RunOutcome> {
+async function execute(
+  command: RunReport['command'],
+  o: PipelineOptions,
+  order: readonly Task[],
+  keepGoing = false,
+): Promise<RunOutcome> {
   const run = new Run(o);
-  const action = command === 'bootstrap' ? 'apply' : 'destroy';
+  const teardown = command === 'teardown';
+  const action = teardown ? 'destroy' : 'apply';
   const tasks: DriveTask[] = order.map(({ step, phase }) => {
     if (phase) return { id: phase.id, title: phase.title, run: (io) => run.phase(phase, io, action) };
     return {
       id: step.id,
       title: step.title,
-      run: (io) => (command === 'bootstrap' ? run.bootstrapStep(step, io) : run.teardownStep(step, io)),
+      run: (io) => (teardown ? run.teardownStep(step, io) : run.bootstrapStep(step, io)),
     };
   });
-  const reports = await drive(tasks, { tty: o.tty, log: o.base.log, debug: o.debug, colour: o.colour });
+  const reports = await drive(tasks, { tty: o.tty, log: o.base.log, debug: o.debug, colour: o.colour, keepGoing });
   for (const t of tasks.slice(reports.length)) {
     reports.push({ id: t.id, title: t.title, result: 'not-reached', detail: '', durationMs: 0 });
   }
@@ -228,6 +236,20 @@ export function runTeardown(o: PipelineOptions): Promise<RunOutcome> {
     ...[...o.steps].reverse().map((step) => ({ step })),
     ...phases.filter((p) => p.when === 'after').map((phase) => ({ phase })),
   ]);
+}
+
+/**
+ * Runs every step's check the way bootstrap does (inputs, then the deep check), as a dry run that writes
+ * nothing, and goes on past a failing check so every failure is reported together (`status --verify`).
+ */
+export function runChecks(o: Omit<PipelineOptions, 'verify'>): Promise<RunOutcome> {
+  const base = { ...o.base, dryRun: true, yes: false, interactive: false };
+  return execute(
+    'status',
+    { ...o, base, verify: true },
+    o.steps.map((step) => ({ step })),
+    true,
+  );
 }
 
 /** Runs day-2 phases (istio upgrade) through the same recording, in order. */

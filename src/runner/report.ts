@@ -1,5 +1,6 @@
 /** What a run reports: one entry per step, printed for humans or as JSON with --output json. */
 import type { StepOutputs } from '../state/types.js';
+import type { CheckStatus } from '../step.js';
 
 /** The outcome of one step in a run. */
 export type StepResult =
@@ -24,11 +25,13 @@ export interface StepReport {
   changes?: string[];
   durationMs: number;
   outputs?: StepOutputs;
+  /** What the step's check found, when it ran (bootstrap, status --verify). */
+  check?: CheckStatus;
 }
 
 /** The whole run. */
 export interface RunReport {
-  command: 'bootstrap' | 'teardown' | 'istio upgrade';
+  command: 'bootstrap' | 'teardown' | 'istio upgrade' | 'status';
   cluster: string;
   dryRun: boolean;
   ok: boolean;

@@ -54,6 +54,8 @@ export interface FakeStep extends Step {
   applyOutputs: StepOutputs | undefined;
   /** Forces check's answer (otherwise derived from `present`). */
   forceStatus?: CheckStatus;
+  /** Thrown by check while set. */
+  checkError?: unknown;
   /** Thrown by apply (before the resource is made) while set. */
   applyError?: unknown;
   /** Thrown by destroy while set. */
@@ -94,6 +96,7 @@ export function fakeStep(rec: Recorder, id: string, opts: FakeStepOptions = {}):
     },
     async check(ctx): Promise<CheckResult> {
       log('check', ctx);
+      if (step.checkError !== undefined) throw step.checkError;
       const status = step.forceStatus ?? (step.present ? 'up-to-date' : 'absent');
       return {
         status,
