@@ -12,7 +12,10 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** Every error code platctl uses, with the exit code it maps to. Keep in sync with docs/errors.md. */
+/**
+ * Every error code platctl uses, with the exit code it maps to. A code names what the user does about the
+ * failure; docs/errors.md has a row (and an anchor, {@link errorDoc}) per code.
+ */
 export const ErrorCodes = {
   CONFIG_NOT_FOUND: ExitCode.usage,
   CONFIG_INVALID: ExitCode.usage,
@@ -20,6 +23,7 @@ export const ErrorCodes = {
   USAGE: ExitCode.usage,
   UNKNOWN_STEP: ExitCode.usage,
   NO_TTY: ExitCode.usage,
+  /** A step failed with an error platctl did not anticipate (the message says which step and why). */
   STEP_FAILED: ExitCode.stepFailed,
   STATE_CORRUPT: ExitCode.stepFailed,
   STATE_CONFLICT: ExitCode.stepFailed,
@@ -29,22 +33,56 @@ export const ErrorCodes = {
   KUBE_UNREACHABLE: ExitCode.stepFailed,
   KUBE_API: ExitCode.stepFailed,
   KUBE_CONFLICT: ExitCode.stepFailed,
+  KUBE_TIMEOUT: ExitCode.stepFailed,
+  KIND_NOT_SERVED: ExitCode.stepFailed,
   AWS_CREDENTIALS: ExitCode.stepFailed,
   AWS_ACCOUNT_MISMATCH: ExitCode.usage,
   PREFLIGHT_FAILED: ExitCode.usage,
   AWS_API: ExitCode.stepFailed,
   AWS_ACCESS_DENIED: ExitCode.stepFailed,
+  TERRAFORM_FAILED: ExitCode.stepFailed,
+  TERRAFORM_STATE_LOST: ExitCode.stepFailed,
+  CLUSTER_OUTPUT_MISSING: ExitCode.stepFailed,
+  EKS_CLUSTER_MISSING: ExitCode.stepFailed,
+  EKS_CLUSTER_UNHEALTHY: ExitCode.stepFailed,
+  ISTIO_REVISION_MISMATCH: ExitCode.stepFailed,
+  ISTIO_UPGRADE_IN_PROGRESS: ExitCode.stepFailed,
+  ISTIO_REVISION_IN_USE: ExitCode.stepFailed,
+  ISTIO_TAG: ExitCode.stepFailed,
+  VAULT_UNREACHABLE: ExitCode.stepFailed,
+  VAULT_API: ExitCode.stepFailed,
+  VAULT_TLS: ExitCode.stepFailed,
+  VAULT_NOT_INITIALISED: ExitCode.stepFailed,
+  VAULT_SEALED: ExitCode.stepFailed,
+  VAULT_UNSEAL_RESET: ExitCode.stepFailed,
   VAULT_INIT_LOST: ExitCode.stepFailed,
+  VAULT_INIT_ELSEWHERE: ExitCode.stepFailed,
+  VAULT_INIT_PLAINTEXT: ExitCode.stepFailed,
+  VAULT_INIT_FILE: ExitCode.stepFailed,
+  FLUX_MANIFESTS: ExitCode.stepFailed,
+  FLUX_NOT_READY: ExitCode.stepFailed,
+  FLEET_REPO: ExitCode.stepFailed,
+  DEPLOY_KEY_DENIED: ExitCode.stepFailed,
+  DEPLOY_KEY_INVALID: ExitCode.stepFailed,
+  DEPLOY_KEY_MISSING: ExitCode.stepFailed,
+  TENANT_GATEWAY_MISSING: ExitCode.stepFailed,
+  LOAD_BALANCER_WAIT_TIMEOUT: ExitCode.stepFailed,
+  LOAD_BALANCERS_LEFT: ExitCode.stepFailed,
+  ORPHANS_LEFT: ExitCode.stepFailed,
   GITHOST_TOKEN: ExitCode.usage,
   GITHOST_PERMISSION: ExitCode.usage,
   GITHOST_API: ExitCode.stepFailed,
   TIMEOUT: ExitCode.stepFailed,
   TOOL_MISSING: ExitCode.stepFailed,
   TOOL_FAILED: ExitCode.stepFailed,
-  DOCTOR_FAILED: ExitCode.stepFailed,
   INTERNAL: ExitCode.stepFailed,
 } as const satisfies Record<string, ExitCode>;
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Where a code is explained: `docs/errors.md#<code in lower case, dashes>` (the anchor of its row). */
+export function errorDoc(code: string): string {
+  return `docs/errors.md#${code.toLowerCase().replaceAll('_', '-')}`;
+}
 
 /** Options for {@link PlatctlError}: what to do about it, and what caused it. */
 export interface PlatctlErrorOptions {

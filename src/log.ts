@@ -1,6 +1,6 @@
 /**
  * Human log lines on stderr, in flux's verbs: ► action, ✚ created, ◎ waiting, ✔ success, ⚠ warning, ✗ failure.
- * Results go to stdout through {@link Output}; nothing here ever writes to stdout.
+ * Results go to stdout through printResult (src/commands/common.ts); nothing here ever writes to stdout.
  * Every line passes through the secret masker first.
  */
 import { maskSecrets } from './secrets.js';

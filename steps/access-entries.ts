@@ -64,7 +64,7 @@ async function modeFor(ctx: StepContext): Promise<AccessMode | undefined> {
 async function requireMode(ctx: StepContext): Promise<AccessMode> {
   const mode = await modeFor({ ...ctx, deep: true });
   if (!mode) {
-    throw new PlatctlError('STEP_FAILED', `EKS cluster ${eksClusterName(ctx)} does not exist`, {
+    throw new PlatctlError('EKS_CLUSTER_MISSING', `EKS cluster ${eksClusterName(ctx)} does not exist`, {
       hint: 'run the cluster step first: platctl bootstrap <cluster> --from cluster',
     });
   }

@@ -68,20 +68,20 @@ async function waitActive(ctx: StepContext, name: string, sleep = POLL_MS): Prom
   for (;;) {
     const c = await describe(ctx, name);
     if (!c) {
-      throw new PlatctlError('STEP_FAILED', `EKS cluster ${name} does not exist`, {
+      throw new PlatctlError('EKS_CLUSTER_MISSING', `EKS cluster ${name} does not exist`, {
         hint: 'run the cluster step first: platctl bootstrap <cluster> --from cluster',
       });
     }
     if (c.status === 'ACTIVE' || c.status === 'UPDATING') return c;
     if (c.status !== 'CREATING' && c.status !== 'PENDING') {
-      throw new PlatctlError('STEP_FAILED', `EKS cluster ${name} is ${c.status}`, {
+      throw new PlatctlError('EKS_CLUSTER_UNHEALTHY', `EKS cluster ${name} is ${c.status}`, {
         hint: 'look at the cluster in the EKS console (health issues), fix it or re-create it with the cluster step',
       });
     }
     const waited = Date.now() - started;
     if (waited > CREATE_TIMEOUT_MS) {
       throw new PlatctlError(
-        'STEP_FAILED',
+        'EKS_CLUSTER_UNHEALTHY',
         `EKS cluster ${name} still ${c.status} after ${Math.round(waited / 60_000)} min`,
       );
     }

@@ -148,9 +148,13 @@ export const clusterStep: Step = {
     const name = eksClusterName(ctx);
     const left = await describeCluster(ctx, name);
     if (left && left.status !== 'DELETING') {
-      throw new PlatctlError('STEP_FAILED', `terraform destroy finished but EKS cluster ${name} still exists`, {
-        hint: `the terraform state no longer lists it: check terraform.backend and ${tf.stateHint()}`,
-      });
+      throw new PlatctlError(
+        'TERRAFORM_STATE_LOST',
+        `terraform destroy finished but EKS cluster ${name} still exists`,
+        {
+          hint: `the terraform state no longer lists it: check terraform.backend and ${tf.stateHint()}`,
+        },
+      );
     }
     ctx.log.success(`terraform destroyed cluster ${name}`);
   },

@@ -163,7 +163,7 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
       const revision = fleet.revision;
       if (!revision) {
         throw new PlatctlError(
-          'STEP_FAILED',
+          'FLEET_REPO',
           `fleet repo ${ctx.cluster.fleet.url} has no commit on ${ctx.cluster.fleet.branch}`,
         );
       }

@@ -61,7 +61,7 @@ function requirePlan(ctx: StepContext): IamPlan {
   const issuer = issuerOf(ctx);
   if (!issuer)
     throw new PlatctlError(
-      'STEP_FAILED',
+      'CLUSTER_OUTPUT_MISSING',
       `no OIDC issuer for cluster ${ctx.cluster.name}: the cluster step recorded no oidcIssuer`,
       {
         hint: 'run the cluster step first (platctl bootstrap --only cluster), or check its terraform outputs',

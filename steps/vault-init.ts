@@ -160,9 +160,13 @@ export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
           if (local.intent) throw lostInitError(local, api.addr);
           const elsewhere = await lostElsewhere(ctx, local, api.addr);
           if (elsewhere) throw elsewhere;
-          throw new PlatctlError('STEP_FAILED', `Vault at ${api.addr} was initialised by someone else meanwhile`, {
-            hint: 'whoever ran it holds the init output; platctl never initialises twice',
-          });
+          throw new PlatctlError(
+            'VAULT_INIT_ELSEWHERE',
+            `Vault at ${api.addr} was initialised by someone else meanwhile`,
+            {
+              hint: 'whoever ran it holds the init output; platctl never initialises twice',
+            },
+          );
         }
         const seal = await api.sealStatus();
         const fps = keys.shareKeys.map((k) => k.fingerprint).join(', ');

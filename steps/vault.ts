@@ -95,7 +95,7 @@ async function apply(ctx: StepContext) {
   const tls = await tlsSecretChange(ctx);
   if (tls) {
     throw new PlatctlError(
-      'STEP_FAILED',
+      'VAULT_TLS',
       `Vault serves TLS itself, but Secret ${spec.namespace}/${VAULT_TLS_SECRET} is missing`,
       {
         hint:

@@ -1,14 +1,18 @@
 /** PlatctlError's exit codes, and describeError/wrapError keeping the low-level cause. */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   describeError,
   type ErrorCode,
   ErrorCodes,
   ExitCode,
+  errorDoc,
   isPlatctlError,
   PlatctlError,
   wrapError,
 } from '../src/errors.js';
+import { reportError } from '../src/report-error.js';
 
 describe('PlatctlError', () => {
   it.each(Object.entries(ErrorCodes) as Array<[ErrorCode, number]>)('%s exits %i', (code, exit) => {
@@ -86,5 +90,34 @@ describe('wrapError', () => {
   it('passes a PlatctlError through unchanged', () => {
     const inner = new PlatctlError('LOCK_HELD', 'locked');
     expect(wrapError('AWS_API', 'outer', inner)).toBe(inner);
+  });
+});
+
+describe('error codes', () => {
+  it('name what the user does: only the runner uses STEP_FAILED, for errors it did not anticipate', () => {
+    const files = [...readdirSync('src', { recursive: true }), ...readdirSync('steps').map((f) => `../steps/${f}`)]
+      .map(String)
+      .filter((f) => f.endsWith('.ts'));
+    const users = files.filter((f) => /['"]STEP_FAILED['"]/.test(readFileSync(path.join('src', f), 'utf8')));
+    expect(users).toEqual([path.join('runner', 'pipeline.ts')]);
+  });
+
+  it('link to their row in docs/errors.md from the printed hint', () => {
+    expect(errorDoc('VAULT_SEALED')).toBe('docs/errors.md#vault-sealed');
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((l: string) => lines.push(l) > 0) as typeof process.stderr.write;
+    try {
+      reportError(new PlatctlError('VAULT_SEALED', 'sealed', { hint: 'check KMS' }), false, false);
+      reportError(new PlatctlError('USAGE', 'no hint here'), false, false);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines).toEqual([
+      '✗ sealed\n',
+      '  hint: check KMS (see docs/errors.md#vault-sealed)\n',
+      '✗ no hint here\n',
+      '  hint: see docs/errors.md#usage\n',
+    ]);
   });
 });

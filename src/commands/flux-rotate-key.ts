@@ -53,9 +53,13 @@ export async function rotateDeployKey(ctx: RotateContext, prove: ProveOptions = 
   const { fleet, name } = ctx.cluster;
   const old = await readStoredKey(ctx.kube);
   if (!old) {
-    throw new PlatctlError('STEP_FAILED', `no Secret flux-system/flux-system in cluster ${name}: nothing to rotate`, {
-      hint: `run \`platctl bootstrap ${name}\`: its flux-secret step creates the first key`,
-    });
+    throw new PlatctlError(
+      'DEPLOY_KEY_MISSING',
+      `no Secret flux-system/flux-system in cluster ${name}: nothing to rotate`,
+      {
+        hint: `run \`platctl bootstrap ${name}\`: its flux-secret step creates the first key`,
+      },
+    );
   }
   if (!(await ctx.prompt.confirm(`Replace deploy key ${old.fingerprint} of cluster ${name} with a new one?`))) {
     throw new PlatctlError('ABORTED', 'rotation aborted: the deploy key is unchanged');

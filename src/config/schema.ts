@@ -337,8 +337,6 @@ export const platformSchema = z
 export type PlatformConfig = z.infer<typeof platformSchema>;
 /** One validated cluster entry. */
 export type ClusterConfig = z.infer<typeof clusterSchema>;
-/** One tenant entry. */
-export type TenantConfig = z.infer<typeof tenantSchema>;
 
 /** The JSON Schema for platform.yaml, generated from the zod schema. */
 export function platformJsonSchema(): Record<string, unknown> {

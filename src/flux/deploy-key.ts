@@ -59,9 +59,13 @@ export function parseSecret(secret: SecretObject): StoredKey {
     Boolean,
   );
   if (!privateKey || !publicKey || !knownHosts) {
-    throw new PlatctlError('STEP_FAILED', `Secret flux-system/flux-system exists but lacks ${missing.join(', ')}`, {
-      hint: 'platctl never overwrites this secret; replace it with `platctl flux rotate-key <cluster>`',
-    });
+    throw new PlatctlError(
+      'DEPLOY_KEY_INVALID',
+      `Secret flux-system/flux-system exists but lacks ${missing.join(', ')}`,
+      {
+        hint: 'platctl never overwrites this secret; replace it with `platctl flux rotate-key <cluster>`',
+      },
+    );
   }
   return {
     privateKey,
@@ -143,7 +147,7 @@ export async function proveAccess(
     if (ask) ctx.log.warning(`deploy key ${t.key.fingerprint} still cannot read ${t.url}: ${result.reason}`);
   }
   throw new PlatctlError(
-    'STEP_FAILED',
+    'DEPLOY_KEY_DENIED',
     `deploy key ${t.key.fingerprint} cannot read ${t.url}: ${result.ok ? '' : result.reason}`,
     {
       hint: `add the public key above to ${t.url} as a read-only deploy key titled "${deployKeyTitle(t.cluster)}", then run bootstrap again (the key is kept)`,

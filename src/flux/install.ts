@@ -53,7 +53,7 @@ export async function waitForCrds(kube: KubeClient, crds: readonly KubeObject[],
     if (pending.length === 0) return;
     if (Date.now() > deadline) {
       throw new PlatctlError(
-        'STEP_FAILED',
+        'KUBE_TIMEOUT',
         `CRDs not Established after ${timeoutMs / 1000}s: ${pending.map((c) => c.metadata.name).join(', ')}`,
       );
     }

@@ -33,13 +33,13 @@ export async function readInstallManifests(source: string): Promise<string> {
     res = await fetch(source, { signal: AbortSignal.timeout(60_000), redirect: 'follow' });
   } catch (err) {
     throw wrapError(
-      'STEP_FAILED',
+      'FLUX_MANIFESTS',
       `cannot download Flux manifests ${source}`,
       err,
       'without internet, set flux.manifests to a local install.yaml',
     );
   }
-  if (!res.ok) throw new PlatctlError('STEP_FAILED', `cannot download Flux manifests ${source}: HTTP ${res.status}`);
+  if (!res.ok) throw new PlatctlError('FLUX_MANIFESTS', `cannot download Flux manifests ${source}: HTTP ${res.status}`);
   return res.text();
 }
 
@@ -48,7 +48,7 @@ export function parseManifests(text: string, source = 'manifests'): KubeObject[]
   const out: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0)
-      throw new PlatctlError('STEP_FAILED', `${source} is not valid YAML: ${doc.errors[0]?.message}`);
+      throw new PlatctlError('FLUX_MANIFESTS', `${source} is not valid YAML: ${doc.errors[0]?.message}`);
     const obj = doc.toJS() as KubeObject | null;
     if (obj?.kind && obj.metadata?.name) out.push(obj);
   }

@@ -148,7 +148,7 @@ export async function waitForSync(kube: KubeClient, o: WaitOptions): Promise<voi
     const failed = found.filter((a) => a.state === 'failed');
     if (failed.length > 0) {
       throw new PlatctlError(
-        'STEP_FAILED',
+        'FLUX_NOT_READY',
         `Flux failed to sync ${o.revision}: ${failed.map((a) => a.summary).join('; ')}`,
         {
           hint: 'fix the cause above (flux logs, or `kubectl -n flux-system describe` the object), then run bootstrap again',
@@ -161,7 +161,7 @@ export async function waitForSync(kube: KubeClient, o: WaitOptions): Promise<voi
     o.progress(`waiting for ${o.revision}: ${found.map((a) => a.summary).join(' | ')}${controllers}`);
     if (Date.now() >= deadline) {
       throw new PlatctlError(
-        'STEP_FAILED',
+        'FLUX_NOT_READY',
         `Flux was not ready at ${o.revision} within ${Math.round(o.timeoutMs / 1000)}s: ${found.map((a) => a.summary).join('; ')}${
           down.length > 0 ? `; controller Deployments never became available: ${down.join(', ')}` : ''
         }`,

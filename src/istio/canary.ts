@@ -81,7 +81,7 @@ export async function moveTag(
   await releaseKeep(kube, tag);
   const after = await readTag(kube, tag);
   if (after?.revision !== to.revision) {
-    throw new PlatctlError('STEP_FAILED', `tag ${tag} should point at ${to.revision} but points at ${after?.revision}`);
+    throw new PlatctlError('ISTIO_TAG', `tag ${tag} should point at ${to.revision} but points at ${after?.revision}`);
   }
   ctx.log.success(`tag ${tag} now points at ${to.revision} (new pods in its namespaces get that revision's proxy)`);
   return 'moved';
@@ -103,7 +103,7 @@ export async function removeRevision(ctx: IstioCtx, helm: Helm, remove: Revision
   const { namespaces, tags } = await servedBy(ctx, remove.revision);
   if (namespaces.length > 0) {
     throw new PlatctlError(
-      'STEP_FAILED',
+      'ISTIO_REVISION_IN_USE',
       `revision ${remove.revision} still serves namespace${namespaces.length === 1 ? '' : 's'} ${namespaces.join(', ')}` +
         (tags.length > 0 ? ` (through tag ${tags.join(', ')})` : ''),
       {
@@ -112,9 +112,13 @@ export async function removeRevision(ctx: IstioCtx, helm: Helm, remove: Revision
     );
   }
   if (tags.length > 0) {
-    throw new PlatctlError('STEP_FAILED', `tag ${tags.join(', ')} still points at revision ${remove.revision}`, {
-      hint: `move it to ${keep.revision} first (--tag ${tags[0]}, or --rollback --tag ${tags[0]})`,
-    });
+    throw new PlatctlError(
+      'ISTIO_REVISION_IN_USE',
+      `tag ${tags.join(', ')} still points at revision ${remove.revision}`,
+      {
+        hint: `move it to ${keep.revision} first (--tag ${tags[0]}, or --rollback --tag ${tags[0]})`,
+      },
+    );
   }
   const release = istiodRelease(remove.revision);
   const ok = await ctx.prompt.confirm(`remove Istio revision ${remove.revision} (helm release ${release})?`);

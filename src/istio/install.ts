@@ -35,12 +35,16 @@ async function refuseDuringUpgrade(ctx: StepContext): Promise<void> {
   const rev = others[0]?.replace(/^istiod-/, '') ?? '';
   const version = /^\d+-\d+-\d+$/.test(rev) ? rev.replaceAll('-', '.') : '<version>';
   if (!mineInstalled) {
-    throw new PlatctlError('STEP_FAILED', `platform.yaml asks for ${mine}, but ${others.join(', ')} is installed`, {
-      hint: `after \`istio upgrade --finish\`, set istio.version: ${version}; to change versions, use \`platctl istio upgrade\``,
-    });
+    throw new PlatctlError(
+      'ISTIO_REVISION_MISMATCH',
+      `platform.yaml asks for ${mine}, but ${others.join(', ')} is installed`,
+      {
+        hint: `after \`istio upgrade --finish\`, set istio.version: ${version}; to change versions, use \`platctl istio upgrade\``,
+      },
+    );
   }
   throw new PlatctlError(
-    'STEP_FAILED',
+    'ISTIO_UPGRADE_IN_PROGRESS',
     `${others.join(', ')} is installed beside ${mine}: an \`istio upgrade\` is in progress`,
     {
       hint: `finish it (platctl istio upgrade ${ctx.cluster.name} --version ${version} --finish, then set istio.version: ${version}) or abort it (--rollback)`,
@@ -69,13 +73,9 @@ export async function applyIstio(ctx: StepContext): Promise<StepOutputs> {
   for (const tag of c.istio.tags) {
     const t = tags.get(tag);
     if (t?.revision !== rev) {
-      throw new PlatctlError(
-        'STEP_FAILED',
-        `tag webhook for ${tag} points at ${t?.revision ?? 'nothing'}, not ${rev}`,
-        {
-          hint: 'see `helm get manifest` of the istiod release; the chart renders istio-revision-tag-<tag>',
-        },
-      );
+      throw new PlatctlError('ISTIO_TAG', `tag webhook for ${tag} points at ${t?.revision ?? 'nothing'}, not ${rev}`, {
+        hint: 'see `helm get manifest` of the istiod release; the chart renders istio-revision-tag-<tag>',
+      });
     }
     if (t.kept) await releaseKeep(kube, tag);
   }

@@ -6,7 +6,7 @@
  */
 
 import { setWaitReporter } from '../clients/waiting.js';
-import { describeError, isPlatctlError } from '../errors.js';
+import { describeError, errorDoc, isPlatctlError } from '../errors.js';
 import { maskSecrets } from '../secrets.js';
 import type { State, StepOutputs } from '../state/types.js';
 import type { Step, StepContext } from '../step.js';
@@ -35,8 +35,8 @@ export interface PipelineOptions {
 
 function errorReport(err: unknown): RunReport['error'] {
   return isPlatctlError(err)
-    ? { code: err.code, message: maskSecrets(err.message), hint: err.hint }
-    : { code: 'STEP_FAILED', message: maskSecrets(describeError(err)) };
+    ? { code: err.code, message: maskSecrets(err.message), hint: err.hint, docs: errorDoc(err.code) }
+    : { code: 'STEP_FAILED', message: maskSecrets(describeError(err)), docs: errorDoc('STEP_FAILED') };
 }
 
 class Run {

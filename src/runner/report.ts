@@ -38,7 +38,8 @@ export interface RunReport {
   steps: StepReport[];
   /** The run's phases (teardown's before and after the steps), when it had any. */
   phases?: StepReport[];
-  error?: { code: string; message: string; hint?: string };
+  /** The first failure: its code, message, hint, and where docs/errors.md explains the code. */
+  error?: { code: string; message: string; hint?: string; docs: string };
 }
 
 /** "1.2s" / "340ms". */

@@ -75,7 +75,7 @@ export const orphansPhase: Phase = {
     const orphans = await orphanReport(ctx.aws, name);
     if (orphans.length === 0) return { detail: `nothing tagged platctl.io/cluster=${name} is left`, data: orphans };
     const failure = new PlatctlError(
-      'STEP_FAILED',
+      'ORPHANS_LEFT',
       `teardown of ${name} left ${orphans.length} AWS resource(s) tagged platctl.io/cluster=${name}: ${orphans.map((o) => o.arn).join(', ')}`,
       { hint: 'delete them by hand (the tagging API can lag behind a deletion: run teardown again to re-check)' },
     );

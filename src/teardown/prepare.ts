@@ -153,7 +153,7 @@ async function waitForDeletions(kube: KubeClient, ctx: PrepareContext, report: P
     ownersGoneAt = objects.length === 0 ? (ownersGoneAt ?? Date.now()) : undefined;
     if (ownersGoneAt !== undefined && Date.now() - ownersGoneAt >= leakGraceMs) {
       throw new PlatctlError(
-        'STEP_FAILED',
+        'LOAD_BALANCERS_LEFT',
         `no Service or Ingress of cluster ${ctx.cluster.name} is left, but these load balancers still are: ${remaining.join('; ')}`,
         {
           hint: 'nothing in the cluster will delete them any more: delete them in AWS (and their security groups), then run teardown again',
@@ -162,7 +162,7 @@ async function waitForDeletions(kube: KubeClient, ctx: PrepareContext, report: P
     }
     if (elapsed >= timeoutMs) {
       throw new PlatctlError(
-        'STEP_FAILED',
+        'LOAD_BALANCER_WAIT_TIMEOUT',
         `timed out after ${seconds(elapsed)} waiting for cloud load balancers of cluster ${ctx.cluster.name} to be deleted; still there: ${remaining.join('; ')}`,
         {
           hint:

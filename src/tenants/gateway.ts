@@ -110,7 +110,7 @@ export async function bindGateway(
 /** The error for tenants with hosts when the ops Gateway is not there. */
 export function missingGateway(ref: ObjectRef, tenants: readonly string[]): PlatctlError {
   return new PlatctlError(
-    'STEP_FAILED',
+    'TENANT_GATEWAY_MISSING',
     `Gateway ${gatewayLabel(ref)} not found: tenant ${tenants.join(', ')} has hosts to bind to it`,
     {
       hint: `ops own that Gateway (networking.istio.io/v1, selector istio: ingress): create it in ${ref.namespace}, or add the tenant without --host`,

@@ -140,7 +140,7 @@ export async function runPlan(kube: KubeClient, plan: LivePlan, o: RunOptions = 
     await kube.apply(obj, { force: true }).catch((err: unknown) => {
       if (!isNotFound(err)) throw wrapError('KUBE_API', `cannot apply ${objectLabel(obj)}`, err);
       throw new PlatctlError(
-        'STEP_FAILED',
+        'KIND_NOT_SERVED',
         `cannot apply ${objectLabel(obj)}: the cluster does not serve ${obj.apiVersion} ${obj.kind}`,
         {
           cause: err,
@@ -193,7 +193,7 @@ export async function waitGone(kube: KubeClient, refs: readonly ObjectRef[], o: 
     if (Date.now() > deadline) {
       const names = pending.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`).join(', ');
       throw new PlatctlError(
-        'STEP_FAILED',
+        'KUBE_TIMEOUT',
         `still being deleted after ${Math.round((o.timeoutMs ?? 300_000) / 1000)}s: ${names}`,
         {
           hint: 'look for finalizers that nothing removes: kubectl get <kind> <name> -o yaml',

@@ -156,7 +156,7 @@ export function moduleErrorTranslator(c: TerraformErrorContext): FailureTranslat
       .find((l) => l.trim())
       ?.trim();
     const more = diags.length > 1 ? ` (+${diags.length - 1} more)` : '';
-    return new PlatctlError('STEP_FAILED', `${f.what}: ${diag.summary}${where}${more}`, {
+    return new PlatctlError('TERRAFORM_FAILED', `${f.what}: ${diag.summary}${where}${more}`, {
       hint: located
         ? `${detail ? `${detail} — ` : ''}fix the module (${c.moduleDir}) and run again`
         : (detail ?? 'run with --debug for the full terraform output'),

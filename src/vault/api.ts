@@ -120,7 +120,7 @@ export function vaultApi(addr: string, opts: VaultApiOptions = {}): VaultApi {
           if (status < 200 || status >= 300) {
             reject(
               new PlatctlError(
-                'STEP_FAILED',
+                'VAULT_API',
                 `Vault ${method} ${path} at ${where}: HTTP ${status}: ${vaultErrors(text)}`,
               ),
             );
@@ -129,14 +129,14 @@ export function vaultApi(addr: string, opts: VaultApiOptions = {}): VaultApi {
           try {
             resolve((text ? JSON.parse(text) : {}) as T);
           } catch {
-            reject(new PlatctlError('STEP_FAILED', `Vault ${method} ${path} at ${where}: answer is not JSON`));
+            reject(new PlatctlError('VAULT_API', `Vault ${method} ${path} at ${where}: answer is not JSON`));
           }
         });
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', (err: NodeJS.ErrnoException) =>
         reject(
-          new PlatctlError('STEP_FAILED', `cannot reach Vault at ${where} (${err.code ?? err.message})`, {
+          new PlatctlError('VAULT_UNREACHABLE', `cannot reach Vault at ${where} (${err.code ?? err.message})`, {
             cause: err,
             hint: 'check --vault-addr / VAULT_ADDR, or that the vault-0 pod runs (platctl port-forwards to it)',
           }),

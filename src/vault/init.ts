@@ -120,7 +120,7 @@ async function readJson(file: string): Promise<{ text: string; json: Record<stri
     return { text, json: JSON.parse(text) as Record<string, unknown> };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PlatctlError('STEP_FAILED', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw new PlatctlError('VAULT_INIT_FILE', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -246,7 +246,7 @@ export async function initialiseVault(o: {
   const allPgp = (await Promise.all(encrypted.map(isPgpMessage))).every(Boolean);
   if (!allPgp || (shares ?? []).length !== o.keys.plan.shares) {
     throw new PlatctlError(
-      'STEP_FAILED',
+      'VAULT_INIT_PLAINTEXT',
       `Vault's init answer (saved to ${files.output}) is not ${o.keys.plan.shares} PGP-encrypted shares and a PGP-encrypted root token`,
       { hint: 'treat that file as plaintext key material: move it offline and rekey Vault' },
     );

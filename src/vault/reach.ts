@@ -124,13 +124,9 @@ async function vaultCa(kube: KubeClient, namespace: string): Promise<string> {
   });
   const ca = secret?.data?.['ca.crt'];
   if (!ca) {
-    throw new PlatctlError(
-      'STEP_FAILED',
-      `Secret ${namespace}/${VAULT_TLS_SECRET} has no ca.crt to check Vault's TLS`,
-      {
-        hint: 'set VAULT_CACERT to the CA file, or pass --vault-addr',
-      },
-    );
+    throw new PlatctlError('VAULT_TLS', `Secret ${namespace}/${VAULT_TLS_SECRET} has no ca.crt to check Vault's TLS`, {
+      hint: 'set VAULT_CACERT to the CA file, or pass --vault-addr',
+    });
   }
   return Buffer.from(ca, 'base64').toString('utf8');
 }

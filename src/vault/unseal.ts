@@ -34,7 +34,7 @@ export async function unsealVault(o: {
 }): Promise<UnsealResult> {
   let status: SealStatus = await o.api.sealStatus();
   if (!status.initialized) {
-    throw new PlatctlError('STEP_FAILED', `Vault at ${o.api.addr} is not initialised`, {
+    throw new PlatctlError('VAULT_NOT_INITIALISED', `Vault at ${o.api.addr} is not initialised`, {
       hint: 'run `platctl vault init <cluster>` (or bootstrap) first',
     });
   }
@@ -43,7 +43,7 @@ export async function unsealVault(o: {
     return { sealed: false, given: 0, threshold: status.t, alreadyUnsealed: true };
   }
   if (status.type !== 'shamir') {
-    throw new PlatctlError('STEP_FAILED', `Vault at ${o.api.addr} uses the ${status.type} seal and is still sealed`, {
+    throw new PlatctlError('VAULT_SEALED', `Vault at ${o.api.addr} uses the ${status.type} seal and is still sealed`, {
       hint: `an auto-unseal Vault unseals itself: check its access to the ${status.type} key (IRSA role, KMS key policy) and its logs`,
     });
   }
@@ -73,9 +73,13 @@ export async function unsealVault(o: {
     given++;
     if (!status.sealed) break;
     if (nonce && status.nonce !== nonce) {
-      throw new PlatctlError('STEP_FAILED', 'the unseal attempt was reset by someone else while shares were entered', {
-        hint: 'agree who unseals, then run `platctl vault unseal` again (the shares entered so far were discarded)',
-      });
+      throw new PlatctlError(
+        'VAULT_UNSEAL_RESET',
+        'the unseal attempt was reset by someone else while shares were entered',
+        {
+          hint: 'agree who unseals, then run `platctl vault unseal` again (the shares entered so far were discarded)',
+        },
+      );
     }
     nonce = status.nonce;
     if (status.progress <= before)

@@ -64,7 +64,7 @@ describe('a failing step', () => {
     expect(Object.keys(outcome.report).sort()).toEqual(['cluster', 'command', 'dryRun', 'error', 'ok', 'steps']);
   });
 
-  it('keeps the code and hint of a PlatctlError in the report', async () => {
+  it('keeps the code and hint of a PlatctlError in the report, with the anchor that explains the code', async () => {
     const { steps } = fakeSteps(['a']);
     steps[0]!.applyError = new PlatctlError('AWS_CREDENTIALS', 'no credentials for account 123456789012', {
       hint: 'run aws sso login',
@@ -74,6 +74,7 @@ describe('a failing step', () => {
       code: 'AWS_CREDENTIALS',
       message: 'no credentials for account 123456789012',
       hint: 'run aws sso login',
+      docs: 'docs/errors.md#aws-credentials',
     });
   });
 });

@@ -169,7 +169,7 @@ describe('cluster step guards', () => {
       await writeFile(path.join(dir, 'main.tf'), 'output "endpoint" {\n  value = var.missing\n}\n');
       const cluster = labCluster(env, uniqueName('broken'), { terraform: { binary: 'tofu', module: dir } });
       const err = await platctlFailure(clusterStep.check(cloudContext(cluster).ctx));
-      expect(err.code).toBe('STEP_FAILED');
+      expect(err.code).toBe('TERRAFORM_FAILED');
       expect(err.message).toMatch(/: Reference to undeclared input variable at .*main\.tf:2$/);
       expect(err.message).toContain(path.join(dir, 'main.tf'));
     } finally {

@@ -164,7 +164,7 @@ describe('vault step (lab)', () => {
       expect(r.changes).toContain(`! Secret ${tlsNs}/vault-tls (tls.crt, tls.key, ca.crt) is missing`);
       expect(r.changes?.join('\n')).toMatch(/TLS: in the pod/);
       await expect(vaultStep.apply(labContext(env, tls, { outputs }))).rejects.toMatchObject({
-        code: 'STEP_FAILED',
+        code: 'VAULT_TLS',
         message: `Vault serves TLS itself, but Secret ${tlsNs}/vault-tls is missing`,
       });
     } finally {

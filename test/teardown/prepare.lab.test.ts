@@ -220,7 +220,7 @@ describe('prepareTeardown (lab)', () => {
     cleanups.push(() => deleteLb(aws, alb));
     const { ctx } = context();
     const err = await prepareTeardown(ctx, { timeoutMs: 1500, pollMs: 200 }).catch((e: unknown) => e);
-    expect(isPlatctlError(err) && err.code).toBe('STEP_FAILED');
+    expect(isPlatctlError(err) && err.code).toBe('LOAD_BALANCER_WAIT_TIMEOUT');
     const message = (err as Error).message;
     expect(message).toMatch(/timed out after \ds/);
     expect(message).toContain(`Service ${ns}/web-lb (finalizers: service.k8s.aws/resources)`);
@@ -236,7 +236,7 @@ describe('prepareTeardown (lab)', () => {
     const err = await prepareTeardown(context().ctx, { timeoutMs: 600_000, pollMs: 100, leakGraceMs: 800 }).catch(
       (e: unknown) => e,
     );
-    expect(isPlatctlError(err) && err.code).toBe('STEP_FAILED');
+    expect(isPlatctlError(err) && err.code).toBe('LOAD_BALANCERS_LEFT');
     expect((err as Error).message).not.toMatch(/timed out after/);
     expect((err as Error).message).toContain(`no Service or Ingress of cluster ${cluster} is left`);
     expect((err as Error).message).toContain(`load balancer ${name} (${alb}`);

@@ -198,7 +198,7 @@ describe('translated failures (provoked for real)', () => {
       dir: path.join(tmp, 'broken-wd'),
     });
     const err = await platctlFailure(tf.plan());
-    expect(err.code).toBe('STEP_FAILED');
+    expect(err.code).toBe('TERRAFORM_FAILED');
     expect(err.message).toMatch(/^tofu plan \(.*broken-wd\): Unsupported argument at /);
     expect(err.message).toContain(`${path.join(dir, 'main.tf')}:4`);
     expect(err.hint).toMatch(/An argument named "no_such_argument" is not expected here/);

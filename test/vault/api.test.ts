@@ -99,7 +99,7 @@ describe('vaultApi', () => {
   it("turns an error answer into a PlatctlError with Vault's own message", async () => {
     const api = vaultApi(addr);
     await expect(api.init({ secret_shares: 1, secret_threshold: 1, root_token_pgp_key: 'x' })).rejects.toMatchObject({
-      code: 'STEP_FAILED',
+      code: 'VAULT_API',
       message: `Vault PUT /v1/sys/init at ${addr}: HTTP 400: Vault is already initialized`,
     });
     await expect(api.raftPeers('wrong')).rejects.toThrow('HTTP 403: permission denied');
