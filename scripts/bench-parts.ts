@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { connectKube } from '../src/clients/kube.js';
 import { applyIam, destroyIam } from '../steps/iam.js';
+import { awsCluster, awsContext, uniqueCluster } from '../test/helpers/aws-context.js';
 import type { LabEnv } from '../test/lab/lab.js';
-import { awsCluster, awsContext, uniqueCluster } from '../test/steps/helpers/aws-context.js';
 import { demoConfig, platctl, root } from './demo-lib.js';
 
 /** Median of a list of numbers. */

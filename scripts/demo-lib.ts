@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { connectKube } from '../src/clients/kube.js';
+import { makeKey } from '../test/helpers/pgp-keys.js';
 import { type LabEnv, labProcessEnv, labUp, resetBao } from '../test/lab/lab.js';
-import { makeKey } from '../test/vault/helpers/pgp-keys.js';
 
 /** The repository root. */
 export const root = path.resolve(import.meta.dirname, '..');

@@ -12,9 +12,9 @@ import { parse, stringify } from 'yaml';
 import { connectKube, type KubeClient } from '../src/clients/kube.js';
 import { removeClusterState } from '../src/runner/session.js';
 import { ensureSystemNamespace } from '../src/state/configmap.js';
+import { makeKey, makeKeys, writePrivateKeyFile } from './helpers/pgp-keys.js';
 import { platctl, sandbox } from './helpers/platctl.js';
 import { lab } from './lab/env.js';
-import { makeKey, makeKeys, writePrivateKeyFile } from './vault/helpers/pgp-keys.js';
 
 interface Case {
   description: string;
@@ -108,7 +108,7 @@ function defineCases(list: typeof cases) {
       const sb = sandbox(lab(), 'demo');
       const env: Record<string, string> = c.realSteps
         ? { ...sb.env }
-        : { ...sb.env, PLATCTL_TEST_STEPS: path.resolve('test/engine/lab-steps.ts') };
+        : { ...sb.env, PLATCTL_TEST_STEPS: path.resolve('test/helpers/lab-steps.ts') };
       const config = parse(readFileSync(sb.config, 'utf8')) as Record<string, unknown>;
       for (const [k, v] of Object.entries(c.set ?? {})) edit(config, k, v);
       for (const k of c.unset ?? []) edit(config, k, undefined, true);

@@ -18,8 +18,8 @@ import {
 import eksTokenCommand, { type ExecCredential } from '../../src/commands/eks-token.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { maskSecrets } from '../../src/secrets.js';
+import { useLab } from '../helpers/cloud-context.js';
 import { lab } from '../lab/env.js';
-import { useLab } from '../steps/helpers/cloud-context.js';
 
 const env = lab();
 let home: string;

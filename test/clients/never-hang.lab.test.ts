@@ -13,9 +13,9 @@ import { createExec } from '../../src/clients/exec.js';
 import { DEFAULT_TIMEOUTS } from '../../src/clients/timeouts.js';
 import { platctl, sandbox } from '../helpers/platctl.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
+import { labAws } from '../helpers/teardown-context.js';
 import { lab } from '../lab/env.js';
 import { readPidRecord } from '../lab/proc.js';
-import { labAws } from '../teardown/lab-context.js';
 
 type Journal = { steps: Record<string, { status: string; error?: string } | undefined> };
 const readJournal = (home: string, cluster: string): Journal =>

@@ -15,11 +15,11 @@ import { addTenantOptions, removeTenantOptions } from '../../src/commands/tenant
 import { isPlatctlError } from '../../src/errors.js';
 import { journalPath } from '../../src/state/journal.js';
 import type { TenantReport } from '../../src/tenants/tenants.js';
+import { fleetHead, labKube, useOperatorCredentials } from '../helpers/flux-context.js';
 import { type Sandbox, sandbox } from '../helpers/platctl.js';
 import { saveEnv } from '../helpers/saved-env.js';
+import { ensureTenantPrereqs } from '../helpers/tenants.js';
 import { lab } from '../lab/env.js';
-import { fleetHead, labKube, useOperatorCredentials } from '../steps/helpers/flux-context.js';
-import { ensureTenantPrereqs } from '../tenants/helpers.js';
 
 const env = lab();
 const id = Math.random().toString(36).slice(2, 7);

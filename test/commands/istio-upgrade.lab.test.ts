@@ -22,9 +22,9 @@ import { parseManifests } from '../../src/flux/manifests.js';
 import { JournalStore } from '../../src/state/journal.js';
 import { createHelm } from '../../src/tools/helm.js';
 import { istioStep } from '../../steps/istio.js';
+import { FLUX_INSTALL } from '../helpers/flux-context.js';
+import { labCluster, labContext, labRawCluster, namespaceSettled } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { FLUX_INSTALL } from '../steps/helpers/flux-context.js';
-import { labCluster, labContext, labRawCluster, namespaceSettled } from '../steps/helpers/helm-context.js';
 
 const env = lab();
 const name = `upgrade-${process.pid}`;

@@ -11,10 +11,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultApi } from '../../src/vault/api.js';
 import { initFiles } from '../../src/vault/init.js';
+import { rawCluster, runPlatctl, writePlatformYaml } from '../helpers/lab-vault.js';
+import { makeKey, makeKeys, type TestKey, writePrivateKeyFile } from '../helpers/pgp-keys.js';
 import { lab } from '../lab/env.js';
 import { resetBao } from '../lab/lab.js';
-import { rawCluster, runPlatctl, writePlatformYaml } from '../vault/helpers/lab-vault.js';
-import { makeKey, makeKeys, type TestKey, writePrivateKeyFile } from '../vault/helpers/pgp-keys.js';
 
 const env = lab();
 const api = () => vaultApi(env.vaultAddr);

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultApi } from '../../src/vault/api.js';
 import { initFiles } from '../../src/vault/init.js';
 import { createVaultInitStep } from '../../steps/vault-init.js';
+import { labCluster, rawCluster, runPlatctl, stepContext, writePlatformYaml } from '../helpers/lab-vault.js';
+import { decryptBase64, makeKey, makeKeys } from '../helpers/pgp-keys.js';
 import { lab } from '../lab/env.js';
 import { resetBao } from '../lab/lab.js';
-import { labCluster, rawCluster, runPlatctl, stepContext, writePlatformYaml } from '../vault/helpers/lab-vault.js';
-import { decryptBase64, makeKey, makeKeys } from '../vault/helpers/pgp-keys.js';
 
 const env = lab();
 const api = () => vaultApi(env.vaultAddr);

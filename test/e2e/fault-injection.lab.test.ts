@@ -13,7 +13,6 @@ import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { steps } from '../../steps/index.js';
-import { resetBao, resetMoto } from '../lab/lab.js';
 import {
   awsInventory,
   bootstrap,
@@ -23,7 +22,8 @@ import {
   readClusterState,
   setupDemo,
   teardown,
-} from './helpers.js';
+} from '../helpers/e2e.js';
+import { resetBao, resetMoto } from '../lab/lab.js';
 
 let demo: Demo;
 let stopPlayer: () => void = () => undefined;

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
-import { bootstrap, type CliResult, cleanDemo, type Demo, setupDemo } from './helpers.js';
+import { bootstrap, type CliResult, cleanDemo, type Demo, setupDemo } from '../helpers/e2e.js';
 
 let demo: Demo;
 let run: CliResult;

@@ -20,8 +20,8 @@ import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { DEPLOY_KEY_LABEL } from '../../src/tenants/keys.js';
 import { scanLabLogs } from '../lab/loopback.js';
-import { decryptBase64, type TestKey } from '../vault/helpers/pgp-keys.js';
-import { bootstrap, type CliResult, cleanDemo, cli, type Demo, readStateConfigMapText, setupDemo } from './helpers.js';
+import { decryptBase64, type TestKey } from '../helpers/pgp-keys.js';
+import { bootstrap, type CliResult, cleanDemo, cli, type Demo, readStateConfigMapText, setupDemo } from '../helpers/e2e.js';
 
 const awsSecret = randomBytes(30).toString('base64').replace(/[+/=]/g, 'x').slice(0, 40);
 let demo: Demo;

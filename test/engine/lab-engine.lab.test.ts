@@ -1,7 +1,7 @@
 /**
  * The engine against the lab's real kube-apiserver: state migration into the ConfigMap, a kill -9 of a real
  * platctl process mid-step and its resume, two concurrent runs, a corrupt state ConfigMap, and teardown.
- * Steps are the test-only ones in lab-steps.ts.
+ * Steps are the test-only ones in test/helpers/lab-steps.ts.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { removeClusterState } from '../../src/runner/session.js';
 import { platctl, type Sandbox, sandbox } from '../helpers/platctl.js';
 import { lab } from '../lab/env.js';
 
-const stepsModule = path.resolve('test/engine/lab-steps.ts');
+const stepsModule = path.resolve('test/helpers/lab-steps.ts');
 const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'platctl-system', name: 'platctl-state' };
 let kube: KubeClient;
 

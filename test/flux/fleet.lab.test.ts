@@ -12,8 +12,6 @@ import { createExec } from '../../src/clients/exec.js';
 import { type FleetFile, isPristine, syncFleet, withMarker } from '../../src/flux/fleet.js';
 import { generateDeployKey } from '../../src/flux/keys.js';
 import { memoryLogger } from '../../src/log.js';
-import { lab } from '../lab/env.js';
-import { authorizeKey, revokeKey } from '../lab/lab.js';
 import {
   fleetFile,
   fleetGit,
@@ -21,7 +19,9 @@ import {
   pushAsOperator,
   uniqueName,
   useOperatorCredentials,
-} from '../steps/helpers/flux-context.js';
+} from '../helpers/flux-context.js';
+import { lab } from '../lab/env.js';
+import { authorizeKey, revokeKey } from '../lab/lab.js';
 
 const env = lab();
 const exec = createExec();

@@ -19,8 +19,8 @@ import {
   releaseManifestsUrl,
   rewriteImages,
 } from '../../src/flux/manifests.js';
+import { FLUX_INSTALL, labCluster } from '../helpers/flux-context.js';
 import { lab } from '../lab/env.js';
-import { FLUX_INSTALL, labCluster } from '../steps/helpers/flux-context.js';
 
 type Dep = KubeObject & { spec: { template: { spec: { containers: { image: string; args: string[] }[] } } } };
 const env = lab();

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { orderTags } from '../../src/istio/canary.js';
 import { istiodValues } from '../../src/istio/values.js';
+import { labCluster } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { labCluster } from '../steps/helpers/helm-context.js';
 
 const cluster = labCluster(lab(), 'canary', { istio: { version: '1.30.3', tags: ['prod-stable', 'canary'] } });
 

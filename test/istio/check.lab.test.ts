@@ -9,8 +9,8 @@ import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { cheapCheck } from '../../src/istio/check.js';
 import { istiodValues } from '../../src/istio/values.js';
 import type { StepContext } from '../../src/step.js';
+import { countingKube, labCluster, labContext } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { countingKube, labCluster, labContext } from '../steps/helpers/helm-context.js';
 
 const env = lab();
 

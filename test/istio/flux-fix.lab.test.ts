@@ -19,8 +19,8 @@ import {
   trailingDotFilter,
 } from '../../src/istio/flux-fix.js';
 import { memoryLogger } from '../../src/log.js';
+import { countingKube, ISTIO_CHARTS, namespaceSettled } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { countingKube, ISTIO_CHARTS, namespaceSettled } from '../steps/helpers/helm-context.js';
 
 const env = lab();
 const crdRef = {

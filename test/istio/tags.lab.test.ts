@@ -14,8 +14,8 @@ import {
   tagStateOf,
   tagWebhookName,
 } from '../../src/istio/tags.js';
+import { namespaceSettled } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { namespaceSettled } from '../steps/helpers/helm-context.js';
 
 const env = lab();
 const tag = `t${process.pid}`;

@@ -11,8 +11,8 @@ import { parseAllDocuments } from 'yaml';
 import { PlatctlError } from '../../src/errors.js';
 import { configRevision, injectionLabel, revisionName } from '../../src/istio/revision.js';
 import { gatewayValues, istiodValues, istioSpecs, nativeSidecars } from '../../src/istio/values.js';
+import { ISTIO_CHARTS, labCluster } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { ISTIO_CHARTS, labCluster } from '../steps/helpers/helm-context.js';
 
 const env = lab();
 type Obj = { kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: unknown };

@@ -11,7 +11,7 @@ import type { KubeObject } from '../../src/clients/kube.js';
 import { installFlux, uninstallFlux } from '../../src/flux/install.js';
 import { loadInstallSet } from '../../src/flux/manifests.js';
 import { memoryLogger } from '../../src/log.js';
-import { fluxLabSession, labCluster, labKube, uniqueName } from '../steps/helpers/flux-context.js';
+import { fluxLabSession, labCluster, labKube, uniqueName } from '../helpers/flux-context.js';
 import { lab } from './env.js';
 import { controllerPaths, FLUX_CONTROLLER_NAMES, type FluxController } from './flux-controllers.js';
 import { isRunning, readPidRecord } from './proc.js';

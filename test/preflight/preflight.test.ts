@@ -12,8 +12,8 @@ import { validateConfig } from '../../src/config/load.js';
 import { PlatctlError } from '../../src/errors.js';
 import { assertPreflight, preflight } from '../../src/preflight/preflight.js';
 import { rawCluster, rawPlatform, withField } from '../helpers/config.js';
+import { makeKey, makeKeys, writePrivateKeyFile } from '../helpers/pgp-keys.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
-import { makeKey, makeKeys, writePrivateKeyFile } from '../vault/helpers/pgp-keys.js';
 
 const ALL_STEPS = ['cluster', 'access', 'kms', 'istio', 'vault', 'vault-init', 'flux-secret', 'flux'];
 let dir: string;

@@ -14,9 +14,9 @@ import { connectKube, type KubeClient, type KubeObject } from '../../src/clients
 import { isPlatctlError } from '../../src/errors.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import { accessEntriesStep } from '../../steps/access-entries.js';
+import { cloudContext, labCluster, uniqueName, useLab } from '../helpers/cloud-context.js';
+import { fakeEks } from '../helpers/fake-eks.js';
 import { lab } from '../lab/env.js';
-import { cloudContext, labCluster, uniqueName, useLab } from './helpers/cloud-context.js';
-import { fakeEks } from './helpers/fake-eks.js';
 
 const env = lab();
 let home: string;

@@ -14,8 +14,8 @@ import type { AwsClients } from '../../src/clients/aws.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { readKubeconfigEntry } from '../../src/kubeconfig.js';
 import { accessStep, waitForActive } from '../../steps/access.js';
+import { cloudContext, labCluster, uniqueName, useLab } from '../helpers/cloud-context.js';
 import { lab } from '../lab/env.js';
-import { cloudContext, labCluster, uniqueName, useLab } from './helpers/cloud-context.js';
 
 const env = lab();
 let home: string;

@@ -12,8 +12,8 @@ import { destroyIam, iamStep } from '../../steps/iam.js';
 import { kmsStep } from '../../steps/kms.js';
 import { networkStep } from '../../steps/network.js';
 import { registryStep } from '../../steps/registry.js';
+import { awsCluster, awsContext, failCommand, uniqueCluster, useLabAws } from '../helpers/aws-context.js';
 import { lab } from '../lab/env.js';
-import { awsCluster, awsContext, failCommand, uniqueCluster, useLabAws } from './helpers/aws-context.js';
 
 const env = lab();
 useLabAws(env);

@@ -17,10 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterDir, packageRoot } from '../../src/paths.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import { clusterStep } from '../../steps/cluster.js';
+import { answering, cloudContext, labCluster, stopHolder, uniqueName, useLab } from '../helpers/cloud-context.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
 import { waitForTofuLock } from '../helpers/tofu-lock.js';
 import { lab } from '../lab/env.js';
-import { answering, cloudContext, labCluster, stopHolder, uniqueName, useLab } from './helpers/cloud-context.js';
 
 const env = lab();
 let home: string;

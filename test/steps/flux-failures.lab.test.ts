@@ -22,7 +22,7 @@ import {
   pushAsOperator,
   seedDeployKey,
   uniqueName,
-} from './helpers/flux-context.js';
+} from '../helpers/flux-context.js';
 
 const env = lab();
 const kube = await labKube(env);

@@ -18,7 +18,7 @@ import { keyMaterial } from '../../src/githost/types.js';
 import { platctl, sandbox } from '../helpers/platctl.js';
 import { lab } from '../lab/env.js';
 import { giteaCall, giteaRepoUrl } from '../lab/gitea.js';
-import { labKube, uniqueName, waitFluxNamespaceSettled } from './helpers/flux-context.js';
+import { labKube, uniqueName, waitFluxNamespaceSettled } from '../helpers/flux-context.js';
 
 const env = lab();
 const name = uniqueName('gitea');

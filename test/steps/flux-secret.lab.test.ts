@@ -13,8 +13,6 @@ import fluxRotateKey from '../../src/commands/flux-rotate-key.js';
 import { readStoredKey, SECRET_REF } from '../../src/flux/deploy-key.js';
 import { fingerprintOf } from '../../src/flux/keys.js';
 import { createFluxSecretStep } from '../../steps/flux-secret.js';
-import { lab } from '../lab/env.js';
-import { authorizeKey, revokeKey } from '../lab/lab.js';
 import {
   countingKube,
   FLUX_INSTALL,
@@ -23,7 +21,9 @@ import {
   labKube,
   uniqueName,
   waitFluxNamespaceSettled,
-} from './helpers/flux-context.js';
+} from '../helpers/flux-context.js';
+import { lab } from '../lab/env.js';
+import { authorizeKey, revokeKey } from '../lab/lab.js';
 
 const env = lab();
 const name = uniqueName('fluxkey');

@@ -36,7 +36,7 @@ import {
   seedDeployKey,
   uniqueName,
   waitFluxNamespaceSettled,
-} from './helpers/flux-context.js';
+} from '../helpers/flux-context.js';
 
 const env = lab();
 const kube = await labKube(env);

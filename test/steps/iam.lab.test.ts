@@ -20,8 +20,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/clients/aws.js';
 import { applyIam, destroyIam, iamStep } from '../../steps/iam.js';
+import { awsCluster, awsContext, inFlight, uniqueCluster, useLabAws, withDeep } from '../helpers/aws-context.js';
 import { lab } from '../lab/env.js';
-import { awsCluster, awsContext, inFlight, uniqueCluster, useLabAws, withDeep } from './helpers/aws-context.js';
 
 const env = lab();
 useLabAws(env);

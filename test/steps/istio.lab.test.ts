@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { FLUX_FIX_NAME } from '../../src/istio/flux-fix.js';
 import { istioStep } from '../../steps/istio.js';
+import { ISTIO_CHARTS, labCluster, labContext, namespaceSettled, runStepOnce } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { ISTIO_CHARTS, labCluster, labContext, namespaceSettled, runStepOnce } from './helpers/helm-context.js';
 
 const env = lab();
 const suffix = `${process.pid}`;

@@ -8,7 +8,7 @@ import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import { kmsStep } from '../../steps/kms.js';
 import { clusterConfig } from '../helpers/config.js';
-import { type FakeKey, fakeKms } from './helpers/fake-kms.js';
+import { type FakeKey, fakeKms } from '../helpers/fake-kms.js';
 
 const account = '123456789012';
 const ours = (purpose: string): FakeKey => ({

@@ -19,13 +19,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { principalPropagation } from '../../src/aws/kms-ops.js';
 import { createAwsClients } from '../../src/clients/aws.js';
 import { kmsStep } from '../../steps/kms.js';
+import { awsCluster, awsContext, failCommand, uniqueCluster, useLabAws, withDeep } from '../helpers/aws-context.js';
 import { lab, labProcessEnv } from '../lab/env.js';
-import { awsCluster, awsContext, failCommand, uniqueCluster, useLabAws, withDeep } from './helpers/aws-context.js';
 
 const env = lab();
 useLabAws(env);
 const raw = () => createAwsClients({ region: env.region }).kms();
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers', 'kms-crash-child.ts');
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'kms-crash-child.ts');
 
 /** Every key in moto tagged for this cluster, with its purpose tag and state (read independently of the step). */
 async function clusterKeys(kms: KMSClient, cluster: string) {

@@ -16,8 +16,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/clients/aws.js';
 import { networkStep } from '../../steps/network.js';
+import { awsCluster, awsContext, uniqueCluster, useLabAws, withDeep } from '../helpers/aws-context.js';
 import { lab } from '../lab/env.js';
-import { awsCluster, awsContext, uniqueCluster, useLabAws, withDeep } from './helpers/aws-context.js';
 
 const env = lab();
 useLabAws(env);

@@ -15,8 +15,8 @@ import { connectKube, type KubeClient, type KubeObject } from '../../src/clients
 import { PlatctlError } from '../../src/errors.js';
 import { ECR_SYNC, TOKEN_SCRIPT } from '../../src/registry/manifests.js';
 import { registryStep } from '../../steps/registry.js';
+import { awsCluster, awsContext, countingKube, uniqueCluster, useLabAws } from '../helpers/aws-context.js';
 import { lab, labProcessEnv } from '../lab/env.js';
-import { awsCluster, awsContext, countingKube, uniqueCluster, useLabAws } from './helpers/aws-context.js';
 
 const env = lab();
 useLabAws(env);

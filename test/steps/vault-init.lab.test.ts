@@ -19,17 +19,10 @@ import { vaultApi } from '../../src/vault/api.js';
 import { initFiles } from '../../src/vault/init.js';
 import { unsealVault, verifyRaftPeers } from '../../src/vault/unseal.js';
 import { createVaultInitStep } from '../../steps/vault-init.js';
+import { labCluster, rawCluster, runPlatctl, runSteps, stepContext, writePlatformYaml } from '../helpers/lab-vault.js';
+import { decryptBase64, makeKey, makeKeys, type TestKey, writePrivateKeyFile } from '../helpers/pgp-keys.js';
 import { lab } from '../lab/env.js';
 import { resetBao } from '../lab/lab.js';
-import {
-  labCluster,
-  rawCluster,
-  runPlatctl,
-  runSteps,
-  stepContext,
-  writePlatformYaml,
-} from '../vault/helpers/lab-vault.js';
-import { decryptBase64, makeKey, makeKeys, type TestKey, writePrivateKeyFile } from '../vault/helpers/pgp-keys.js';
 
 const env = lab();
 const api = () => vaultApi(env.vaultAddr);
@@ -238,7 +231,7 @@ describe('vault-init: SIGKILL between the init call and the file write', () => {
     const cfg = await writePlatformYaml(dir, rawCluster(env, crashName, vaultSection()));
     const childEnv = {
       PLATCTL_HOME: process.env.PLATCTL_HOME!,
-      PLATCTL_TEST_STEPS: 'test/vault/helpers/lab-vault.ts',
+      PLATCTL_TEST_STEPS: 'test/helpers/lab-vault.ts',
       VAULT_ADDR: env.vaultAddr,
     };
     const args = ['bootstrap', crashName, '-c', cfg, '--only', 'vault-init', '--yes'];

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { StateSession } from '../../src/runner/session.js';
 import { vaultStep } from '../../steps/vault.js';
+import { labCluster, labContext, runStepOnce } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { labCluster, labContext, runStepOnce } from './helpers/helm-context.js';
 
 const env = lab();
 const name = `vault-${process.pid}`;

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/clients/aws.js';
 import { clusterLeftovers, clusterLoadBalancers, clusterOwnership } from '../../src/teardown/cloud.js';
+import { createClassicElb, deleteClassicElb } from '../helpers/classic-elb.js';
+import { createAlb, deleteLabVpc, deleteLb, labAws, labVpc, tagSpec, uniqueName } from '../helpers/teardown-context.js';
 import { lab } from '../lab/env.js';
-import { createClassicElb, deleteClassicElb } from './classic-elb.js';
-import { createAlb, deleteLabVpc, deleteLb, labAws, labVpc, tagSpec, uniqueName } from './lab-context.js';
 
 let aws: AwsClients;
 let vpc: { vpcId: string; subnetIds: string[] };

@@ -22,8 +22,8 @@ import { CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-km
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/clients/aws.js';
 import { arnType, orphanReport } from '../../src/teardown/orphans.js';
+import { deleteLabVpc, labAws, labVpc, tagSpec, uniqueName } from '../helpers/teardown-context.js';
 import { lab } from '../lab/env.js';
-import { deleteLabVpc, labAws, labVpc, tagSpec, uniqueName } from './lab-context.js';
 
 let aws: AwsClients;
 let vpc: { vpcId: string; subnetIds: string[] };

@@ -11,8 +11,8 @@ import { memoryLogger } from '../../src/log.js';
 import { prepareTeardown } from '../../src/teardown/prepare.js';
 import { clusterConfig } from '../helpers/config.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { labAws, uniqueName } from '../helpers/teardown-context.js';
 import { lab } from '../lab/env.js';
-import { labAws, uniqueName } from './lab-context.js';
 
 let aws: AwsClients;
 beforeAll(() => {

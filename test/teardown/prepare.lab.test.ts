@@ -12,7 +12,6 @@ import { isPlatctlError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
 import { prepareTeardown } from '../../src/teardown/prepare.js';
 import { clusterConfig } from '../helpers/config.js';
-import { lab } from '../lab/env.js';
 import {
   createAlb,
   deleteLabVpc,
@@ -23,7 +22,8 @@ import {
   scopedKube,
   tagSpec,
   uniqueName,
-} from './lab-context.js';
+} from '../helpers/teardown-context.js';
+import { lab } from '../lab/env.js';
 
 let aws: AwsClients;
 let kube: KubeClient;

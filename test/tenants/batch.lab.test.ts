@@ -11,7 +11,6 @@ import { syncTenantFleet, tenantDir, tenantsIndexFile } from '../../src/tenants/
 import { TENANT_LABEL } from '../../src/tenants/manifests.js';
 import { recordOf } from '../../src/tenants/records.js';
 import { addTenants } from '../../src/tenants/tenants.js';
-import { lab } from '../lab/env.js';
 import {
   countingKube,
   fluxContext,
@@ -19,8 +18,9 @@ import {
   labKube,
   uniqueName,
   useOperatorCredentials,
-} from '../steps/helpers/flux-context.js';
-import { cloneFleet, ensureTenantPrereqs, memoryStore, tenantSpec } from './helpers.js';
+} from '../helpers/flux-context.js';
+import { cloneFleet, ensureTenantPrereqs, memoryStore, tenantSpec } from '../helpers/tenants.js';
+import { lab } from '../lab/env.js';
 
 const env = lab();
 const id = Math.random().toString(36).slice(2, 7);

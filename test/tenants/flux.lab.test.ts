@@ -24,8 +24,8 @@ import {
   pushAsOperator,
   seedDeployKey,
   uniqueName,
-} from '../steps/helpers/flux-context.js';
-import { memoryStore, tenantSpec } from './helpers.js';
+} from '../helpers/flux-context.js';
+import { memoryStore, tenantSpec } from '../helpers/tenants.js';
 
 const env = lab();
 const kube = await labKube(env);

@@ -7,7 +7,7 @@ import { bindGateway, type GatewayObject, rebind } from '../../src/tenants/gatew
 import { covers, sameJson } from '../../src/tenants/live.js';
 import { type GatewayServer, gatewayServers } from '../../src/tenants/manifests.js';
 import { createFakeKube } from '../helpers/fake-kube.js';
-import { tenantSpec } from './helpers.js';
+import { tenantSpec } from '../helpers/tenants.js';
 
 const ref = {
   apiVersion: 'networking.istio.io/v1',

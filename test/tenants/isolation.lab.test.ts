@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { addTenants, removeTenant } from '../../src/tenants/tenants.js';
+import { fluxContext, labCluster, labKube, uniqueName, useOperatorCredentials } from '../helpers/flux-context.js';
+import { canI, ensureTenantPrereqs, impersonate, memoryStore, saUser, tenantSpec } from '../helpers/tenants.js';
 import { lab } from '../lab/env.js';
-import { fluxContext, labCluster, labKube, uniqueName, useOperatorCredentials } from '../steps/helpers/flux-context.js';
-import { canI, ensureTenantPrereqs, impersonate, memoryStore, saUser, tenantSpec } from './helpers.js';
 
 const env = lab();
 const id = Math.random().toString(36).slice(2, 7);

@@ -6,7 +6,7 @@ import { DEPLOY_KEY_LABEL, ensureTenantKeys } from '../../src/tenants/keys.js';
 import { DEFAULT_QUOTA, type TenantSpec, tenantManifests } from '../../src/tenants/manifests.js';
 import { clusterConfig } from '../helpers/config.js';
 import { createFakeKube } from '../helpers/fake-kube.js';
-import { fluxContext } from '../steps/helpers/flux-context.js';
+import { fluxContext } from '../helpers/flux-context.js';
 
 const spec = (name: string, over: Partial<TenantSpec> = {}): TenantSpec => ({
   name,

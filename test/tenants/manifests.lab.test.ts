@@ -14,7 +14,7 @@ import {
   tenantManifests,
 } from '../../src/tenants/manifests.js';
 import { clusterConfig } from '../helpers/config.js';
-import { tenantSpec } from './helpers.js';
+import { tenantSpec } from '../helpers/tenants.js';
 
 const env: TenantEnv = { revisionTag: 'prod-stable', issuer: { kind: 'ClusterIssuer', name: 'letsencrypt' } };
 const spec = tenantSpec('team-a', { namespaces: ['team-a', 'team-a-jobs'], hosts: ['a.example.com'], role: 'edit' });

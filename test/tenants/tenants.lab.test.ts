@@ -11,7 +11,6 @@ import { isPlatctlError } from '../../src/errors.js';
 import { type GatewayObject, gatewayRef } from '../../src/tenants/gateway.js';
 import { serverOwner, TENANT_LABEL, type TenantSpec } from '../../src/tenants/manifests.js';
 import { addTenants, removeTenant } from '../../src/tenants/tenants.js';
-import { lab } from '../lab/env.js';
 import {
   countingKube,
   fleetHead,
@@ -20,8 +19,9 @@ import {
   labKube,
   uniqueName,
   useOperatorCredentials,
-} from '../steps/helpers/flux-context.js';
-import { cloneFleet, ensureTenantPrereqs, memoryStore, tenantSpec } from './helpers.js';
+} from '../helpers/flux-context.js';
+import { cloneFleet, ensureTenantPrereqs, memoryStore, tenantSpec } from '../helpers/tenants.js';
+import { lab } from '../lab/env.js';
 
 const env = lab();
 const id = Math.random().toString(36).slice(2, 7);

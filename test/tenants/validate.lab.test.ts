@@ -8,7 +8,7 @@ import type { TenantRecord } from '../../src/tenants/records.js';
 import { resolveTenant } from '../../src/tenants/tenants.js';
 import { assertNoConflicts, assertSpec, collectClaims, parseQuota } from '../../src/tenants/validate.js';
 import { clusterConfig, rawCluster, rawPlatform } from '../helpers/config.js';
-import { tenantSpec } from './helpers.js';
+import { tenantSpec } from '../helpers/tenants.js';
 
 /** Runs `fn`, expecting a platctl error with exit code 2 whose message matches. */
 function refused(fn: () => unknown, message: RegExp) {

@@ -16,8 +16,8 @@ import { createHelm, settlePending } from '../../src/tools/helm.js';
 import { chartSource, expectedChartVersion, splitChartLabel } from '../../src/tools/helm-chart.js';
 import { ensureRelease, valuesDiff } from '../../src/tools/helm-ensure.js';
 import { readDeployedRelease } from '../../src/tools/helm-release.js';
+import { recordingExec } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { recordingExec } from '../steps/helpers/helm-context.js';
 
 /** A fake exec answering from a script; records argv and what the values file held while helm "ran". */
 function scriptedExec(answer: (args: readonly string[]) => Partial<ExecResult>) {

@@ -16,10 +16,10 @@ import type { ClusterConfig } from '../../src/config/schema.js';
 import { PlatctlError } from '../../src/errors.js';
 import { createTerraform, detectTerraform, versionAtLeast } from '../../src/tools/terraform.js';
 import { BACKEND_CONFIG_FILE, moduleHash, prepareWorkdir, VAR_FILE } from '../../src/tools/terraform-workdir.js';
+import { labCluster, stopHolder, uniqueName, useLab } from '../helpers/cloud-context.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
 import { waitForTofuLock } from '../helpers/tofu-lock.js';
 import { lab } from '../lab/env.js';
-import { labCluster, stopHolder, uniqueName, useLab } from '../steps/helpers/cloud-context.js';
 
 const env = lab();
 let home: string;

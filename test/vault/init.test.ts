@@ -22,8 +22,8 @@ import {
   planFromConfig,
   readLocalInit,
 } from '../../src/vault/init.js';
-import { fakeVault } from './helpers/fake-vault.js';
-import { makeKey, makeKeys, type TestKey } from './helpers/pgp-keys.js';
+import { fakeVault } from '../helpers/fake-vault.js';
+import { makeKey, makeKeys, type TestKey } from '../helpers/pgp-keys.js';
 
 let dir: string;
 let holders: TestKey[];

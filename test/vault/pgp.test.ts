@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPgpMessage, readPgpPublicKey, readPgpPublicKeys } from '../../src/vault/pgp.js';
-import { makeKey, type TestKey, writePrivateKeyFile } from './helpers/pgp-keys.js';
+import { makeKey, type TestKey, writePrivateKeyFile } from '../helpers/pgp-keys.js';
 
 let dir: string;
 let good: TestKey;

@@ -10,8 +10,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { peerAddress, vaultHcl, vaultMeshed, vaultValues, vaultValuesSummary } from '../../src/vault/values.js';
+import { labCluster, VAULT_CHART } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
-import { labCluster, VAULT_CHART } from '../steps/helpers/helm-context.js';
 
 const env = lab();
 const alias = 'alias/platctl-demo-vault';

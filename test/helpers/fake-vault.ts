@@ -3,7 +3,7 @@
  * Shamir unseal progress with a nonce, a configurable seal type, and a record of every call.
  * Lab tests use the real OpenBao instead.
  */
-import type { InitRequest, InitResponse, RaftPeer, SealStatus, VaultApi } from '../../../src/vault/api.js';
+import type { InitRequest, InitResponse, RaftPeer, SealStatus, VaultApi } from '../../src/vault/api.js';
 
 /** The fake's knobs and its call log. */
 export interface FakeVault extends VaultApi {

@@ -5,20 +5,20 @@
  */
 
 import path from 'node:path';
-import { createExec, type Exec } from '../../../src/clients/exec.js';
-import { connectKube, type KubeClient } from '../../../src/clients/kube.js';
-import { settleNamespace } from '../../../src/clients/namespaces.js';
-import { validateConfig } from '../../../src/config/load.js';
-import type { ClusterConfig } from '../../../src/config/schema.js';
-import { type Logger, memoryLogger } from '../../../src/log.js';
-import { baseOf, createStepContext } from '../../../src/runner/context.js';
-import { runBootstrap } from '../../../src/runner/pipeline.js';
-import type { RunReport } from '../../../src/runner/report.js';
-import { withSession } from '../../../src/runner/session.js';
-import type { StepOutputs } from '../../../src/state/types.js';
-import type { Step, StepContext } from '../../../src/step.js';
-import { FIXTURES } from '../../lab/config.js';
-import type { LabEnv } from '../../lab/env.js';
+import { createExec, type Exec } from '../../src/clients/exec.js';
+import { connectKube, type KubeClient } from '../../src/clients/kube.js';
+import { settleNamespace } from '../../src/clients/namespaces.js';
+import { validateConfig } from '../../src/config/load.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import { type Logger, memoryLogger } from '../../src/log.js';
+import { baseOf, createStepContext } from '../../src/runner/context.js';
+import { runBootstrap } from '../../src/runner/pipeline.js';
+import type { RunReport } from '../../src/runner/report.js';
+import { withSession } from '../../src/runner/session.js';
+import type { StepOutputs } from '../../src/state/types.js';
+import type { Step, StepContext } from '../../src/step.js';
+import { FIXTURES } from '../lab/config.js';
+import type { LabEnv } from '../lab/env.js';
 
 /** The upstream Istio charts directory (base/, istiod/, gateway/), never copied into the repo. */
 export const ISTIO_CHARTS = path.join(FIXTURES, 'charts', 'istio');

@@ -3,15 +3,15 @@
  * the lab apiserver for kube. A hand-built step context whose `ctx.aws.counts` counts every call, a separate
  * uncounted client factory for assertions, and a middleware that measures how many calls are in flight.
  */
-import { type AwsClients, createAwsClients } from '../../../src/clients/aws.js';
-import type { KubeClient } from '../../../src/clients/kube.js';
-import { validateConfig } from '../../../src/config/load.js';
-import type { ClusterConfig } from '../../../src/config/schema.js';
-import { memoryLogger } from '../../../src/log.js';
-import { createStepContext } from '../../../src/runner/context.js';
-import type { StepOutputs } from '../../../src/state/types.js';
-import type { StepContext } from '../../../src/step.js';
-import { type LabEnv, labProcessEnv } from '../../lab/env.js';
+import { type AwsClients, createAwsClients } from '../../src/clients/aws.js';
+import type { KubeClient } from '../../src/clients/kube.js';
+import { validateConfig } from '../../src/config/load.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import { memoryLogger } from '../../src/log.js';
+import { createStepContext } from '../../src/runner/context.js';
+import type { StepOutputs } from '../../src/state/types.js';
+import type { StepContext } from '../../src/step.js';
+import { type LabEnv, labProcessEnv } from '../lab/env.js';
 
 /** moto's fixed account id. */
 export const MOTO_ACCOUNT = '123456789012';

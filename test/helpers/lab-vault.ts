@@ -8,16 +8,16 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { connectKube } from '../../../src/clients/kube.js';
-import { type ClusterConfig, clusterSchema } from '../../../src/config/schema.js';
-import { memoryLogger } from '../../../src/log.js';
-import { baseOf, createStepContext } from '../../../src/runner/context.js';
-import { runBootstrap } from '../../../src/runner/pipeline.js';
-import type { RunReport } from '../../../src/runner/report.js';
-import { type StateSession, withSession } from '../../../src/runner/session.js';
-import type { Step } from '../../../src/step.js';
-import { vaultInitStep } from '../../../steps/vault-init.js';
-import type { LabEnv } from '../../lab/env.js';
+import { connectKube } from '../../src/clients/kube.js';
+import { type ClusterConfig, clusterSchema } from '../../src/config/schema.js';
+import { memoryLogger } from '../../src/log.js';
+import { baseOf, createStepContext } from '../../src/runner/context.js';
+import { runBootstrap } from '../../src/runner/pipeline.js';
+import type { RunReport } from '../../src/runner/report.js';
+import { type StateSession, withSession } from '../../src/runner/session.js';
+import type { Step } from '../../src/step.js';
+import { vaultInitStep } from '../../steps/vault-init.js';
+import type { LabEnv } from '../lab/env.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 
@@ -66,7 +66,7 @@ export async function runSteps(env: LabEnv, cluster: ClusterConfig, steps: Step[
   return withSession(session, async (s) => (await run(s)).report);
 }
 
-/** The pipeline for child processes (PLATCTL_TEST_STEPS=test/vault/helpers/lab-vault.ts): just vault-init. */
+/** The pipeline for child processes (PLATCTL_TEST_STEPS=test/helpers/lab-vault.ts): just vault-init. */
 export const steps: readonly Step[] = [vaultInitStep];
 
 /** Runs the real CLI from source in a child node process (no TTY); never rejects, returns the exit code or signal. */

@@ -3,7 +3,7 @@
  * path no lab component serves (moto answers 404). Keeps entries in a Map, records every call, and can deny
  * one operation (AccessDeniedException) to test error messages. STS answers for the account guard.
  */
-import type { AwsClients } from '../../../src/clients/aws.js';
+import type { AwsClients } from '../../src/clients/aws.js';
 
 /** One fake access entry. */
 export interface FakeEntry {

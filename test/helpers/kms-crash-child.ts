@@ -4,11 +4,11 @@
  * prints its outputs as JSON. Run with PLATCTL_TEST_CRASH=kms:after-create-key it SIGKILLs itself after CreateKey.
  */
 
-import type { ClusterConfig } from '../../../src/config/schema.js';
-import { createLogger } from '../../../src/log.js';
-import { createStepContext } from '../../../src/runner/context.js';
-import type { StepOutputs } from '../../../src/state/types.js';
-import { kmsStep } from '../../../steps/kms.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { createStepContext } from '../../src/runner/context.js';
+import type { StepOutputs } from '../../src/state/types.js';
+import { kmsStep } from '../../steps/kms.js';
 
 const cluster = JSON.parse(process.env.PLATCTL_TEST_CLUSTER_JSON ?? '{}') as ClusterConfig;
 const outputs = JSON.parse(process.env.PLATCTL_TEST_OUTPUTS_JSON ?? '{}') as Record<string, StepOutputs>;

@@ -3,7 +3,7 @@
  * not delegate to IAM, so every read of them is denied (landing-zone accounts). Keys, aliases and tags live in
  * Maps; every call is recorded as `<op> <key or alias>`. STS answers for the account guard.
  */
-import type { AwsClients } from '../../../src/clients/aws.js';
+import type { AwsClients } from '../../src/clients/aws.js';
 
 /** One fake key. */
 export interface FakeKey {

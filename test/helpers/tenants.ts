@@ -21,7 +21,7 @@ import { emptyState, type State } from '../../src/state/types.js';
 import { DEFAULT_QUOTA, type TenantSpec } from '../../src/tenants/manifests.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
-import { FLUX_INSTALL } from '../steps/helpers/flux-context.js';
+import { FLUX_INSTALL } from './flux-context.js';
 
 /** A valid tenant spec (repo on a made-up host: nothing fetches it in the lab). */
 export function tenantSpec(name: string, over: Partial<TenantSpec> = {}): TenantSpec {
