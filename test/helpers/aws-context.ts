@@ -5,19 +5,15 @@
  */
 import { type AwsClients, createAwsClients } from '../../src/clients/aws.js';
 import type { KubeClient } from '../../src/clients/kube.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { StepContext } from '../../src/step.js';
 import { type LabEnv, labProcessEnv } from '../lab/env.js';
+import { labCluster } from './lab-cluster.js';
 
-/** moto's fixed account id. */
-export const MOTO_ACCOUNT = '123456789012';
-
-/** A unique, lowercase cluster name: moto and the apiserver are shared with other test files. */
-export const uniqueCluster = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+export { MOTO_ACCOUNT, uniqueName as uniqueCluster } from './lab-cluster.js';
 
 /** Points this process's AWS SDK at the lab's moto (endpoint, region, dummy credentials). */
 export function useLabAws(env: LabEnv): void {
@@ -36,16 +32,7 @@ export function useLabAws(env: LabEnv): void {
 
 /** A validated cluster config aimed at the lab (moto's account, the lab kubeconfig). */
 export function awsCluster(env: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
-  const raw = {
-    name,
-    aws: { accountId: MOTO_ACCOUNT, region: env.region },
-    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig },
-    fleet: { url: env.fleetUrl, branch: 'main' },
-    ...extra,
-  };
-  const cluster = validateConfig({ clusters: [raw] }, 'aws step test config').clusters[0];
-  if (!cluster) throw new Error('config lost its cluster');
-  return cluster;
+  return labCluster(env, name, extra);
 }
 
 /** A step context plus the handles tests assert on. */

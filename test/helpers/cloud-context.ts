@@ -12,7 +12,6 @@ import type { Exec } from '../../src/clients/exec.js';
 import type { KubeClient } from '../../src/clients/kube.js';
 import type { KubeTarget } from '../../src/clients/kube-target.js';
 import type { Prompter } from '../../src/clients/prompt.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { memoryLogger } from '../../src/log.js';
 import { packageRoot } from '../../src/paths.js';
@@ -20,12 +19,12 @@ import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { StepContext } from '../../src/step.js';
 import { type LabEnv, labProcessEnv } from '../lab/env.js';
+import { labCluster as baseCluster } from './lab-cluster.js';
 
 /** The lab's stand-in terraform module. */
 export const LAB_MODULE = path.join(packageRoot, 'examples', 'lab', 'terraform');
 
-/** A unique cluster name: moto and the apiserver are shared with other test files. */
-export const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+export { uniqueName } from './lab-cluster.js';
 
 /**
  * Points this process at the lab: AWS SDK at moto, PATH with the lab's tofu, and a fresh temp PLATCTL_HOME.
@@ -42,17 +41,10 @@ export function useLab(env: LabEnv): string {
 
 /** A validated cluster config aimed at the lab: moto's account, the lab module, tofu, the lab kubeconfig. */
 export function labCluster(env: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
-  const raw = {
-    name,
-    aws: { accountId: '123456789012', region: env.region },
-    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig },
+  return baseCluster(env, name, {
     terraform: { binary: 'tofu', module: LAB_MODULE, vpcCidr: '10.42.0.0/16' },
-    fleet: { url: env.fleetUrl },
     ...extra,
-  };
-  const cluster = validateConfig({ clusters: [raw] }, 'cloud step test config').clusters[0];
-  if (!cluster) throw new Error('config lost its cluster');
-  return cluster;
+  });
 }
 
 /** A step context plus what tests assert on. */

@@ -13,7 +13,6 @@ import { createExec, type Exec } from '../../src/clients/exec.js';
 import { connectKube, type KubeClient, type KubeObject } from '../../src/clients/kube.js';
 import { createNamespace, settle } from '../../src/clients/namespaces.js';
 import { createPrompter, type Prompter } from '../../src/clients/prompt.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { readStoredKey, secretObject } from '../../src/flux/deploy-key.js';
 import { deployKeyTitle, generateDeployKey } from '../../src/flux/keys.js';
@@ -26,31 +25,24 @@ import { saveEnv } from './saved-env.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
 import { authorizeKey } from '../lab/git-ssh.js';
+import { labCluster as baseCluster } from './lab-cluster.js';
 
 /** The fixture install.yaml (Flux v2.9.4). */
 export const FLUX_INSTALL = path.join(FIXTURES, 'flux', 'install.yaml');
 
-/** A unique cluster name, so parallel runs and other engineers' tests never share a fleet path. */
-export const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+export { uniqueName } from './lab-cluster.js';
 
 /** The lab's loopback chart repository as `flux.charts`: the real source-controller must never leave the machine. */
 export function labCharts(env: LabEnv) {
   return { istio: { url: `${env.chartsUrl}/istio` }, vault: { url: `${env.chartsUrl}/hashicorp` } };
 }
 
-/** A validated cluster config aimed at the lab. */
+/** A validated cluster config aimed at the lab, with Flux from the fixture install.yaml and the lab's charts. */
 export function labCluster(env: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
-  const raw = {
-    name,
-    aws: { accountId: '123456789012', region: 'us-east-1' },
-    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig },
-    fleet: { url: env.fleetUrl, branch: 'main' },
+  return baseCluster(env, name, {
     flux: { version: 'v2.9.4', manifests: FLUX_INSTALL, timeout: '60s', charts: labCharts(env) },
     ...extra,
-  };
-  const cluster = validateConfig({ clusters: [raw] }, 'flux test config').clusters[0];
-  if (!cluster) throw new Error('config lost its cluster');
-  return cluster;
+  });
 }
 
 /** Read and write counts of a wrapped kube client. */

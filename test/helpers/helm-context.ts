@@ -8,7 +8,6 @@ import path from 'node:path';
 import { createExec, type Exec } from '../../src/clients/exec.js';
 import { connectKube, type KubeClient } from '../../src/clients/kube.js';
 import { settleNamespace } from '../../src/clients/namespaces.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { type Logger, memoryLogger } from '../../src/log.js';
 import { baseOf, createStepContext } from '../../src/runner/context.js';
@@ -19,6 +18,7 @@ import type { StepOutputs } from '../../src/state/types.js';
 import type { Step, StepContext } from '../../src/step.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
+import { labCluster as baseCluster, labRawCluster as baseRaw } from './lab-cluster.js';
 
 /** The upstream Istio charts directory (base/, istiod/, gateway/), never copied into the repo. */
 export const ISTIO_CHARTS = path.join(FIXTURES, 'charts', 'istio');
@@ -79,24 +79,22 @@ export function countingKube(inner: KubeClient): CountingKube {
   };
 }
 
+/** The Istio and Vault sections the Helm steps' tests start from. */
+const helmSections = (lab: LabEnv) => ({
+  kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig, context: lab.kubeContext },
+  istio: { version: '1.30.3', tags: ['prod-stable'], charts: ISTIO_CHARTS, namespaces: [] },
+  vault: { chart: VAULT_CHART, chartVersion: '0.34.1', replicas: 3, keyShares: 3, keyThreshold: 2 },
+});
+
 /** A raw cluster entry pointing at the lab, with `extra` merged at the top level (istio, vault, images…). */
 export function labRawCluster(lab: LabEnv, name: string, extra: Record<string, unknown> = {}) {
-  return {
-    name,
-    aws: { accountId: '123456789012', region: lab.region },
-    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig, context: lab.kubeContext },
-    fleet: { url: lab.fleetUrl },
-    istio: { version: '1.30.3', tags: ['prod-stable'], charts: ISTIO_CHARTS, namespaces: [] },
-    vault: { chart: VAULT_CHART, chartVersion: '0.34.1', replicas: 3, keyShares: 3, keyThreshold: 2 },
-    ...extra,
-  };
+  return baseRaw(lab, name, { ...helmSections(lab), ...extra }) as ReturnType<typeof baseRaw> &
+    ReturnType<typeof helmSections>;
 }
 
 /** A validated lab cluster config. */
 export function labCluster(lab: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
-  const c = validateConfig({ clusters: [labRawCluster(lab, name, extra)] }, 'test config').clusters[0];
-  if (!c) throw new Error('lost the cluster');
-  return c;
+  return baseCluster(lab, name, { ...helmSections(lab), ...extra });
 }
 
 /** What {@link labContext} returns: a StepContext plus its recorders. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { connectKube } from '../../src/clients/kube.js';
-import { type ClusterConfig, clusterSchema } from '../../src/config/schema.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
 import { memoryLogger } from '../../src/log.js';
 import { baseOf, createStepContext } from '../../src/runner/context.js';
 import { runBootstrap } from '../../src/runner/pipeline.js';
@@ -18,23 +18,18 @@ import { type StateSession, withSession } from '../../src/runner/session.js';
 import type { Step } from '../../src/step.js';
 import { vaultInitStep } from '../../steps/vault-init.js';
 import type { LabEnv } from '../lab/env.js';
+import { labCluster as baseCluster, labRawCluster } from './lab-cluster.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 
 /** The raw (pre-schema) cluster entry: lab kubeconfig, moto's account, and the given vault section. */
 export function rawCluster(env: LabEnv, name: string, vault: Record<string, unknown>): Record<string, unknown> {
-  return {
-    name,
-    aws: { accountId: '123456789012', region: env.region },
-    kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: env.kubeconfig },
-    fleet: { url: env.fleetUrl },
-    vault,
-  };
+  return labRawCluster(env, name, { vault });
 }
 
 /** A validated cluster config. */
 export function labCluster(env: LabEnv, name: string, vault: Record<string, unknown>): ClusterConfig {
-  return clusterSchema.parse(rawCluster(env, name, vault));
+  return baseCluster(env, name, { vault });
 }
 
 /** Writes `<dir>/platform.yaml` with the given cluster entries; returns its path. */

@@ -7,6 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
 import type { LabEnv } from '../lab/env.js';
 import { labProcessEnv } from '../lab/env.js';
+import { labRawCluster } from './lab-cluster.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = path.join(root, 'test', 'helpers', 'platctl-entry.ts');
@@ -24,20 +25,7 @@ export function sandbox(lab: LabEnv, cluster: string, extra: Record<string, unkn
   const dir = mkdtempSync(path.join(os.tmpdir(), `platctl-${cluster}-`));
   const home = path.join(dir, 'home');
   const config = path.join(dir, 'platform.yaml');
-  writeFileSync(
-    config,
-    stringify({
-      clusters: [
-        {
-          name: cluster,
-          aws: { accountId: '123456789012', region: lab.region },
-          kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig },
-          fleet: { url: lab.fleetUrl },
-          ...extra,
-        },
-      ],
-    }),
-  );
+  writeFileSync(config, stringify({ clusters: [labRawCluster(lab, cluster, extra)] }));
   const env = { ...labProcessEnv(lab), PLATCTL_HOME: home, PLATCTL_TEST_DIR: dir, CI: 'true', NO_COLOR: '1' };
   return { dir, home, config, env };
 }

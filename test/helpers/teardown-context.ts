@@ -2,7 +2,6 @@
  * Shared set-up for the teardown tests against the lab: AWS clients on moto, a Kubernetes client scoped to one
  * namespace, the Flux CRDs, and the AWS objects a load-balancer controller would have made.
  */
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,8 +11,7 @@ import { parseManifests } from '../../src/flux/manifests.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
 
-/** A cluster name no other test uses. */
-export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
+export { uniqueName } from './lab-cluster.js';
 
 /** AWS clients talking to the lab's moto (createAwsClients reads the endpoint and credentials from the env). */
 export function labAws(env: LabEnv): AwsClients {
