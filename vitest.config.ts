@@ -22,6 +22,8 @@ export default defineConfig({
           name: 'lab',
           include: ['test/**/*.lab.test.ts'],
           globalSetup: ['test/lab/global-setup.ts'],
+          // Around every lab file: it must leave the lab as it found it (test/lab/file-guard.ts).
+          setupFiles: ['test/lab/file-guard.ts'],
           // Lab-backed tests share one apiserver, one moto and one OpenBao: run files one at a time.
           fileParallelism: false,
           testTimeout: 120_000,

@@ -46,7 +46,7 @@ export async function settle(
     if (Date.now() >= deadline) {
       const why = ref.kind === 'Namespace' ? blockers(obj) : [];
       throw new PlatctlError(
-        'KUBE_API',
+        'KUBE_TIMEOUT',
         `${what} is still being deleted after ${Math.round(timeoutMs / 1000)}s${why.length ? ` (${why.join('; ')})` : ''}`,
         {
           hint: `see what holds it: kubectl get ${ref.kind.toLowerCase()} ${ref.name} -o yaml; run again once it is gone`,

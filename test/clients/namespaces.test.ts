@@ -44,7 +44,7 @@ describe('settleNamespace', () => {
       pollMs: 50,
       waiting: (m) => told.push(m),
     }).catch((e: unknown) => e as { code: string; message: string; hint?: string });
-    expect(err).toMatchObject({ code: 'KUBE_API' });
+    expect(err).toMatchObject({ code: 'KUBE_TIMEOUT' });
     expect(err?.message).toContain('namespace stuck is still being deleted');
     expect(err?.message).toContain('NamespaceFinalizersRemaining: Some content has finalizers');
     expect(err?.message).not.toContain('successfully discovered');

@@ -20,7 +20,7 @@ import { vaultInitStep } from '../../steps/vault-init.js';
 import type { LabEnv } from '../lab/env.js';
 import { labCluster as baseCluster, labRawCluster } from './lab-cluster.js';
 
-const repo = path.resolve(import.meta.dirname, '../../..');
+const repo = path.resolve(import.meta.dirname, '../..');
 
 /** The raw (pre-schema) cluster entry: lab kubeconfig, moto's account, and the given vault section. */
 export function rawCluster(env: LabEnv, name: string, vault: Record<string, unknown>): Record<string, unknown> {
