@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
@@ -21,6 +21,7 @@ import {
   type Demo,
   readClusterState,
   setupDemo,
+  stopStrayRuns,
   teardown,
 } from '../helpers/e2e.js';
 import { resetBao, resetMoto } from '../lab/lab.js';
@@ -34,6 +35,7 @@ beforeAll(async () => {
   await resetMoto(demo.lab.awsEndpoint);
   stopPlayer = await startPlayer(demo.lab, () => undefined);
 }, 600_000);
+afterEach(stopStrayRuns);
 afterAll(async () => {
   stopPlayer();
   // Never leave the Service stuck on its finalizer, whatever failed.
@@ -129,7 +131,7 @@ describe('fault injection on the demo pipeline', () => {
     // One enabled key per alias: the key created before the kill at after-create-key was adopted, not repeated.
     expect(aws.keysByState.Enabled?.length).toBe(2);
     expect(new Set(Object.values(aws.aliases))).toEqual(new Set(aws.keysByState.Enabled));
-  });
+  }, 900_000);
 
   it('lets exactly one of two concurrent bootstraps proceed; the other exits 3 naming the holder', async () => {
     // The first run holds just after taking the Lease until the test writes the release file.

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
-import { bootstrap, type CliResult, cleanDemo, type Demo, setupDemo } from '../helpers/e2e.js';
+import { bootstrap, type CliResult, cleanDemo, type Demo, setupDemo, stopStrayRuns } from '../helpers/e2e.js';
 
 let demo: Demo;
 let run: CliResult;
@@ -30,6 +30,7 @@ beforeAll(async () => {
   run = await bootstrap(demo);
 }, 600_000);
 afterAll(async () => {
+  await stopStrayRuns();
   if (demo) await cleanDemo(demo);
 }, 600_000);
 

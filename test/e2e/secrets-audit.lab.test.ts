@@ -21,7 +21,16 @@ import type { KubeObject } from '../../src/clients/kube.js';
 import { DEPLOY_KEY_LABEL } from '../../src/tenants/keys.js';
 import { scanLabLogs } from '../lab/loopback.js';
 import { decryptBase64, type TestKey } from '../helpers/pgp-keys.js';
-import { bootstrap, type CliResult, cleanDemo, cli, type Demo, readStateConfigMapText, setupDemo } from '../helpers/e2e.js';
+import {
+  bootstrap,
+  type CliResult,
+  cleanDemo,
+  cli,
+  type Demo,
+  readStateConfigMapText,
+  setupDemo,
+  stopStrayRuns,
+} from '../helpers/e2e.js';
 
 const awsSecret = randomBytes(30).toString('base64').replace(/[+/=]/g, 'x').slice(0, 40);
 let demo: Demo;
@@ -54,6 +63,7 @@ beforeAll(async () => {
   });
 }, 600_000);
 afterAll(async () => {
+  await stopStrayRuns();
   stopPlayer();
   if (fleet) rmSync(fleet, { recursive: true, force: true });
   if (demo) await cleanDemo(demo);

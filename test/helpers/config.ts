@@ -2,8 +2,21 @@
  * A valid platform.yaml object, built fresh each call so tests can break one field at a time. Only the
  * required fields are set; everything else comes from the schema's defaults.
  */
+import path from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
+import { FIXTURES } from '../lab/config.js';
+
+/** The upstream Istio charts directory (base/, istiod/, gateway/) in the shared fixtures, never copied. */
+export const ISTIO_CHARTS = path.join(FIXTURES, 'charts', 'istio');
+/** The upstream Vault chart in the shared fixtures. */
+export const VAULT_CHART = path.join(FIXTURES, 'charts', 'vault');
+
+/** The Istio and Vault sections the Helm steps' tests start from: the fixture charts, three Vault replicas. */
+export const helmSections = () => ({
+  istio: { version: '1.30.3', tags: ['prod-stable'], charts: ISTIO_CHARTS, namespaces: [] as string[] },
+  vault: { chart: VAULT_CHART, chartVersion: '0.34.1', replicas: 3, keyShares: 3, keyThreshold: 2 },
+});
 
 /** A plain (unvalidated) cluster entry: the raw YAML shape, before defaults. */
 export type RawCluster = Record<string, unknown> & { name: string };
@@ -27,6 +40,14 @@ export function rawPlatform(...clusters: RawCluster[]): { clusters: RawCluster[]
 export function clusterConfig(name = 'demo'): ClusterConfig {
   const cluster = validateConfig(rawPlatform(rawCluster(name)), 'test config').clusters[0];
   if (!cluster) throw new Error('base config lost its cluster');
+  return cluster;
+}
+
+/** A validated cluster named `name` with the Helm steps' sections, `extra` merged at the top level. */
+export function helmCluster(name: string, extra: Record<string, unknown> = {}): ClusterConfig {
+  const cluster = validateConfig(rawPlatform({ ...rawCluster(name), ...helmSections(), ...extra }), 'test config')
+    .clusters[0];
+  if (!cluster) throw new Error('lost the cluster');
   return cluster;
 }
 

@@ -48,10 +48,30 @@ export async function setupDemo(label: string, extraEnv: Record<string, string> 
   return demo;
 }
 
+/** The platctl children still running (a test that timed out or failed leaves them behind). */
+const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+
 /** Runs `bin/platctl <args>` (the built CLI) with the demo's env plus `extra`; never rejects. */
 export async function cli(demo: Demo, args: string[], extra: Record<string, string> = {}): Promise<CliResult> {
-  const r = await platctl(args, { ...demo.env, ...extra }, 'pipe');
-  return { exitCode: r.exitCode, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  const child = platctl(args, { ...demo.env, ...extra }, 'pipe');
+  running.add(child);
+  try {
+    const r = await child;
+    return { exitCode: r.exitCode, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  } finally {
+    running.delete(child);
+  }
+}
+
+/**
+ * Kills every platctl child a test left running (call in afterEach): a timed-out test's bootstrap would
+ * otherwise go on holding the run lock, and the next test would fail on that instead of its own cause.
+ */
+export async function stopStrayRuns(): Promise<void> {
+  const left = [...running];
+  for (const child of left) child.kill('SIGKILL');
+  // Let their awaits settle so the next test starts with none running.
+  await new Promise((r) => setTimeout(r, left.length > 0 ? 500 : 0));
 }
 
 /** `platctl bootstrap demo --config examples/lab/platform.yaml --yes [...more]`. */

@@ -16,14 +16,11 @@ import type { RunReport } from '../../src/runner/report.js';
 import { withSession } from '../../src/runner/session.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { Step, StepContext } from '../../src/step.js';
-import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
+import { helmSections } from './config.js';
 import { labCluster as baseCluster, labRawCluster as baseRaw } from './lab-cluster.js';
 
-/** The upstream Istio charts directory (base/, istiod/, gateway/), never copied into the repo. */
-export const ISTIO_CHARTS = path.join(FIXTURES, 'charts', 'istio');
-/** The upstream Vault chart. */
-export const VAULT_CHART = path.join(FIXTURES, 'charts', 'vault');
+export { ISTIO_CHARTS, VAULT_CHART } from './config.js';
 
 /** An Exec that records every call (file and args) before running it. */
 export interface RecordingExec extends Exec {
@@ -80,21 +77,20 @@ export function countingKube(inner: KubeClient): CountingKube {
 }
 
 /** The Istio and Vault sections the Helm steps' tests start from. */
-const helmSections = (lab: LabEnv) => ({
+const labHelmSections = (lab: LabEnv) => ({
   kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig, context: lab.kubeContext },
-  istio: { version: '1.30.3', tags: ['prod-stable'], charts: ISTIO_CHARTS, namespaces: [] },
-  vault: { chart: VAULT_CHART, chartVersion: '0.34.1', replicas: 3, keyShares: 3, keyThreshold: 2 },
+  ...helmSections(),
 });
 
 /** A raw cluster entry pointing at the lab, with `extra` merged at the top level (istio, vault, images…). */
 export function labRawCluster(lab: LabEnv, name: string, extra: Record<string, unknown> = {}) {
-  return baseRaw(lab, name, { ...helmSections(lab), ...extra }) as ReturnType<typeof baseRaw> &
-    ReturnType<typeof helmSections>;
+  return baseRaw(lab, name, { ...labHelmSections(lab), ...extra }) as ReturnType<typeof baseRaw> &
+    ReturnType<typeof labHelmSections>;
 }
 
 /** A validated lab cluster config. */
 export function labCluster(lab: LabEnv, name: string, extra: Record<string, unknown> = {}): ClusterConfig {
-  return baseCluster(lab, name, { ...helmSections(lab), ...extra });
+  return baseCluster(lab, name, { ...labHelmSections(lab), ...extra });
 }
 
 /** What {@link labContext} returns: a StepContext plus its recorders. */

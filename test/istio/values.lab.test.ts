@@ -8,8 +8,6 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { PlatctlError } from '../../src/errors.js';
-import { configRevision, injectionLabel, revisionName } from '../../src/istio/revision.js';
 import { gatewayValues, istiodValues, istioSpecs, nativeSidecars } from '../../src/istio/values.js';
 import { ISTIO_CHARTS, labCluster } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
@@ -40,24 +38,6 @@ async function render(chart: string, release: string, values: unknown): Promise<
     .map((d) => d.toJS() as Obj | null)
     .filter((o): o is Obj => o !== null);
 }
-
-describe('revision names', () => {
-  it('turns a version into a DNS-label revision', () => {
-    expect(revisionName('1.30.3')).toBe('1-30-3');
-    expect(revisionName('1.31.0')).toBe('1-31-0');
-    expect(() => revisionName('1.30')).toThrow(PlatctlError);
-    expect(() => revisionName('latest')).toThrow(/not an Istio release/);
-  });
-
-  it('uses istio.revision when set, and labels namespaces with the first tag (the revision without tags)', () => {
-    const c = labCluster(env, 'rev-test');
-    expect(configRevision(c)).toBe('1-30-3');
-    expect(injectionLabel(c)).toBe('prod-stable');
-    const pinned = labCluster(env, 'rev-test', { istio: { version: '1.30.3', revision: 'blue', tags: [] } });
-    expect(configRevision(pinned)).toBe('blue');
-    expect(injectionLabel(pinned)).toBe('blue');
-  });
-});
 
 describe('istiod values, rendered by the upstream chart', () => {
   it('sets revision, revision tags, native sidecars, proxy start ordering and the mirrored hub', async () => {
@@ -116,24 +96,5 @@ describe('istiod values, rendered by the upstream chart', () => {
     };
     expect(validator.metadata.labels['istio.io/rev']).toBe('1-30-3');
     expect(validator.webhooks[0]?.clientConfig.service.name).toBe('istiod-1-30-3');
-  });
-
-  it('lists the three releases with the chart source from config', () => {
-    const specs = istioSpecs(labCluster(env, 'values-test'));
-    expect(specs.map((s) => `${s.namespace}/${s.release}`)).toEqual([
-      'istio-system/istio-base',
-      'istio-system/istiod-1-30-3',
-      'istio-ingress/istio-ingress',
-    ]);
-    expect(specs[1]?.chart).toEqual({ chart: path.join(ISTIO_CHARTS, 'istiod'), local: true });
-    const remote = istioSpecs(
-      labCluster(env, 'values-test', { istio: { version: '1.30.3', charts: 'https://charts.example/istio' } }),
-    );
-    expect(remote[1]?.chart).toEqual({
-      chart: 'istiod',
-      repo: 'https://charts.example/istio',
-      version: '1.30.3',
-      local: false,
-    });
   });
 });
