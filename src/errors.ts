@@ -65,6 +65,8 @@ export const ErrorCodes = {
   DEPLOY_KEY_DENIED: ExitCode.stepFailed,
   DEPLOY_KEY_INVALID: ExitCode.stepFailed,
   DEPLOY_KEY_MISSING: ExitCode.stepFailed,
+  DEPLOY_KEY_CONFLICT: ExitCode.stepFailed,
+  WEBHOOK_TOKEN_INVALID: ExitCode.stepFailed,
   TENANT_GATEWAY_MISSING: ExitCode.stepFailed,
   LOAD_BALANCER_WAIT_TIMEOUT: ExitCode.stepFailed,
   LOAD_BALANCERS_LEFT: ExitCode.stepFailed,

@@ -178,7 +178,7 @@ async function proveRegistered(
     reason = r.reason;
   }
   throw new PlatctlError(
-    'STEP_FAILED',
+    'DEPLOY_KEY_DENIED',
     `deploy key ${t.key.fingerprint} is registered but cannot read ${t.url}: ${reason}`,
     {
       hint: 'check that fleet.url is the repository fleet.apiUrl manages (same host, owner and name)',

@@ -64,7 +64,7 @@ export async function readReceiverToken(kube: KubeClient): Promise<string | unde
   const raw = secret.data?.token;
   const token = raw ? Buffer.from(raw, 'base64').toString('utf8') : '';
   if (!token) {
-    throw new PlatctlError('STEP_FAILED', 'Secret flux-system/webhook-token exists but has no `token`', {
+    throw new PlatctlError('WEBHOOK_TOKEN_INVALID', 'Secret flux-system/webhook-token exists but has no `token`', {
       hint: 'delete the Secret and run again: platctl makes a new token and moves the webhook to it',
     });
   }

@@ -122,7 +122,7 @@ export async function ensureDeployKey(
   if (found.strangers.length > 0) {
     const which = found.strangers.map((s) => `"${s.title}" (${safeFingerprint(s.key)})`).join(', ');
     throw new PlatctlError(
-      'STEP_FAILED',
+      'DEPLOY_KEY_CONFLICT',
       `${full(repo)} has deploy key ${which}, not the key in Secret flux-system/flux-system (${fingerprintOf(k.publicKey)}): platctl never replaces it`,
       {
         hint: `if that key is stale, delete it on the git host and run again; \`platctl flux rotate-key ${k.cluster}\` replaces the cluster's key`,

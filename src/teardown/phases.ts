@@ -29,8 +29,7 @@ export function preparePhase(opts: PrepareOptions = {}): Phase {
     id: PREPARE_PHASE,
     title: 'Cloud load balancers of the cluster',
     when: 'before',
-    skip: ({ state }) =>
-      isStanding(state.steps.cluster?.status) ? undefined : 'the cluster step is not standing',
+    skip: ({ state }) => (isStanding(state.steps.cluster?.status) ? undefined : 'the cluster step is not standing'),
     async run(ctx) {
       const report = await prepareTeardown({ ...ctx, progress: (m) => ctx.progress(m) }, opts);
       const lbs = report.loadBalancers.length;

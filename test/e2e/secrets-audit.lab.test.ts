@@ -19,8 +19,6 @@ import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { DEPLOY_KEY_LABEL } from '../../src/tenants/keys.js';
-import { scanLabLogs } from '../lab/loopback.js';
-import { decryptBase64, type TestKey } from '../helpers/pgp-keys.js';
 import {
   bootstrap,
   type CliResult,
@@ -31,6 +29,8 @@ import {
   setupDemo,
   stopStrayRuns,
 } from '../helpers/e2e.js';
+import { decryptBase64, type TestKey } from '../helpers/pgp-keys.js';
+import { scanLabLogs } from '../lab/loopback.js';
 
 const awsSecret = randomBytes(30).toString('base64').replace(/[+/=]/g, 'x').slice(0, 40);
 let demo: Demo;

@@ -99,7 +99,7 @@ describe('the deploy key', () => {
       repo: fakeRepo(ref),
       keys: [{ id: 7, title, key: other.publicKey, readOnly: true }],
     });
-    const err = await expectPlatctlError(ensureDeployKey(host, ref, want, memoryLogger()), 'STEP_FAILED');
+    const err = await expectPlatctlError(ensureDeployKey(host, ref, want, memoryLogger()), 'DEPLOY_KEY_CONFLICT');
     expect(err.message).toContain(other.fingerprint);
     expect(err.message).toContain(key.fingerprint);
     expect(err.hint).toContain('flux rotate-key demo');

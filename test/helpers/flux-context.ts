@@ -21,11 +21,11 @@ import type { GitHost } from '../../src/githost/types.js';
 import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
-import { saveEnv } from './saved-env.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
 import { authorizeKey } from '../lab/git-ssh.js';
 import { labCluster as baseCluster } from './lab-cluster.js';
+import { saveEnv } from './saved-env.js';
 
 /** The fixture install.yaml (Flux v2.9.4). */
 export const FLUX_INSTALL = path.join(FIXTURES, 'flux', 'install.yaml');

@@ -9,9 +9,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncRefs } from '../../src/flux/wait.js';
 import { createFluxStep } from '../../steps/flux.js';
-import { lab } from '../lab/env.js';
-import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
-import { authorizeKey, revokeKey } from '../lab/git-ssh.js';
 import {
   fleetHead,
   fluxContext,
@@ -23,6 +20,9 @@ import {
   seedDeployKey,
   uniqueName,
 } from '../helpers/flux-context.js';
+import { lab } from '../lab/env.js';
+import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
+import { authorizeKey, revokeKey } from '../lab/git-ssh.js';
 
 const env = lab();
 const kube = await labKube(env);

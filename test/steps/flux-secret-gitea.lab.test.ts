@@ -15,10 +15,10 @@ import { readStoredKey, SECRET_REF } from '../../src/flux/deploy-key.js';
 import { fingerprintOf, generateDeployKey } from '../../src/flux/keys.js';
 import { withDeployKey } from '../../src/git/git.js';
 import { keyMaterial } from '../../src/githost/types.js';
+import { labKube, uniqueName, waitFluxNamespaceSettled } from '../helpers/flux-context.js';
 import { platctl, sandbox } from '../helpers/platctl.js';
 import { lab } from '../lab/env.js';
 import { giteaCall, giteaRepoUrl } from '../lab/gitea.js';
-import { labKube, uniqueName, waitFluxNamespaceSettled } from '../helpers/flux-context.js';
 
 const env = lab();
 const name = uniqueName('gitea');

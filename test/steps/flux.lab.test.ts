@@ -17,9 +17,6 @@ import { baseOf } from '../../src/runner/context.js';
 import { runBootstrap } from '../../src/runner/pipeline.js';
 import { StateSession } from '../../src/runner/session.js';
 import { createFluxStep } from '../../steps/flux.js';
-import { lab } from '../lab/env.js';
-import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
-import { revokeKey } from '../lab/git-ssh.js';
 import {
   countingKube,
   FLUX_INSTALL,
@@ -37,6 +34,9 @@ import {
   uniqueName,
   waitFluxNamespaceSettled,
 } from '../helpers/flux-context.js';
+import { lab } from '../lab/env.js';
+import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
+import { revokeKey } from '../lab/git-ssh.js';
 
 const env = lab();
 const kube = await labKube(env);

@@ -10,10 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject, ObjectRef } from '../../src/clients/kube.js';
 import { addTenants, removeTenant } from '../../src/tenants/tenants.js';
 import { createFluxStep } from '../../steps/flux.js';
-import { lab } from '../lab/env.js';
-import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
-import { playGitHostAdmin, storedDeployKeys } from '../lab/git-host-admin.js';
-import { revokeKey } from '../lab/git-ssh.js';
 import {
   countingKube,
   fleetHead,
@@ -26,6 +22,10 @@ import {
   uniqueName,
 } from '../helpers/flux-context.js';
 import { memoryStore, tenantSpec } from '../helpers/tenants.js';
+import { lab } from '../lab/env.js';
+import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
+import { playGitHostAdmin, storedDeployKeys } from '../lab/git-host-admin.js';
+import { revokeKey } from '../lab/git-ssh.js';
 
 const env = lab();
 const kube = await labKube(env);
