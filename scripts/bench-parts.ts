@@ -153,7 +153,7 @@ export async function iamApplyMs(lab: LabEnv, concurrency: number): Promise<numb
 export async function addManyTenants(lab: LabEnv, n: number): Promise<{ ms: number; stateBytes: number }> {
   const { loadConfig } = await import('../src/config/load.js');
   const { createStepContext } = await import('../src/runner/context.js');
-  const { memoryLogger } = await import('../src/log.js');
+  const { memoryLogger } = await import('../test/helpers/memory-logger.js');
   const { StateSession } = await import('../src/runner/session.js');
   const { addTenants, resolveTenant } = await import('../src/tenants/tenants.js');
   const { planLive, runPlan } = await import('../src/tenants/live.js');

@@ -70,9 +70,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     debug: emit('debug'),
   };
 }
-
-/** A logger that records lines in memory, for tests. */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return Object.assign(createLogger({ write: (l) => lines.push(l), debug: true }), { lines });
-}

@@ -1,14 +1,15 @@
 /**
- * Loads the ordered step list. PLATCTL_TEST_STEPS (test-only) names a module exporting `steps`, so the engine's
- * integration tests can drive a real platctl process with test steps before the real ones exist.
+ * Loads the ordered step list: steps/index.ts, or in a test the module of the PLATCTL_TEST_STEPS seam
+ * (src/test-seams.ts).
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Step } from './step.js';
+import { testStepsModule } from './test-seams.js';
 
 /** The ordered step list for this run. */
 export async function loadSteps(): Promise<readonly Step[]> {
-  const override = process.env.PLATCTL_TEST_STEPS;
+  const override = testStepsModule();
   if (override) {
     const mod = (await import(pathToFileURL(path.resolve(override)).href)) as { steps: readonly Step[] };
     return mod.steps;

@@ -7,10 +7,10 @@
 import { assertAccount } from '../src/aws/account.js';
 import { awsGet } from '../src/aws/errors.js';
 import { PlatctlError } from '../src/errors.js';
-import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { crashPoint } from '../src/test-seams.js';
 import { createTerraform, isStalePlanError, type PlanResult, type Terraform } from '../src/tools/terraform.js';
 import { summaryLine } from '../src/tools/terraform-plan.js';
 import { moduleHash, terraformVariables } from '../src/tools/terraform-workdir.js';

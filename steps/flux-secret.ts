@@ -23,9 +23,9 @@ import { resolveKnownHosts } from '../src/flux/known-hosts.js';
 import { lsRemoteWithKey } from '../src/git/git.js';
 import { ensureDeployKey, ensureRepo, inspectKeys, keyProblems, removeDeployKey } from '../src/githost/fleet-repo.js';
 import { gitHostSettings } from '../src/githost/provider.js';
-import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { crashPoint } from '../src/test-seams.js';
 
 /** The flux-secret step's outputs: the deploy key's public half and fingerprint (never the private key). */
 export const readFluxSecretOutputs = outputReader('flux-secret', {

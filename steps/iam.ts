@@ -21,10 +21,10 @@ import {
 import { issuerHostPath, rolePath } from '../src/aws/irsa.js';
 import { concurrencyFromEnv, mapLimit } from '../src/aws/parallel.js';
 import { PlatctlError } from '../src/errors.js';
-import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { crashPoint } from '../src/test-seams.js';
 import { readClusterOutputs } from './cluster.js';
 
 /** Environment variable bounding concurrent IAM calls. */

@@ -1,6 +1,6 @@
 /**
  * The pipeline: every step, in order. This list is the only place the order is defined; teardown walks it
- * backwards. Tests may swap the list with PLATCTL_TEST_STEPS (see src/steps-registry.ts).
+ * backwards. Tests may swap the list with the PLATCTL_TEST_STEPS seam (src/test-seams.ts).
  */
 import type { Step } from '../src/step.js';
 import { accessStep } from './access.js';

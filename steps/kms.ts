@@ -28,10 +28,10 @@ import { partitionOf } from '../src/aws/partition.js';
 import { describePolicyDiff, type PolicyDocument } from '../src/aws/policy.js';
 import { CLUSTER_TAG, kmsTagList, platctlTags } from '../src/aws/tags.js';
 import { PlatctlError } from '../src/errors.js';
-import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { crashPoint } from '../src/test-seams.js';
 import { readIamOutputs } from './iam.js';
 
 interface KeyWant {

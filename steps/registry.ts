@@ -18,10 +18,10 @@ import {
   registryManifests,
   syncRegistry,
 } from '../src/registry/manifests.js';
-import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { StepOutputs } from '../src/state/types.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
+import { crashPoint } from '../src/test-seams.js';
 import { readIamOutputs } from './iam.js';
 
 const SECRET: ObjectRef = {

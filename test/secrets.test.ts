@@ -3,8 +3,9 @@
  * log lines go to the given writer (stderr by default), never to stdout.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, type LogVerb, memoryLogger } from '../src/log.js';
+import { createLogger, type LogVerb } from '../src/log.js';
 import { clearSecrets, maskSecrets, registerEnvironmentSecrets, registerSecret } from '../src/secrets.js';
+import { memoryLogger } from './helpers/memory-logger.js';
 
 afterEach(() => {
   clearSecrets();

@@ -7,9 +7,9 @@
 import { type KubeClient, type KubeObject, refOf } from '../clients/kube.js';
 import { settle, waitFor } from '../clients/namespaces.js';
 import { PlatctlError } from '../errors.js';
-import { crashPoint } from '../runner/crash.js';
 import type { StepOutputs } from '../state/types.js';
 import type { StepContext } from '../step.js';
+import { crashPoint } from '../test-seams.js';
 import { helmFor } from '../tools/helm.js';
 import { ensureRelease } from '../tools/helm-ensure.js';
 import { istioOutputs, otherRevisions } from './check.js';

@@ -10,7 +10,7 @@
  * new release with the tag (it adopts and re-points them); drop the keep mark.
  */
 import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
-import { crashPoint } from '../runner/crash.js';
+import { crashPoint } from '../test-seams.js';
 import type { Helm } from '../tools/helm.js';
 import { ISTIO_NAMESPACE, istiodRelease } from './revision.js';
 

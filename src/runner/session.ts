@@ -15,7 +15,7 @@ import { ConfigMapStore, STATE_CONFIGMAP, SYSTEM_NAMESPACE } from '../state/conf
 import { JournalStore } from '../state/journal.js';
 import type { StateStore } from '../state/store.js';
 import { emptyState, mergeStates, pushHistory, type State } from '../state/types.js';
-import { pausePoint } from './crash.js';
+import { pausePoint } from '../test-seams.js';
 
 /** Options for opening a session. */
 export interface SessionOptions {

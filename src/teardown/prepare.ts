@@ -9,7 +9,7 @@ import { isNotFound, type KubeClient, type KubeObject, objectLabel as label, ref
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { crashPoint } from '../runner/crash.js';
+import { crashPoint } from '../test-seams.js';
 import { type ClusterLoadBalancer, clusterLeftovers, clusterLoadBalancers, type Leftover } from './cloud.js';
 
 export type { ClusterLoadBalancer, Leftover } from './cloud.js';

@@ -14,7 +14,7 @@ import { PlatctlError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import type { Logger } from '../log.js';
 import { clusterDir, whoAmI } from '../paths.js';
-import { crashPoint } from '../runner/crash.js';
+import { crashPoint } from '../test-seams.js';
 import type { InitRequest, InitResponse, VaultApi } from './api.js';
 import { CLUSTER_INTENT, clearIntentInCluster, type InitIntent, recordIntentInCluster } from './intent-record.js';
 import { isPgpMessage, type PgpPublicKey, readPgpPublicKey, readPgpPublicKeys } from './pgp.js';

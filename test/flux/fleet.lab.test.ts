@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExec } from '../../src/clients/exec.js';
 import { type FleetFile, isPristine, syncFleet, withMarker } from '../../src/flux/fleet.js';
 import { generateDeployKey } from '../../src/flux/keys.js';
-import { memoryLogger } from '../../src/log.js';
 import {
   fleetFile,
   fleetGit,
@@ -20,6 +19,7 @@ import {
   uniqueName,
   useOperatorCredentials,
 } from '../helpers/flux-context.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { lab } from '../lab/env.js';
 import { authorizeKey, revokeKey } from '../lab/lab.js';
 

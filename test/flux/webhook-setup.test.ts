@@ -8,12 +8,12 @@ import type { KubeObject } from '../../src/clients/kube.js';
 import { validateConfig } from '../../src/config/load.js';
 import { RECEIVER_REF, readReceiverToken, TOKEN_SECRET_REF, webhookPath } from '../../src/flux/receiver.js';
 import { applyWebhook, removeWebhook, webhookChanges } from '../../src/flux/webhook-setup.js';
-import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import { maskSecrets } from '../../src/secrets.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import { fakeGitHost, fakeRepo } from '../helpers/fake-git-host.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 const HOOK_BASE = 'https://flux-webhook.example.com';
 const config = (webhook: boolean) =>

@@ -15,8 +15,8 @@ import {
   rotatedTitle,
 } from '../../src/githost/fleet-repo.js';
 import type { GitHostSettings } from '../../src/githost/provider.js';
-import { memoryLogger } from '../../src/log.js';
 import { fakeGitHost, fakeRepo } from '../helpers/fake-git-host.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { expectPlatctlError } from '../helpers/platctl-error.js';
 
 const ref = { owner: 'acme', name: 'fleet' };

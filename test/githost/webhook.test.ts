@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { webhookPath } from '../../src/flux/receiver.js';
 import type { HookSpec } from '../../src/githost/types.js';
 import { ensureHook, hookChanges, hookUrl, inspectHooks, removeHooks } from '../../src/githost/webhook.js';
-import { memoryLogger } from '../../src/log.js';
 import { fakeGitHost, fakeRepo } from '../helpers/fake-git-host.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 const ref = { owner: 'acme', name: 'fleet' };
 const base = 'https://flux-webhook.example.com/';

@@ -6,12 +6,12 @@
 import { type AwsClients, createAwsClients } from '../../src/clients/aws.js';
 import type { KubeClient } from '../../src/clients/kube.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
-import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { StepContext } from '../../src/step.js';
 import { type LabEnv, labProcessEnv } from '../lab/env.js';
 import { labCluster } from './lab-cluster.js';
+import { memoryLogger } from './memory-logger.js';
 
 export { MOTO_ACCOUNT, uniqueName as uniqueCluster } from './lab-cluster.js';
 

@@ -13,13 +13,13 @@ import type { KubeClient } from '../../src/clients/kube.js';
 import type { KubeTarget } from '../../src/clients/kube-target.js';
 import type { Prompter } from '../../src/clients/prompt.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
-import { memoryLogger } from '../../src/log.js';
 import { packageRoot } from '../../src/paths.js';
 import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { StepContext } from '../../src/step.js';
 import { type LabEnv, labProcessEnv } from '../lab/env.js';
 import { labCluster as baseCluster } from './lab-cluster.js';
+import { memoryLogger } from './memory-logger.js';
 
 /** The lab's stand-in terraform module. */
 export const LAB_MODULE = path.join(packageRoot, 'examples', 'lab', 'terraform');

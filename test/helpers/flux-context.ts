@@ -18,13 +18,13 @@ import { readStoredKey, secretObject } from '../../src/flux/deploy-key.js';
 import { deployKeyTitle, generateDeployKey } from '../../src/flux/keys.js';
 import { syncRefs } from '../../src/flux/wait.js';
 import type { GitHost } from '../../src/githost/types.js';
-import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
 import { authorizeKey } from '../lab/git-ssh.js';
 import { labCluster as baseCluster } from './lab-cluster.js';
+import { memoryLogger } from './memory-logger.js';
 import { saveEnv } from './saved-env.js';
 
 /** The fixture install.yaml (Flux v2.9.4). */

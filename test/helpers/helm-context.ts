@@ -9,7 +9,7 @@ import { createExec, type Exec } from '../../src/clients/exec.js';
 import { connectKube, type KubeClient } from '../../src/clients/kube.js';
 import { settleNamespace } from '../../src/clients/namespaces.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
-import { type Logger, memoryLogger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { baseOf, createStepContext } from '../../src/runner/context.js';
 import { runBootstrap } from '../../src/runner/pipeline.js';
 import type { RunReport } from '../../src/runner/report.js';
@@ -19,6 +19,7 @@ import type { Step, StepContext } from '../../src/step.js';
 import type { LabEnv } from '../lab/env.js';
 import { helmSections } from './config.js';
 import { labCluster as baseCluster, labRawCluster as baseRaw } from './lab-cluster.js';
+import { memoryLogger } from './memory-logger.js';
 
 export { ISTIO_CHARTS, VAULT_CHART } from './config.js';
 

@@ -10,7 +10,6 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { connectKube } from '../../src/clients/kube.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
-import { memoryLogger } from '../../src/log.js';
 import { baseOf, createStepContext } from '../../src/runner/context.js';
 import { runBootstrap } from '../../src/runner/pipeline.js';
 import type { RunReport } from '../../src/runner/report.js';
@@ -19,6 +18,7 @@ import type { Step } from '../../src/step.js';
 import { vaultInitStep } from '../../steps/vault-init.js';
 import type { LabEnv } from '../lab/env.js';
 import { labCluster as baseCluster, labRawCluster } from './lab-cluster.js';
+import { memoryLogger } from './memory-logger.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 

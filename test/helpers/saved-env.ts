@@ -10,3 +10,22 @@ export function saveEnv(...names: string[]): () => void {
     }
   };
 }
+
+/** Runs `fn` with the given variables set (undefined: unset) and puts them back after, also after a throw. */
+export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
+  const restore = saveEnv(...Object.keys(vars));
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    restore();
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(restore) as T;
+  restore();
+  return result;
+}

@@ -5,7 +5,7 @@
  * Behaviour is changed between runs by assigning the mutable fields.
  */
 import type { KubeClient } from '../../src/clients/kube.js';
-import { type Logger, memoryLogger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { createClients } from '../../src/runner/clients.js';
 import type { ContextBase } from '../../src/runner/context.js';
 import type { Phase } from '../../src/runner/phase.js';
@@ -15,6 +15,7 @@ import { withSession } from '../../src/runner/session.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { CheckResult, CheckStatus, Step, StepContext } from '../../src/step.js';
 import { clusterConfig } from './config.js';
+import { memoryLogger } from './memory-logger.js';
 
 /** One recorded call. */
 export interface StepCall {

@@ -18,8 +18,8 @@ import {
   removeFluxTrailingDotFix,
   trailingDotFilter,
 } from '../../src/istio/flux-fix.js';
-import { memoryLogger } from '../../src/log.js';
 import { countingKube, ISTIO_CHARTS, namespaceSettled } from '../helpers/helm-context.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { lab } from '../lab/env.js';
 
 const env = lab();

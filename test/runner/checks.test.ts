@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { memoryLogger } from '../../src/log.js';
 import { runChecks } from '../../src/runner/pipeline.js';
 import { withSession } from '../../src/runner/session.js';
 import { journalPath } from '../../src/state/journal.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { useTempHome } from '../helpers/temp-home.js';
 import { type FakeStep, fakeSteps, runnerBase, runSteps } from '../helpers/test-steps.js';
 

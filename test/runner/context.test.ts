@@ -13,12 +13,12 @@ import type { KubeTarget } from '../../src/clients/kube-target.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { isPlatctlError } from '../../src/errors.js';
-import { memoryLogger } from '../../src/log.js';
 import { createClients } from '../../src/runner/clients.js';
 import { baseOf, createStepContext, kubeAtState } from '../../src/runner/context.js';
 import { emptyState } from '../../src/state/types.js';
 import { helmFor } from '../../src/tools/helm.js';
 import { rawCluster } from '../helpers/config.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'platctl-context-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,8 +3,8 @@
  * ✔ or ✗ with the result and the duration; it stops at the first failure. (A TTY gets listr2's live list.)
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { memoryLogger } from '../../src/log.js';
 import { type DriveTask, drive } from '../../src/runner/drive.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 const task = (id: string, result: 'applied' | 'up-to-date' | 'failed', detail = ''): DriveTask => ({
   id,

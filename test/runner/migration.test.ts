@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { holderIdentity } from '../../src/lock/holder.js';
-import { memoryLogger } from '../../src/log.js';
 import { StateSession } from '../../src/runner/session.js';
 import { journalPath } from '../../src/state/journal.js';
 import type { State } from '../../src/state/types.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { useTempHome } from '../helpers/temp-home.js';
 import { type FakeStep, fakeSteps, runSteps } from '../helpers/test-steps.js';
 

@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlatctlError } from '../../src/errors.js';
-import { memoryLogger } from '../../src/log.js';
 import { runBootstrap } from '../../src/runner/pipeline.js';
 import { withSession } from '../../src/runner/session.js';
 import { clearSecrets, registerSecret } from '../../src/secrets.js';
 import { JournalStore, journalPath } from '../../src/state/journal.js';
 import { emptyState, HISTORY_LIMIT, type State } from '../../src/state/types.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { useTempHome } from '../helpers/temp-home.js';
 import { fakeSteps, runnerBase, runSteps } from '../helpers/test-steps.js';
 

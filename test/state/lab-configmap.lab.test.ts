@@ -2,9 +2,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube, type KubeClient } from '../../src/clients/kube.js';
 import { acquireLease } from '../../src/lock/lease.js';
-import { memoryLogger } from '../../src/log.js';
 import { removeClusterState } from '../../src/runner/session.js';
 import { ConfigMapStore } from '../../src/state/configmap.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { lab } from '../lab/env.js';
 
 let kube: KubeClient;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireFileLock } from '../../src/lock/file-lock.js';
 import { formatAge, holderIdentity, holderIsDead } from '../../src/lock/holder.js';
-import { memoryLogger } from '../../src/log.js';
 import { whoAmI } from '../../src/paths.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
 import { useTempHome } from '../helpers/temp-home.js';
 

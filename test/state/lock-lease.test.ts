@@ -7,9 +7,9 @@ import type { KubeObject } from '../../src/clients/kube.js';
 import type { RunLock } from '../../src/lock/file-lock.js';
 import { holderIdentity } from '../../src/lock/holder.js';
 import { acquireLease, LOCK_LEASE } from '../../src/lock/lease.js';
-import { memoryLogger } from '../../src/log.js';
 import { SYSTEM_NAMESPACE } from '../../src/state/configmap.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
 
 const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM_NAMESPACE, name: LOCK_LEASE };

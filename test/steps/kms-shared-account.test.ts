@@ -4,11 +4,11 @@
  * stop on such a key; both say how many they skipped, and platctl's own keys are found by alias first.
  */
 import { describe, expect, it } from 'vitest';
-import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import { kmsStep } from '../../steps/kms.js';
 import { clusterConfig } from '../helpers/config.js';
 import { type FakeKey, fakeKms } from '../helpers/fake-kms.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 const account = '123456789012';
 const ours = (purpose: string): FakeKey => ({

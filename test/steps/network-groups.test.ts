@@ -1,9 +1,9 @@
 /** Which security groups the network step works on, from the cluster step's outputs (new and old names). */
 import { describe, expect, it } from 'vitest';
-import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import { groupsOf } from '../../steps/network.js';
 import { clusterConfig } from '../helpers/config.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 const withCluster = (outputs: Record<string, string>) =>
   createStepContext({ cluster: clusterConfig('demo'), log: memoryLogger(), outputs: { cluster: outputs } });

@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/clients/aws.js';
 import { type KubeClient, type KubeObject, kubeError } from '../../src/clients/kube.js';
 import { isPlatctlError } from '../../src/errors.js';
-import { memoryLogger } from '../../src/log.js';
 import { prepareTeardown } from '../../src/teardown/prepare.js';
 import { clusterConfig } from '../helpers/config.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { labAws, uniqueName } from '../helpers/teardown-context.js';
 import { lab } from '../lab/env.js';
 

@@ -9,9 +9,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { AwsClients } from '../../src/clients/aws.js';
 import { connectKube, type KubeClient, type KubeObject } from '../../src/clients/kube.js';
 import { isPlatctlError } from '../../src/errors.js';
-import { memoryLogger } from '../../src/log.js';
 import { prepareTeardown } from '../../src/teardown/prepare.js';
 import { clusterConfig } from '../helpers/config.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import {
   createAlb,
   deleteLabVpc,

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExec } from '../../src/clients/exec.js';
 import type { KubeClient } from '../../src/clients/kube.js';
-import { memoryLogger } from '../../src/log.js';
 import { syncTenantFleet, tenantDir, tenantsIndexFile } from '../../src/tenants/fleet.js';
 import { TENANT_LABEL } from '../../src/tenants/manifests.js';
 import { recordOf } from '../../src/tenants/records.js';
@@ -19,6 +18,7 @@ import {
   uniqueName,
   useOperatorCredentials,
 } from '../helpers/flux-context.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { cloneFleet, ensureTenantPrereqs, memoryStore, tenantSpec } from '../helpers/tenants.js';
 import { lab } from '../lab/env.js';
 

@@ -7,12 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube, type KubeObject } from '../../src/clients/kube.js';
-import { memoryLogger } from '../../src/log.js';
 import { createHelm } from '../../src/tools/helm.js';
 import { chartSource, expectedChartVersion } from '../../src/tools/helm-chart.js';
 import { ensureRelease } from '../../src/tools/helm-ensure.js';
 import { readDeployedRelease } from '../../src/tools/helm-release.js';
 import { recordingExec } from '../helpers/helm-context.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { lab } from '../lab/env.js';
 
 describe('helm wrapper (lab: real helm, real apiserver)', () => {

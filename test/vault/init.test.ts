@@ -10,7 +10,6 @@ import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFromFlags } from '../../src/commands/vault-init.js';
 import { clusterSchema } from '../../src/config/schema.js';
-import { memoryLogger } from '../../src/log.js';
 import type { InitRequest } from '../../src/vault/api.js';
 import {
   type InitKeys,
@@ -23,6 +22,7 @@ import {
   readLocalInit,
 } from '../../src/vault/init.js';
 import { fakeVault } from '../helpers/fake-vault.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { makeKey, makeKeys, type TestKey } from '../helpers/pgp-keys.js';
 
 let dir: string;

@@ -5,10 +5,10 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPrompter, type PromptRunner } from '../../src/clients/prompt.js';
-import { memoryLogger } from '../../src/log.js';
 import { clearSecrets, maskSecrets } from '../../src/secrets.js';
 import { unsealVault, verifyRaftPeers } from '../../src/vault/unseal.js';
 import { fakeVault } from '../helpers/fake-vault.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 /** A prompter answering hidden prompts from `answers`, recording each question and the prompt kind. */
 function scriptedPrompter(answers: string[]) {
