@@ -16,7 +16,6 @@ import { PlatctlError } from '../../src/errors.js';
 import { gitHostHasWork } from '../../src/githost/preflight.js';
 import { createGitHost } from '../../src/githost/provider.js';
 import type { GitHost } from '../../src/githost/types.js';
-import { memoryLogger } from '../../src/log.js';
 import { gitHostProblems } from '../../src/preflight/git-host.js';
 import { preflight } from '../../src/preflight/preflight.js';
 import { withPreflightedSession } from '../../src/preflight/session.js';
@@ -24,6 +23,7 @@ import { JournalStore } from '../../src/state/journal.js';
 import { emptyState, type State, type StepState } from '../../src/state/types.js';
 import { rawCluster, rawPlatform, withField } from '../helpers/config.js';
 import { fakeGitHost, fakeRepo } from '../helpers/fake-git-host.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
 import { useTempHome } from '../helpers/temp-home.js';
 
