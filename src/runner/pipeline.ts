@@ -10,7 +10,7 @@ import { describeError, errorDoc, isPlatctlError } from '../errors.js';
 import { maskSecrets } from '../secrets.js';
 import type { State, StepOutputs } from '../state/types.js';
 import type { Step, StepContext } from '../step.js';
-import { crashPoint } from '../test-seams.js';
+import { crashPoint, pausePoint } from '../test-seams.js';
 import { type ContextBase, createStepContext } from './context.js';
 import { type DriveTask, drive, type TaskIo } from './drive.js';
 import type { Phase } from './phase.js';
@@ -87,6 +87,7 @@ class Run {
       const inputsHash = hashInputs(step.inputs(this.ctx(io, false)));
       const deep = Boolean(this.o.verify) || rec?.status !== 'done' || rec.inputsHash !== inputsHash;
       const ctx = this.ctx(io, deep);
+      await pausePoint(step.id, 'check');
       const check = await step.check(ctx);
       let result: StepReport;
       if (check.status === 'up-to-date') {

@@ -5,7 +5,7 @@
  * when an assertion fails), and shows the call: bounded, saying what it waits for, failing with an error that
  * names the endpoint, and leaving state so that the next run resumes.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -85,14 +85,19 @@ describe('AWS stalled (moto stopped)', () => {
     const name = `hang-${Date.now().toString(36)}`;
     const sb = sandbox(lab(), name, { timeouts: quick });
     const release = path.join(sb.dir, 'release');
-    // Held after preflight and the lock, before the kms step: the test stops moto there, for one call.
+    // Held after preflight (which asks STS) and the lock, before the kms step's check: moto stops there.
     const run = platctl(['bootstrap', name, '--config', sb.config, '--only', 'kms', '--yes'], {
       ...sb.env,
-      PLATCTL_TEST_PAUSE: `run:locked=${release}`,
+      PLATCTL_TEST_PAUSE: `kms:check=${release}`,
+    });
+    let held = '';
+    run.stderr?.on('data', (chunk: Buffer) => {
+      held += chunk.toString();
     });
     let pid: number | undefined;
     try {
-      for (let i = 0; i < 600 && !existsSync(path.join(sb.home, name, 'lock')); i++) await sleep(100);
+      for (let i = 0; i < 600 && !held.includes('holding at kms:check'); i++) await sleep(100);
+      expect(held).toContain('holding at kms:check');
       pid = stop('moto');
       writeFileSync(release, '');
       const r = await run;
