@@ -1,15 +1,18 @@
 /** The measurements behind `npm run bench`, one function each. Numbers only: no asserts, no thresholds. */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { connectKube } from '../src/clients/kube.js';
+import { connectKube, type KubeObject } from '../src/clients/kube.js';
+import { TENANT_LABEL } from '../src/tenants/manifests.js';
 import { applyIam, destroyIam } from '../steps/iam.js';
 import { awsCluster, awsContext, uniqueCluster } from '../test/helpers/aws-context.js';
-import type { LabEnv } from '../test/lab/lab.js';
+import { storedDeployKeys } from '../test/lab/git-host-admin.js';
+import { type LabEnv, revokeKey } from '../test/lab/lab.js';
 import { demoConfig, platctl, root } from './demo-lib.js';
 
 /** Median of a list of numbers. */
@@ -146,20 +149,97 @@ export async function iamApplyMs(lab: LabEnv, concurrency: number): Promise<numb
 }
 
 /**
- * Adds `n` tenants to the finished demo cluster in one batch (fleet commit, objects applied), as
- * `platctl add-tenant` does for one, and returns the wall time and the state ConfigMap's size afterwards.
- * The tenants are removed again (objects and records) so the demo stays as it was.
+ * The first bootstrap of the demo cluster on a fresh lab, the real Flux controllers included. Returns the wall
+ * time and the flux step's own duration (install, push, and the wait until the real controllers report Ready at
+ * the pushed revision).
  */
-export async function addManyTenants(lab: LabEnv, n: number): Promise<{ ms: number; stateBytes: number }> {
+export async function firstBootstrap(env: NodeJS.ProcessEnv) {
+  const run = await tracedBootstrap(env);
+  if (run.exitCode !== 0) throw new Error(`bootstrap failed:\n${run.stdout}`);
+  const report = JSON.parse(run.stdout) as { steps: { id: string; durationMs: number }[] };
+  return { ms: run.ms, fluxMs: report.steps.find((x) => x.id === 'flux')?.durationMs ?? Number.NaN };
+}
+
+/** Pushes one folder per tenant (a ConfigMap each), as the teams would to their repositories: one commit. */
+async function pushTenantSources(lab: LabEnv, names: readonly string[]): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'platctl-bench-src-'));
+  const git = (args: string[]) =>
+    execa('git', args, { cwd: dir, env: { ...process.env, GIT_SSH_COMMAND: lab.gitSshCommand } });
+  try {
+    await git(['clone', '-q', '--branch', 'main', lab.fleetUrl, '.']);
+    for (const name of names) {
+      mkdirSync(path.join(dir, 'tenants-src', name), { recursive: true });
+      writeFileSync(
+        path.join(dir, 'tenants-src', name, 'app.yaml'),
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  team: ${name}\n`,
+      );
+    }
+    await git(['add', '-A']);
+    const staged = await git(['diff', '--cached', '--quiet']).catch(() => undefined);
+    if (staged) return;
+    await git([
+      '-c',
+      'user.name=bench',
+      '-c',
+      'user.email=bench@lab.invalid',
+      'commit',
+      '-q',
+      '-m',
+      'bench: tenant sources',
+    ]);
+    await git(['push', '-q', 'origin', 'HEAD:main']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Flux = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+
+/** Waits until every named tenant's Kustomization (`<name>/<name>`) is Ready; returns when, or throws at the deadline. */
+async function tenantsReady(lab: LabEnv, names: readonly string[], timeoutMs: number): Promise<number> {
+  const kube = await connectKube({ kubeconfig: lab.kubeconfig });
+  const want = new Set(names);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const all = await kube.list<Flux>('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', {
+      labelSelector: TENANT_LABEL,
+    });
+    const ready = all.filter(
+      (k) =>
+        want.has(k.metadata.name) &&
+        k.metadata.namespace === k.metadata.name &&
+        k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    ).length;
+    if (ready === want.size) return performance.now();
+    if (performance.now() > deadline) throw new Error(`only ${ready} of ${want.size} tenant Kustomizations Ready`);
+    await sleep(250);
+  }
+}
+
+/**
+ * Adds `n` tenants to the finished demo cluster in one batch (fleet commit, objects applied, each tenant's own
+ * deploy key made), as `platctl add-tenant --apply` does for one. Returns the add's wall time, the time until the
+ * real kustomize-controller reports all n tenant Kustomizations Ready (from the start of the add; the sources
+ * are the teams' folders, cloned by the real source-controller with each tenant's key), and the state
+ * ConfigMap's size. The tenants are removed again (fleet, objects, records, keys) so the demo stays as it was.
+ */
+export async function addManyTenants(
+  lab: LabEnv,
+  n: number,
+): Promise<{ ms: number; readyMs: number; stateBytes: number }> {
   const { loadConfig } = await import('../src/config/load.js');
   const { createStepContext } = await import('../src/runner/context.js');
   const { memoryLogger } = await import('../test/helpers/memory-logger.js');
   const { StateSession } = await import('../src/runner/session.js');
   const { addTenants, resolveTenant } = await import('../src/tenants/tenants.js');
   const { planLive, runPlan } = await import('../src/tenants/live.js');
+  const { syncTenantFleet, tenantDir, tenantsIndexFile } = await import('../src/tenants/fleet.js');
+  const { requestReconcile, syncRefs } = await import('../src/flux/wait.js');
   const cluster = (await loadConfig(path.join(root, demoConfig))).clusters[0]!;
   const kube = await connectKube({ kubeconfig: lab.kubeconfig });
   const log = memoryLogger();
+  const names = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
+  await pushTenantSources(lab, names);
   const { session, state } = await StateSession.open({
     cluster: 'demo',
     log,
@@ -167,42 +247,48 @@ export async function addManyTenants(lab: LabEnv, n: number): Promise<{ ms: numb
     kube: async () => kube,
     lock: true,
   });
-  const names = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
+  const ctx = createStepContext({
+    cluster,
+    log,
+    kube: async () => kube,
+    yes: true,
+    deep: false,
+    outputs: (id: string) => state.steps[id]?.outputs ?? {},
+    progress: () => {},
+  });
+  const io = { store: session.store, state };
   try {
-    const ctx = createStepContext({
-      cluster,
-      log,
-      kube: async () => kube,
-      yes: true,
-      deep: false,
-      outputs: (id: string) => state.steps[id]?.outputs ?? {},
-      progress: () => {},
-    });
     const specs = names.map((name) =>
       resolveTenant(cluster, name, { repo: lab.fleetUrl, path: `./tenants-src/${name}` }),
     );
-    const io = { store: session.store, state };
     const t = performance.now();
     await addTenants(ctx, specs, { ...io, apply: true });
     const ms = performance.now() - t;
-    const cm = await kube.get<{
-      apiVersion: string;
-      kind: string;
-      metadata: { name: string };
-      data?: Record<string, string>;
-    }>({
+    const readyMs = (await tenantsReady(lab, names, 300_000)) - t;
+    const cm = await kube.get<KubeObject & { data?: Record<string, string> }>({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       namespace: 'platctl-system',
       name: 'platctl-state',
     });
     const stateBytes = Buffer.byteLength(cm?.data?.['state.json'] ?? '');
-    await runPlan(kube, await planLive(kube, names, []));
-    await session.store.update((s) => {
-      for (const name of names) delete s.records.tenants?.[name];
-    });
-    return { ms, stateBytes };
+    return { ms, readyMs, stateBytes };
   } finally {
+    // Out of the fleet (so Flux does not bring them back), out of the cluster, out of state, keys revoked.
+    const keys = (await storedDeployKeys(kube)).filter((k) => names.some((nm) => k.secret.startsWith(`${nm}/`)));
+    const remaining = Object.keys(io.state.records.tenants ?? {}).filter((nm) => !names.includes(nm));
+    await syncTenantFleet([tenantsIndexFile(cluster, remaining)], names.map(tenantDir), {
+      exec: ctx.exec,
+      log,
+      cluster,
+      message: 'bench: remove the benchmark tenants',
+    });
+    await requestReconcile(kube, syncRefs()).catch(() => undefined);
+    await runPlan(kube, await planLive(kube, names, []));
+    await session.store.update((st) => {
+      for (const name of names) delete st.records.tenants?.[name];
+    });
+    for (const k of keys) await revokeKey(k.publicKey);
     await session.close();
   }
 }
