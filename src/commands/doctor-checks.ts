@@ -19,6 +19,29 @@ export async function checkTools(exec: Exec): Promise<Check[]> {
   return Promise.all(toolSpecs().map(async (t) => ({ ...(await probeTool(exec, t)), required: t.name !== 'ssh' })));
 }
 
+/**
+ * With `fleet.provider` gitea or github: is the token's variable set? Its value is never shown (only whether
+ * it is there). Undefined for `ssh`, which needs no token.
+ */
+export async function checkGitHostToken(
+  cluster: ClusterConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Check | undefined> {
+  const { gitHostSettings } = await import('../githost/provider.js');
+  const s = gitHostSettings(cluster);
+  if (!s) return undefined;
+  const repo = `${s.repo.owner}/${s.repo.name}`;
+  const set = Boolean(env[s.tokenVar]?.trim());
+  return {
+    name: 'git host token',
+    ok: set,
+    required: true,
+    detail: set
+      ? `${s.tokenVar} is set (fleet.provider ${s.provider}, ${s.apiUrl})`
+      : `${s.tokenVar} is not set: fleet.provider ${s.provider} needs a token with admin rights on ${repo}, from the environment only`,
+  };
+}
+
 /** STS GetCallerIdentity with the default credential chain; compares the account with the config's. */
 export async function checkAws(cluster?: ClusterConfig): Promise<Check> {
   const region = cluster?.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';

@@ -1,6 +1,7 @@
 /**
- * `platctl doctor`: are the external tools there (and new enough), do AWS credentials work, can the cluster be
- * reached? Prints a table; exits 1 when something required is missing.
+ * `platctl doctor`: are the external tools there (and new enough), is the git host token set (with a provider),
+ * do AWS credentials work, can the cluster be reached? Prints a table; exits 1 when something required is
+ * missing.
  */
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../cli-options.js';
@@ -8,7 +9,7 @@ import { createExec } from '../clients/exec.js';
 import { describeError, ExitCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import { printResult } from './common.js';
-import { type Check, checkAws, checkKube, checkNetworkPolicy, checkTools } from './doctor-checks.js';
+import { type Check, checkAws, checkGitHostToken, checkKube, checkNetworkPolicy, checkTools } from './doctor-checks.js';
 
 /** Runs every check and prints the table. */
 export default async function doctor(opts: { config?: string; cluster?: string; output?: string }, cmd: Command) {
@@ -22,6 +23,8 @@ export default async function doctor(opts: { config?: string; cluster?: string; 
     cluster = flags.cluster ? selectCluster(config, flags.cluster, flags.config) : config.clusters[0];
   }
   const checks: Check[] = [...(await checkTools(exec))];
+  const token = cluster && (await checkGitHostToken(cluster));
+  if (token) checks.push(token);
   checks.push(
     await checkAws(cluster).catch((e) => ({
       name: 'aws credentials',

@@ -14,6 +14,7 @@ import { PlatctlError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { createLogger } from '../log.js';
 import { packageRoot } from '../paths.js';
+import { askFleet } from './init-fleet.js';
 
 const check = (ok: (v: string) => boolean, msg: string) => (v: string) => (ok(v) ? true : msg);
 const list = (v: string) =>
@@ -23,10 +24,14 @@ const list = (v: string) =>
     .filter(Boolean);
 
 /**
- * Asks for the essentials (cluster, AWS, network, fleet repo, Vault's key holders) and returns platform.yaml's
- * text, validated with the same schema `bootstrap` uses. `configFile` places the `$schema` reference.
+ * Asks for the essentials (cluster, AWS, network, fleet repo and its git host, Vault's key holders) and returns
+ * platform.yaml's text, validated with the same schema `bootstrap` uses, and the token variable the git host
+ * needs (if any). `configFile` places the `$schema` reference.
  */
-export async function askPlatformConfig(ask: Prompter, configFile: string): Promise<{ name: string; text: string }> {
+export async function askPlatformConfig(
+  ask: Prompter,
+  configFile: string,
+): Promise<{ name: string; text: string; tokenVar?: string }> {
   const name = await ask.input('Cluster name', {
     validate: check((v) => v.length <= 100 && clusterNamePattern.test(v), 'letters, digits, - and _; ≤ 100 chars'),
   });
@@ -37,7 +42,7 @@ export async function askPlatformConfig(ask: Prompter, configFile: string): Prom
   });
   const version = await ask.input('Kubernetes version', { default: '1.34' });
   const vpcCidr = await ask.input('VPC CIDR', { default: '10.0.0.0/16', validate: check(isValidCidr, 'an IPv4 CIDR') });
-  const fleet = await ask.input('Fleet repo (ssh URL)', { default: 'ssh://git@github.com/acme/fleet.git' });
+  const fleet = await askFleet(ask);
   const shares = Number(
     await ask.input('Vault unseal/recovery key shares', {
       default: '3',
@@ -71,13 +76,14 @@ export async function askPlatformConfig(ask: Prompter, configFile: string): Prom
         aws: { accountId, region },
         kubernetes: { version },
         terraform: { vpcCidr },
-        fleet: { url: fleet },
+        fleet: fleet.fleet,
+        ...(fleet.webhook ? { flux: { webhook: fleet.webhook } } : {}),
         vault: { keyShares: shares, keyThreshold: threshold, pgpKeys, rootTokenPgpKey: rootTokenPgpKey.trim() },
       },
     ],
   };
   validateConfig(raw, 'the answers');
-  return { name, text: `# yaml-language-server: $schema=${schema}\n${stringify(raw)}` };
+  return { name, text: `# yaml-language-server: $schema=${schema}\n${stringify(raw)}`, tokenVar: fleet.tokenVar };
 }
 
 /** The `init` command: refuses without a terminal or over an existing file, then asks and writes. */
@@ -92,8 +98,13 @@ export default async function init(opts: { config: string; force?: boolean }, cm
     throw new PlatctlError('USAGE', `${opts.config} already exists`, { hint: 'pass --force to overwrite it' });
   }
   const log = createLogger({ debug: Boolean(cmd.optsWithGlobals().debug) });
-  const { name, text } = await askPlatformConfig(createPrompter({ yes: false, interactive }), opts.config);
+  const { name, text, tokenVar } = await askPlatformConfig(createPrompter({ yes: false, interactive }), opts.config);
   await writeFileAtomic(opts.config, text);
   log.success(`wrote ${opts.config}; next: platctl bootstrap ${name} --dry-run`);
+  // The token never goes into the file: say where platctl will look for it.
+  if (tokenVar)
+    log.info(
+      `export ${tokenVar} (a token with admin rights on the fleet repository) before bootstrap; platctl reads it from the environment only`,
+    );
   return 0;
 }

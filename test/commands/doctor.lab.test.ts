@@ -38,6 +38,22 @@ describe('platctl doctor', () => {
     expect(r.stderr).toContain('required check failed: helm');
   });
 
+  it('with fleet.provider gitea: a row says whether GITEA_TOKEN is set, never its value; unset fails', async () => {
+    const env = lab();
+    const fleet = { url: env.gitea.fleetUrl, provider: 'gitea', apiUrl: env.gitea.url };
+    const sb = sandbox(env, 'doctor', { fleet });
+    const set = await platctl(['doctor', '--config', sb.config], sb.env);
+    expect(set.exitCode, set.all).toBe(0);
+    expect(set.stdout).toMatch(
+      new RegExp(`✔ git host token\\s+GITEA_TOKEN is set \\(fleet.provider gitea, ${env.gitea.url}\\)`),
+    );
+    expect(set.all).not.toContain(env.gitea.token);
+    const unset = await platctl(['doctor', '--config', sb.config], { ...sb.env, GITEA_TOKEN: '' });
+    expect(unset.exitCode).toBe(1);
+    expect(unset.stdout).toMatch(/✗ git host token\s+GITEA_TOKEN is not set: fleet.provider gitea needs a token/);
+    expect(unset.stderr).toContain('required check failed: git host token');
+  });
+
   it('reports a wrong AWS account', async () => {
     const sb = sandbox(lab(), 'doctor');
     writeFileSync(

@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { createPrompter, type PromptRunner } from '../../src/clients/prompt.js';
 import { askPlatformConfig } from '../../src/commands/init.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, validateConfig } from '../../src/config/load.js';
 
 /** Answers each question by the first key its text contains; records what each validate said. */
 function scripted(answers: Record<string, string>, refusals: string[] = []): PromptRunner {
@@ -49,6 +50,72 @@ describe('platctl init', () => {
     expect(c.vault.pgpKeys.map((k) => path.basename(k))).toEqual(['alice.asc', 'bob.asc', 'carol.asc']);
     const schema = /\$schema=(\S+)/.exec(text)?.[1];
     expect(schema && existsSync(path.resolve(dir, schema))).toBe(true);
+  });
+
+  it('asks who registers the deploy key: ssh by default for another host, and no token variable then', async () => {
+    const ask = createPrompter({
+      yes: false,
+      interactive: true,
+      runner: scripted({ ...good, 'Fleet repo': 'ssh://git@git.example.com:2222/ops/fleet.git' }),
+    });
+    const { text, tokenVar } = await askPlatformConfig(ask, 'p.yaml');
+    const c = validateConfig(parse(text), 'p.yaml').clusters[0]!;
+    expect(c.fleet).toMatchObject({ url: 'ssh://git@git.example.com:2222/ops/fleet.git', provider: 'ssh' });
+    expect(c.fleet.apiUrl).toBeUndefined();
+    expect(tokenVar).toBeUndefined();
+  });
+
+  it('gitea: asks the server URL and the webhook URL, names GITEA_TOKEN, and writes no token', async () => {
+    const asked: string[] = [];
+    const runner = scripted({
+      ...good,
+      'Fleet repo': 'ssh://git@gitea.example.com:2222/ops/fleet.git',
+      'deploy key': 'gitea',
+      'Public URL for the push webhook': 'https://flux-webhook.example.com',
+    });
+    const ask = createPrompter({
+      yes: false,
+      interactive: true,
+      runner: async (kind, o) => {
+        asked.push(String(o.message));
+        return runner(kind, o);
+      },
+    });
+    const { text, tokenVar } = await askPlatformConfig(ask, 'p.yaml');
+    const c = validateConfig(parse(text), 'p.yaml').clusters[0]!;
+    expect(c.fleet).toMatchObject({ provider: 'gitea', apiUrl: 'https://gitea.example.com' });
+    expect(c.flux.webhook).toEqual({ url: 'https://flux-webhook.example.com' });
+    expect(tokenVar).toBe('GITEA_TOKEN');
+    expect(asked.find((m) => m.includes('deploy key'))).toContain('gitea (platctl, with GITEA_TOKEN)');
+    expect(text).not.toMatch(/GITEA_TOKEN|\btoken\b/i);
+  });
+
+  it('github.com: github by default, no API question; a URL without owner/name is refused for a provider', async () => {
+    const asked: string[] = [];
+    const runner = scripted({ ...good, 'Fleet repo': 'git@github.com:acme/fleet.git' });
+    const ask = createPrompter({
+      yes: false,
+      interactive: true,
+      runner: async (kind, o) => {
+        asked.push(String(o.message));
+        return runner(kind, o);
+      },
+    });
+    const { text, tokenVar } = await askPlatformConfig(ask, 'p.yaml');
+    const c = validateConfig(parse(text), 'p.yaml').clusters[0]!;
+    expect(c.fleet.provider).toBe('github');
+    expect(c.fleet.apiUrl).toBeUndefined();
+    expect(c.flux.webhook).toBeUndefined();
+    expect(tokenVar).toBe('GITHUB_TOKEN');
+    expect(asked.some((m) => m.includes('API URL') || m.includes('server URL'))).toBe(false);
+    const refusals: string[] = [];
+    const flat = scripted(
+      { ...good, 'Fleet repo': 'ssh://git@github.com/fleet.git', 'deploy key': 'github' },
+      refusals,
+    );
+    await expect(
+      askPlatformConfig(createPrompter({ yes: false, interactive: true, runner: flat }), 'p.yaml'),
+    ).rejects.toThrow('must name the repository as <owner>/<name> for github');
   });
 
   it('refuses a key list that does not match the share count, and a threshold above it', async () => {
