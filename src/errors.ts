@@ -75,6 +75,7 @@ export const ErrorCodes = {
   GITHOST_PERMISSION: ExitCode.usage,
   GITHOST_API: ExitCode.stepFailed,
   TIMEOUT: ExitCode.stepFailed,
+  WAIT_TIMEOUT: ExitCode.stepFailed,
   TOOL_MISSING: ExitCode.stepFailed,
   TOOL_FAILED: ExitCode.stepFailed,
   INTERNAL: ExitCode.stepFailed,

@@ -13,6 +13,7 @@ import { istioStep } from './istio.js';
 import { kmsStep } from './kms.js';
 import { networkStep } from './network.js';
 import { registryStep } from './registry.js';
+import { storageStep } from './storage.js';
 import { vaultStep } from './vault.js';
 import { vaultInitStep } from './vault-init.js';
 
@@ -25,6 +26,7 @@ export const steps: readonly Step[] = [
   kmsStep,
   networkStep,
   registryStep,
+  storageStep,
   istioStep,
   vaultStep,
   vaultInitStep,

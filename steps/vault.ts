@@ -1,7 +1,7 @@
 /**
- * Step `vault`: the Vault Helm release (HA on Raft, awskms seal, IRSA), values from src/vault/values.ts.
- * It installs; it does not initialise (step vault-init) and does not wait for pods (nothing here needs them
- * Ready, and the lab has no kubelet). See docs/steps/vault.md.
+ * Step `vault`: the Vault Helm release (HA on Raft, awskms seal, IRSA, volumes of the storage step's class),
+ * values from src/vault/values.ts. It installs; it does not initialise (step vault-init) and does not wait for
+ * pods. See docs/steps/vault.md.
  */
 
 import { waitFor } from '../src/clients/namespaces.js';
@@ -23,27 +23,44 @@ import {
 } from '../src/vault/values.js';
 import { readIamOutputs } from './iam.js';
 import { readKmsOutputs } from './kms.js';
+import { readStorageOutputs } from './storage.js';
 
 /** The vault step's outputs: the release and its namespace. */
 export const readVaultOutputs = outputReader('vault', { release: 'string', namespace: 'string' });
 
-/** The values' inputs: config plus the kms and iam steps' outputs (either may not have run yet). */
-export function vaultValuesInput(ctx: Pick<StepContext, 'cluster' | 'outputs'>): VaultValuesInput {
+/** Deployed values, when a release is installed: its volume class can no longer change. */
+type Deployed = Record<string, unknown> | undefined;
+
+/** The class an installed release's StatefulSet uses (null: none named). A volumeClaimTemplate is immutable. */
+function installedClass(deployed: Deployed): string | null | undefined {
+  if (!deployed) return undefined;
+  const server = deployed.server as { dataStorage?: { storageClass?: unknown } } | undefined;
+  const sc = server?.dataStorage?.storageClass;
+  return typeof sc === 'string' && sc ? sc : null;
+}
+
+/**
+ * The values' inputs: config plus the kms, iam and storage steps' outputs (any may not have run yet); with
+ * `deployed`, the installed release's volume class.
+ */
+export function vaultValuesInput(ctx: Pick<StepContext, 'cluster' | 'outputs'>, deployed?: Deployed): VaultValuesInput {
+  const installed = installedClass(deployed);
   return {
     cluster: ctx.cluster,
     kmsAlias: readKmsOutputs(ctx).vaultKeyAlias ?? ctx.cluster.vault.kmsAlias,
     roleArn: readIamOutputs(ctx).vaultRoleArn,
+    storageClass: installed !== undefined ? installed : readStorageOutputs(ctx).storageClass,
   };
 }
 
-/** The release as config wants it. */
-export function vaultSpec(ctx: Pick<StepContext, 'cluster' | 'outputs'>): ReleaseSpec {
+/** The release as config wants it (`deployed`: the installed release's values, which pin the volume class). */
+export function vaultSpec(ctx: Pick<StepContext, 'cluster' | 'outputs'>, deployed?: Deployed): ReleaseSpec {
   const v = ctx.cluster.vault;
   return {
     release: VAULT_RELEASE,
     namespace: v.namespace,
     chart: chartSource(v.chart, 'vault', v.chartVersion),
-    values: vaultValues(vaultValuesInput(ctx)),
+    values: vaultValues(vaultValuesInput(ctx, deployed)),
   };
 }
 
@@ -60,12 +77,12 @@ async function tlsSecretChange(ctx: StepContext): Promise<string | undefined> {
 }
 
 async function check(ctx: StepContext): Promise<CheckResult> {
-  const spec = vaultSpec(ctx);
-  const name = `${spec.namespace}/${spec.release}`;
-  const summary = vaultValuesSummary(vaultValuesInput(ctx));
+  const name = `${ctx.cluster.vault.namespace}/${VAULT_RELEASE}`;
   if (!ctx.deep) {
     // One read: the deployed release's storage Secret carries its chart version and values.
-    const r = await readDeployedRelease(await ctx.kube(), spec.release, spec.namespace);
+    const r = await readDeployedRelease(await ctx.kube(), VAULT_RELEASE, ctx.cluster.vault.namespace);
+    const spec = vaultSpec(ctx, r?.values);
+    const summary = vaultValuesSummary(vaultValuesInput(ctx, r?.values));
     if (!r)
       return { status: 'absent', detail: `helm release ${name} is not deployed`, changes: [`+ ${name}`, ...summary] };
     const paths = valuesDiff(spec.values, r.values);
@@ -76,6 +93,9 @@ async function check(ctx: StepContext): Promise<CheckResult> {
     }
     return { status: 'up-to-date', detail: `Vault ${name}: up to date`, outputs: outputs(ctx) };
   }
+  const deployed = await helmFor(ctx).getValues(VAULT_RELEASE, ctx.cluster.vault.namespace);
+  const spec = vaultSpec(ctx, deployed);
+  const summary = vaultValuesSummary(vaultValuesInput(ctx, deployed));
   const [diff] = await diffReleases(helmFor(ctx), [spec]);
   const changes = [...(diff?.reasons ?? [])];
   const tls = await tlsSecretChange(ctx);
@@ -87,8 +107,9 @@ async function check(ctx: StepContext): Promise<CheckResult> {
 }
 
 async function apply(ctx: StepContext) {
-  const spec = vaultSpec(ctx);
-  const input = vaultValuesInput(ctx);
+  const deployed = await helmFor(ctx).getValues(VAULT_RELEASE, ctx.cluster.vault.namespace);
+  const spec = vaultSpec(ctx, deployed);
+  const input = vaultValuesInput(ctx, deployed);
   const kube = await ctx.kube();
   if (await ensureNamespace(kube, spec.namespace, 'vault', {}, waitFor(ctx)))
     ctx.log.created(`namespace ${spec.namespace}`);

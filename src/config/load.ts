@@ -62,6 +62,7 @@ function resolvePaths(c: ClusterConfig, dir: string): ClusterConfig {
     terraform: { ...c.terraform, module },
     flux: { ...c.flux, manifests: c.flux.manifests && rel(c.flux.manifests) },
     istio: { ...c.istio, charts: rel(c.istio.charts) },
+    storage: { ...c.storage, chart: rel(c.storage.chart) },
     vault: {
       ...c.vault,
       chart: rel(c.vault.chart),

@@ -133,6 +133,16 @@ const istioSchema = z.strictObject({
   issuer: z.string().default('letsencrypt'),
 });
 
+const storageSchema = z.strictObject({
+  /** The aws-ebs-csi-driver chart: a repository URL, an `oci://` prefix, or a directory. */
+  chart: z.string().default('https://kubernetes-sigs.github.io/aws-ebs-csi-driver'),
+  chartVersion: z.string().default('2.64.0'),
+  /** The default StorageClass platctl creates: gp3, encrypted with the kms step's EBS key. */
+  storageClass: dnsLabel.default('gp3'),
+  /** How long the step waits for the driver to roll out, and teardown for released volumes to be deleted. */
+  timeout: duration.default('5m'),
+});
+
 const vaultSchema = z
   .strictObject({
     chart: z.string().default('https://helm.releases.hashicorp.com'),
@@ -237,6 +247,7 @@ export const clusterSchema = z
     fleet: fleetSchema,
     flux: fluxSchema.default(fluxSchema.parse({})),
     istio: istioSchema.default(istioSchema.parse({})),
+    storage: storageSchema.default(storageSchema.parse({})),
     vault: vaultSchema.default(vaultSchema.parse({})),
     images: z.strictObject({ mirror: z.string().optional() }).default({}),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),

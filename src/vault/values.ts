@@ -1,7 +1,7 @@
 /**
  * Helm values for the Vault chart (hashicorp/vault-helm 0.34.x, keys as in its values.yaml), generated from
  * config and earlier steps' outputs: HA on integrated storage (Raft) with setNodeId and a retry_join stanza
- * for every peer, required pod anti-affinity, the awskms seal with the kms step's alias, the IRSA role
+ * for every peer, required pod anti-affinity, Raft volumes of the storage step's StorageClass, the awskms seal with the kms step's alias, the IRSA role
  * annotation on the server ServiceAccount, and TLS in the pod unless Istio's mTLS covers the namespace.
  * Nothing in here is a secret: an alias, a role ARN and file paths.
  */
@@ -23,6 +23,17 @@ export interface VaultValuesInput {
   kmsAlias?: string;
   /** IAM role for the server ServiceAccount (iam step output vaultRoleArn). */
   roleArn?: string;
+  /**
+   * The StorageClass of the Raft volumes: unset means the storage step's (its output, else storage.storageClass);
+   * null means none named (a Vault installed before platctl named one keeps its volumes as they are).
+   */
+  storageClass?: string | null;
+}
+
+/** The class the Raft volumes use (undefined: none named, the chart's default). */
+export function dataStorageClass(input: VaultValuesInput): string | undefined {
+  if (input.storageClass === null) return undefined;
+  return input.storageClass ?? input.cluster.storage.storageClass;
 }
 
 /** True when Vault's namespace is in the mesh, so Istio's mTLS encrypts its traffic and the pod serves HTTP. */
@@ -101,6 +112,8 @@ export function vaultValues(input: VaultValuesInput): Record<string, unknown> {
       serviceAccount: { annotations: roleArn ? { 'eks.amazonaws.com/role-arn': roleArn } : {} },
       extraEnvironmentVars: tls ? { VAULT_CACERT: `${TLS_DIR}/ca.crt` } : {},
       extraVolumes: tls ? [{ type: 'secret', name: VAULT_TLS_SECRET }] : [],
+      // Named, not left to a default class: EKS 1.30+ has none (the storage step makes this one).
+      ...(dataStorageClass(input) ? { dataStorage: { storageClass: dataStorageClass(input) } } : {}),
       ha: {
         enabled: true,
         replicas: cluster.vault.replicas,
@@ -118,6 +131,7 @@ export function vaultValuesSummary(input: VaultValuesInput): string[] {
   return [
     `  HA on Raft: ${n} replicas, setNodeId, retry_join ${Array.from({ length: n }, (_, i) => `vault-${i}`).join(', ')}`,
     '  pod anti-affinity: required (one server per node)',
+    `  Raft volumes: StorageClass ${dataStorageClass(input) ?? '(as installed: the cluster default)'}`,
     kmsAlias
       ? `  seal: awskms ${kmsAlias} (${cluster.aws.region})`
       : '  seal: shamir (no KMS alias: the kms step has not run and vault.kmsAlias is unset)',

@@ -73,6 +73,7 @@ const inStep: Record<string, string[]> = {
   iam: ['after-provider', 'after-first-role'],
   kms: ['after-create-key'],
   registry: ['after-service-account'],
+  storage: ['after-driver'],
   istio: ['after-istio-base'],
   'flux-secret': ['after-create-secret'],
   flux: ['after-install', 'after-push'],
@@ -119,7 +120,7 @@ describe('fault injection on the demo pipeline', () => {
     const done = await bootstrap(demo);
     expect(done.exitCode, done.stderr).toBe(0);
     const state = await readClusterState(demo.kube);
-    expect(Object.values(state?.steps ?? {}).map((s) => s.status)).toEqual(Array(12).fill('done'));
+    expect(Object.values(state?.steps ?? {}).map((s) => s.status)).toEqual(Array(steps.length).fill('done'));
 
     const issuer = String(state?.steps.cluster?.outputs?.oidcIssuer ?? '');
     expect(issuer).toMatch(/^https:\/\//);
@@ -214,7 +215,13 @@ describe('fault injection on the demo pipeline', () => {
     ]);
 
     // In teardown order (steps/index.ts reversed): before a destroy, and after one that was not yet recorded.
-    const points = ['vault:destroy-start', 'istio:destroy-end', 'kms:destroy-end', 'iam:destroy-start'];
+    const points = [
+      'vault:destroy-start',
+      'istio:destroy-end',
+      'storage:destroy-end',
+      'kms:destroy-end',
+      'iam:destroy-start',
+    ];
     for (const point of points) {
       const run = await teardown(demo, [], { PLATCTL_TEST_CRASH: point });
       expect(run.signal, `${point}\n${run.stderr}`).toBe('SIGKILL');
@@ -227,7 +234,7 @@ describe('fault injection on the demo pipeline', () => {
     expect(await readClusterState(demo.kube)).toBeUndefined();
     const journal = JSON.parse(readFileSync(path.join(demo.home, 'demo', 'state.json'), 'utf8'));
     expect(Object.values(journal.steps).map((s) => (s as { status: string }).status)).toEqual(
-      Array(12).fill('destroyed'),
+      Array(steps.length).fill('destroyed'),
     );
     const aws = await awsInventory(demo.lab, issuer);
     expect(aws.providers).toEqual([]);

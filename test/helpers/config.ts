@@ -11,6 +11,8 @@ import { FIXTURES } from '../lab/config.js';
 export const ISTIO_CHARTS = path.join(FIXTURES, 'charts', 'istio');
 /** The upstream Vault chart in the shared fixtures. */
 export const VAULT_CHART = path.join(FIXTURES, 'charts', 'vault');
+/** The upstream AWS EBS CSI driver chart in the shared fixtures. */
+export const EBS_CHART = path.join(FIXTURES, 'charts', 'aws-ebs-csi-driver');
 
 /** The Istio and Vault sections the Helm steps' tests start from: the fixture charts, three Vault replicas. */
 export const helmSections = () => ({

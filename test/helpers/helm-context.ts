@@ -17,11 +17,11 @@ import { withSession } from '../../src/runner/session.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { Step, StepContext } from '../../src/step.js';
 import type { LabEnv } from '../lab/env.js';
-import { helmSections } from './config.js';
+import { EBS_CHART, helmSections } from './config.js';
 import { labCluster as baseCluster, labRawCluster as baseRaw } from './lab-cluster.js';
 import { memoryLogger } from './memory-logger.js';
 
-export { ISTIO_CHARTS, VAULT_CHART } from './config.js';
+export { EBS_CHART, ISTIO_CHARTS, VAULT_CHART } from './config.js';
 
 /** An Exec that records every call (file and args) before running it. */
 export interface RecordingExec extends Exec {
@@ -81,6 +81,7 @@ export function countingKube(inner: KubeClient): CountingKube {
 const labHelmSections = (lab: LabEnv) => ({
   kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig, context: lab.kubeContext },
   ...helmSections(),
+  storage: { chart: EBS_CHART, timeout: '2m' },
 });
 
 /** A raw cluster entry pointing at the lab, with `extra` merged at the top level (istio, vault, images…). */

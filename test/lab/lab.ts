@@ -11,6 +11,7 @@ import { chartsSpec, chartsUrl } from './charts.js';
 import { labPaths, REPO_ROOT, VERSIONS } from './config.js';
 import { FLUX_CONTROLLER_NAMES, type FluxController, fluxAddresses } from './flux-controllers.js';
 import { fluxHostSpec } from './flux-host.js';
+import { ebsProvisionerSpec } from './ebs-provisioner.js';
 import { fleetUrl, gitSshCommand, sshdSpec, sshPaths } from './git-ssh.js';
 import { ensureGiteaAdmin, GITEA_ADMIN, giteaKnownHosts, giteaRepoUrl, giteaSpec, giteaUrl } from './gitea.js';
 import { binPaths, installAll, isInstalled } from './install.js';
@@ -45,6 +46,7 @@ export const SERVICES = [
   'gitea',
   'charts',
   'flux-host',
+  'ebs-provisioner',
 ] as const;
 
 /** Which service listens on each port (a running owner keeps its port). */
@@ -73,6 +75,7 @@ const PORT_OWNER: Record<PortName, (typeof SERVICES)[number] | FluxController> =
   notificationReceiver: 'notification-controller',
   notificationMetrics: 'notification-controller',
   notificationHealth: 'notification-controller',
+  ebsProvisioner: 'ebs-provisioner',
 };
 
 /** One row of `lab status`. */
@@ -119,6 +122,8 @@ export async function labUp(log: (msg: string) => void = () => {}): Promise<LabE
   ]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((f) => f.reason));
+  // Needs the apiserver and moto.
+  await ensureService(ebsProvisionerSpec(ports, p.kubeconfig, motoUrl(ports)));
   const s = sshPaths();
   // The operator pushes to both git servers with one key and one known_hosts.
   await addKnownHosts(s.knownHosts, await giteaKnownHosts(ports));

@@ -37,6 +37,7 @@ export const PORT_NAMES = [
   'notificationReceiver',
   'notificationMetrics',
   'notificationHealth',
+  'ebsProvisioner',
 ] as const;
 
 /** Name of one lab port. */

@@ -1,7 +1,8 @@
 /**
  * Step `vault` against the lab: the lab's real helm installs the upstream Vault chart 0.34.1
  * (../shared/fixtures/charts/vault) into the real kube-apiserver, through the real runner, with the kms and
- * iam steps' outputs seeded in state. The objects are asserted as the apiserver stores them. No pods run.
+ * iam steps' outputs seeded in state and the storage step applied. The objects are asserted as the apiserver
+ * stores them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { StateSession } from '../../src/runner/session.js';
 import { vaultStep } from '../../steps/vault.js';
 import { labCluster, labContext, runStepOnce } from '../helpers/helm-context.js';
 import { lab } from '../lab/env.js';
+import { withLabStorage } from '../helpers/lab-storage.js';
 
 const env = lab();
 const name = `vault-${process.pid}`;
@@ -29,11 +31,13 @@ const ref = (kind: string, n: string, apiVersion = 'v1') => ({ apiVersion, kind,
 
 let home: string;
 let kube: KubeClient;
+let storageCleanup: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'platctl-vault-'));
   process.env.PLATCTL_HOME = home;
   kube = await labContext(env, cluster).kube();
+  storageCleanup = await withLabStorage(env, cluster);
   // The kms and iam steps ran earlier in the pipeline: their outputs are in state.
   const { session } = await StateSession.open({
     cluster: name,
@@ -51,6 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await vaultStep.destroy(labContext(env, cluster, { outputs }));
+  await storageCleanup?.();
   await rm(home, { recursive: true, force: true });
 });
 
@@ -64,6 +69,7 @@ describe('vault step (lab)', () => {
     expect(text).toContain(roleArn);
     expect(text).toMatch(/3 replicas, setNodeId, retry_join vault-0, vault-1, vault-2/);
     expect(text).toMatch(/TLS: Istio mTLS/);
+    expect(text).toContain('Raft volumes: StorageClass gp3');
   });
 
   it('installs the release: helm values and the objects in the apiserver both say HA raft, 3 peers, awskms, IRSA', async () => {

@@ -1,7 +1,7 @@
 /**
  * Vault chart values, rendered with the lab's real helm
  * against the upstream chart (../shared/fixtures/charts/vault 0.34.1) to prove the keys land where the chart
- * reads them: StatefulSet replicas and anti-affinity, the ServiceAccount annotation, the HCL ConfigMap.
+ * reads them: StatefulSet replicas, anti-affinity and volume class, the ServiceAccount annotation, the HCL ConfigMap.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -56,9 +56,17 @@ describe('vault values, rendered by the upstream chart', () => {
             containers: { image: string; env: { name: string; value?: string }[] }[];
           };
         };
+        volumeClaimTemplates: { metadata: { name: string }; spec: { storageClassName?: string } }[];
       };
     };
     expect(sts.spec.replicas).toBe(3);
+    // Raft's volumes name the storage step's class: EKS 1.30+ has no default one.
+    expect(sts.spec.volumeClaimTemplates).toEqual([
+      expect.objectContaining({
+        metadata: { name: 'data' },
+        spec: expect.objectContaining({ storageClassName: 'gp3' }),
+      }),
+    ]);
     const anti = sts.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
     expect(anti?.topologyKey).toBe('kubernetes.io/hostname');
     expect(anti?.labelSelector.matchLabels).toEqual({
