@@ -1,11 +1,14 @@
 /**
- * Step `vault`: the Vault Helm release (HA on Raft, awskms seal, IRSA, volumes of the storage step's class),
- * values from src/vault/values.ts. It installs; it does not initialise (step vault-init) and does not wait for
- * pods. See docs/steps/vault.md.
+ * Step `vault`: the Vault Helm release (HA on Raft, awskms seal, IRSA), values from src/vault/values.ts.
+ * It installs, then waits for the server pods to RUN (they are not Ready before init and unseal, so no
+ * `helm --wait`): it fails when vault-0 cannot run, and names any other server that does not. It does not
+ * initialise (step vault-init). See docs/steps/vault.md.
  */
 
 import { waitFor } from '../src/clients/namespaces.js';
+import { whyNotRunning } from '../src/clients/pods.js';
 import { PlatctlError } from '../src/errors.js';
+import { parseDuration } from '../src/flux/wait.js';
 import { deleteNamespacesIfOurs, ensureNamespace } from '../src/istio/namespaces.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
@@ -13,6 +16,7 @@ import { helmFor } from '../src/tools/helm.js';
 import { chartSource, expectedChartVersion } from '../src/tools/helm-chart.js';
 import { diffReleases, ensureRelease, type ReleaseSpec, valuesDiff } from '../src/tools/helm-ensure.js';
 import { readDeployedRelease } from '../src/tools/helm-release.js';
+import { partialWarning, waitForServers } from '../src/vault/pods.js';
 import {
   VAULT_RELEASE,
   VAULT_TLS_SECRET,
@@ -100,6 +104,11 @@ async function check(ctx: StepContext): Promise<CheckResult> {
   const changes = [...(diff?.reasons ?? [])];
   const tls = await tlsSecretChange(ctx);
   if (tls) changes.push(tls);
+  if (diff?.state === 'ok') {
+    // Installed as wanted, but a server that cannot run (last run's failure, a lost node) is work to do.
+    const why = await whyNotRunning(await ctx.kube(), spec.namespace, `${VAULT_RELEASE}-0`);
+    if (why) changes.push(`! ${spec.namespace}/${why}`);
+  }
   if (diff?.state === 'absent')
     return { status: 'absent', detail: `helm release ${name} is not installed`, changes: [...changes, ...summary] };
   if (changes.length > 0) return { status: 'drift', detail: changes.join('; '), changes: [...changes, ...summary] };
@@ -132,6 +141,16 @@ async function apply(ctx: StepContext) {
   for (const line of vaultValuesSummary(input)) ctx.log.info(line.trim());
   ctx.progress(`helm release ${spec.namespace}/${spec.release}`);
   await ensureRelease(helmFor(ctx), spec, ctx.log);
+  const replicas = ctx.cluster.vault.replicas;
+  const state = await waitForServers(kube, replicas, {
+    namespace: spec.namespace,
+    timeoutMs: parseDuration(ctx.cluster.vault.timeout),
+    progress: (m) => ctx.progress(m),
+  });
+  const partial = partialWarning(state, spec.namespace, replicas);
+  for (const line of partial) ctx.log.warning(line);
+  if (partial.length === 0)
+    ctx.log.success(`${replicas} Vault server(s) run (Ready only once initialised and unsealed)`);
   return outputs(ctx);
 }
 

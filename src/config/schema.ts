@@ -162,6 +162,8 @@ const vaultSchema = z
     keyThreshold: z.number().int().min(1, 'must be ≥ 1').optional(),
     pgpKeys: z.array(filePath).default([]),
     rootTokenPgpKey: filePath.optional(),
+    /** How long the vault and vault-init steps wait for the server pods to run (scheduling, volumes, images). */
+    timeout: duration.default('5m'),
   })
   .superRefine(
     (v, ctx) => {

@@ -71,6 +71,8 @@ export interface VaultApiOptions {
   ca?: string;
   /** TLS server name (default: VAULT_TLS_SERVER_NAME). */
   servername?: string;
+  /** How messages (and `addr`) name this Vault, e.g. `vault/vault-0 (port-forward)` for a forward's local port. */
+  label?: string;
 }
 
 function vaultErrors(body: string): string {
@@ -91,7 +93,7 @@ export function vaultApi(addr: string, opts: VaultApiOptions = {}): VaultApi {
   const ca = opts.ca ?? (tls && caFile ? readFileSync(caFile, 'utf8') : undefined);
   const servername = opts.servername ?? process.env.VAULT_TLS_SERVER_NAME;
   const timeout = opts.timeoutMs ?? 30_000;
-  const where = addr.replace(/\/$/, '');
+  const where = opts.label ?? addr.replace(/\/$/, '');
 
   function request<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
     traceRequest('vault', method, path);

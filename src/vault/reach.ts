@@ -62,7 +62,15 @@ async function clientNodeForwarder(target: KubeTarget = {}): Promise<PodForwarde
   }
   const pf = new PortForward(kc, true);
   return async (namespace, pod, port, socket) => {
-    await pf.portForward(namespace, pod, [port], socket as Writable, null, socket);
+    const made = await pf.portForward(namespace, pod, [port], socket as Writable, null, socket);
+    const ws = typeof made === 'function' ? made() : made;
+    if (!ws) return;
+    // One WebSocket per local connection, and they end together: the kubelet keeps a stream open after our side
+    // is done (client-node only half-closes it), and an open WebSocket would keep platctl from exiting.
+    const end = () => ws.close();
+    socket.once('close', end);
+    if (socket.destroyed) end();
+    ws.on('close', () => socket.destroy());
   };
 }
 

@@ -8,6 +8,7 @@
  * The git host token (GITEA_TOKEN: the demo's fleet repo is on the lab's Gitea) is among the needles.
  * Flux is real (the lab runs its controllers); scripts/demo-player.ts only plays the admin of the tenants' git
  * server, adding their deploy keys read-only. The tenants' deploy keys are audited like Flux's.
+ * Vault is reached as on EKS: a port-forward to a server pod, which kwok forwards to the lab's OpenBao.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -82,6 +82,7 @@ const labHelmSections = (lab: LabEnv) => ({
   kubernetes: { version: '1.34', access: 'kubeconfig', kubeconfig: lab.kubeconfig, context: lab.kubeContext },
   ...helmSections(),
   storage: { chart: EBS_CHART, timeout: '2m' },
+  vault: { ...helmSections().vault, timeout: '2m' },
 });
 
 /** A raw cluster entry pointing at the lab, with `extra` merged at the top level (istio, vault, images…). */

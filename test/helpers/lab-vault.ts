@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { connectKube } from '../../src/clients/kube.js';
+import { deleteAndWait, settle } from '../../src/clients/namespaces.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { baseOf, createStepContext } from '../../src/runner/context.js';
 import { runBootstrap } from '../../src/runner/pipeline.js';
@@ -22,9 +23,33 @@ import { memoryLogger } from './memory-logger.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
-/** The raw (pre-schema) cluster entry: lab kubeconfig, moto's account, and the given vault section. */
+/**
+ * The raw (pre-schema) cluster entry: lab kubeconfig, moto's account, and the given vault section. Vault's
+ * namespace is in the mesh, so its pod serves plain HTTP: what the lab's OpenBao serves behind kwok's forward.
+ */
 export function rawCluster(env: LabEnv, name: string, vault: Record<string, unknown>): Record<string, unknown> {
-  return labRawCluster(env, name, { vault });
+  return labRawCluster(env, name, { istio: { namespaces: [vault.namespace ?? 'vault'] }, vault });
+}
+
+/**
+ * A Vault server pod as far as vault-init needs one: `vault-0` in `namespace`, placed by kube-scheduler and run by
+ * kwok (after the pod-ready delay), which forwards its port 8200 to the lab's OpenBao. Returns the cleanup, which
+ * deletes the namespace and waits until it is gone.
+ */
+export async function vaultPod(env: LabEnv, namespace: string): Promise<() => Promise<void>> {
+  const kube = await connectKube({ kubeconfig: env.kubeconfig });
+  const ns = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+  await settle(kube, ns);
+  if (!(await kube.get(ns))) await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await kube.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'vault-0', namespace, labels: { 'app.kubernetes.io/name': 'vault', component: 'server' } },
+    spec: { containers: [{ name: 'vault', image: 'hashicorp/vault:1.21.1', ports: [{ containerPort: 8200 }] }] },
+  });
+  return async () => {
+    await deleteAndWait(kube, ns);
+  };
 }
 
 /** A validated cluster config. */

@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import type { LabEnv } from './lab-env.js';
 
 export type { LabEnv } from './lab-env.js';
-export { labProcessEnv } from './lab-env.js';
+export { baoProcessEnv, labProcessEnv } from './lab-env.js';
 
 /** The lab's env (addresses, paths, binaries); the lab is up for the whole test run. */
 export function lab(): LabEnv {

@@ -29,7 +29,10 @@ export interface LabEnv {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** OpenBao's HTTP address (`VAULT_ADDR`/`BAO_ADDR`). */
+  /**
+   * OpenBao's HTTP address, for tests that must talk to OpenBao itself (`baoProcessEnv`). platctl is not given
+   * it: it reaches Vault as on EKS, port-forwarding to the pod `vault-0`, which kwok forwards to OpenBao.
+   */
   vaultAddr: string;
   /** `ssh://root@127.0.0.1:<port>/fleet.git`. */
   fleetUrl: string;
@@ -85,7 +88,10 @@ export interface LabGitea {
   fleetUrl: string;
 }
 
-/** Environment variables for a child process that should work against the lab (merge over `process.env`). */
+/**
+ * Environment variables for a child process that should work against the lab (merge over `process.env`). No
+ * VAULT_ADDR: platctl finds Vault through the cluster (`PLATCTL_LAB_BAO_ADDR` names OpenBao for people).
+ */
 export function labProcessEnv(env: LabEnv): Record<string, string> {
   return {
     KUBECONFIG: env.kubeconfig,
@@ -96,8 +102,7 @@ export function labProcessEnv(env: LabEnv): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: env.secretAccessKey,
     // Never wait on an instance-metadata endpoint that is not there.
     AWS_EC2_METADATA_DISABLED: 'true',
-    VAULT_ADDR: env.vaultAddr,
-    BAO_ADDR: env.vaultAddr,
+    PLATCTL_LAB_BAO_ADDR: env.vaultAddr,
     PLATCTL_LAB_FLEET_URL: env.fleetUrl,
     PLATCTL_LAB_SSH_KEY: env.operatorKey,
     GIT_SSH_COMMAND: env.gitSshCommand,
@@ -108,6 +113,11 @@ export function labProcessEnv(env: LabEnv): Record<string, string> {
     PLATCTL_LAB_CHARTS_URL: env.chartsUrl,
     PATH: [...env.binDirs, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':'),
   };
+}
+
+/** {@link labProcessEnv} plus BAO_ADDR/VAULT_ADDR: for the bao CLI, or a process that must skip the cluster. */
+export function baoProcessEnv(env: LabEnv): Record<string, string> {
+  return { ...labProcessEnv(env), BAO_ADDR: env.vaultAddr, VAULT_ADDR: env.vaultAddr };
 }
 
 const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

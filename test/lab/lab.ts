@@ -26,7 +26,7 @@ import { ensureService, type ServiceSpec } from './service.js';
 
 export { resetBao } from './bao.js';
 export { authorizeKey, resetAuthorizedKeys, resetFleetRepo, revokeKey } from './git-ssh.js';
-export { type LabEnv, labProcessEnv, readLabEnv } from './lab-env.js';
+export { baoProcessEnv, type LabEnv, labProcessEnv, readLabEnv } from './lab-env.js';
 export { resetMoto } from './moto.js';
 export { LabError } from './proc.js';
 

@@ -11,13 +11,13 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from './config.js';
-import { lab, labProcessEnv } from './env.js';
+import { baoProcessEnv, lab } from './env.js';
 import { giteaCall } from './gitea.js';
 import { authorizeKey, resetBao, resetFleetRepo, revokeKey } from './lab.js';
 
 const env = lab();
 const run = (cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) =>
-  execa(cmd, args, { cwd: opts.cwd, env: { ...labProcessEnv(env), ...opts.env }, reject: false });
+  execa(cmd, args, { cwd: opts.cwd, env: { ...baoProcessEnv(env), ...opts.env }, reject: false });
 
 let tmp: string;
 beforeAll(async () => {

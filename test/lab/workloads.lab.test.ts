@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vaultApi } from '../../src/vault/api.js';
+import { reachVault } from '../../src/vault/reach.js';
 import { lab, labProcessEnv } from './env.js';
 import { LAB_ZONES, nodeName } from './kwok.js';
 
@@ -171,5 +173,29 @@ describe('workload controllers, scheduler and kwok', () => {
     const now = await pods('app=web');
     expect(now.map((p) => p.metadata.name)).not.toContain(first?.metadata.name);
     expect(now.filter((p) => p.status.phase === 'Running')).toHaveLength(3);
+  });
+});
+
+describe("kwok's kubelet server", () => {
+  it('port-forwards vault-0:8200 through the apiserver to the lab OpenBao, as client-node asks it', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'vault-0', namespace: ns },
+      spec: { containers: [{ name: 'vault', image: 'hashicorp/vault' }] },
+    };
+    expect((await kubectl(['apply', '-f', '-'], JSON.stringify(pod))).exitCode).toBe(0);
+    expect((await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'pod/vault-0', '--timeout=60s'])).exitCode).toBe(
+      0,
+    );
+    const ep = await reachVault({ namespace: ns, env: {}, kube: { kubeconfig: env.kubeconfig } });
+    try {
+      expect(ep.via).toBe('port-forward');
+      const viaPod = await vaultApi(ep.addr).sealStatus();
+      const direct = await vaultApi(env.vaultAddr).sealStatus();
+      expect(viaPod).toEqual(direct);
+    } finally {
+      await ep.close();
+    }
   });
 });

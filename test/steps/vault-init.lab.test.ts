@@ -1,5 +1,7 @@
 /**
- * The vault-init step against the lab's real OpenBao (Shamir seal, Raft). The TEST holds the private keys:
+ * The vault-init step against the lab's real OpenBao (Shamir seal, Raft), reached as on EKS: client-node's
+ * port-forward to the pod vault-0, through the apiserver to kwok's kubelet, which forwards to OpenBao (the
+ * --vault-addr flag is used only where a test needs Vault without the cluster). The TEST holds the private keys:
  * platctl gets public keys only, Vault encrypts, the test decrypts two shares, unseals through platctl's unseal
  * code (shares fed through a Prompter with a fake runner), decrypts the root token and calls lookup-self.
  * Also: re-running is up to date with no PUT; bad key input never reaches Vault; a real child process killed
@@ -16,9 +18,18 @@ import type { StepOutputs } from '../../src/state/types.js';
 import type { StepContext } from '../../src/step.js';
 import { vaultApi } from '../../src/vault/api.js';
 import { initFiles } from '../../src/vault/init.js';
+import { waitForServer } from '../../src/vault/pods.js';
 import { unsealVault, verifyRaftPeers } from '../../src/vault/unseal.js';
 import { createVaultInitStep } from '../../steps/vault-init.js';
-import { labCluster, rawCluster, runPlatctl, runSteps, stepContext, writePlatformYaml } from '../helpers/lab-vault.js';
+import {
+  labCluster,
+  rawCluster,
+  runPlatctl,
+  runSteps,
+  stepContext,
+  vaultPod,
+  writePlatformYaml,
+} from '../helpers/lab-vault.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { decryptBase64, makeKey, makeKeys, type TestKey, writePrivateKeyFile } from '../helpers/pgp-keys.js';
 import { lab } from '../lab/env.js';
@@ -31,7 +42,11 @@ let holders: TestKey[];
 let rootHolder: TestKey;
 const suffix = Math.random().toString(36).slice(2, 8);
 const name = `vi-step-${suffix}`;
+const ns = `vi-${suffix}`;
+let podCleanup: (() => Promise<void>) | undefined;
 const vaultSection = () => ({
+  namespace: ns,
+  timeout: '90s',
   keyShares: 3,
   keyThreshold: 2,
   pgpKeys: holders.map((k) => k.publicFile),
@@ -52,9 +67,16 @@ beforeAll(async () => {
   holders = await makeKeys(dir, 'holder', 3);
   rootHolder = await makeKey(dir, 'root-holder');
   await resetBao();
+  podCleanup = await vaultPod(env, ns);
+  await waitForServer(await connectKube({ kubeconfig: env.kubeconfig }), 1, {
+    namespace: ns,
+    timeoutMs: 90_000,
+    progress: () => {},
+  });
 });
 afterAll(async () => {
   delete process.env.PLATCTL_TRACE_REQUESTS;
+  await podCleanup?.();
   await resetBao(); // leave OpenBao uninitialised, as the lab promises other tests
   await rm(dir, { recursive: true, force: true });
 });
@@ -106,7 +128,7 @@ describe('vault-init: bad key input never reaches Vault', () => {
 
 describe('vault-init: init, decrypt, unseal, root token', () => {
   const cluster = () => labCluster(env, name, vaultSection());
-  const step = () => createVaultInitStep({ vaultAddr: env.vaultAddr });
+  const step = () => createVaultInitStep();
   let shares: string[] = [];
   let rootToken = '';
 
@@ -121,6 +143,8 @@ describe('vault-init: init, decrypt, unseal, root token', () => {
     const report = await runSteps(env, cluster(), [step()]);
     expect(report.ok, JSON.stringify(report.error)).toBe(true);
     expect(report.steps[0]?.result).toBe('applied');
+    // Through the pod, as on EKS: kwok forwarded vault-0:8200 to the lab's OpenBao.
+    expect(report.steps[0]?.detail).toBe(`Vault at ${ns}/vault-0 (port-forward) is not initialised`);
     expect(await api().initStatus()).toEqual({ initialized: true });
     const files = initFiles(name);
     expect((await stat(files.output)).mode & 0o777).toBe(0o600);
@@ -232,7 +256,6 @@ describe('vault-init: SIGKILL between the init call and the file write', () => {
     const childEnv = {
       PLATCTL_HOME: process.env.PLATCTL_HOME!,
       PLATCTL_TEST_STEPS: 'test/helpers/lab-vault.ts',
-      VAULT_ADDR: env.vaultAddr,
     };
     const args = ['bootstrap', crashName, '-c', cfg, '--only', 'vault-init', '--yes'];
     const killed = await runPlatctl(args, { ...childEnv, PLATCTL_TEST_CRASH: 'vault-init:after-init-call' });
@@ -246,7 +269,7 @@ describe('vault-init: SIGKILL between the init call and the file write', () => {
     const trace = path.join(dir, 'resume.trace');
     const resumed = await runPlatctl(args, { ...childEnv, PLATCTL_TRACE_REQUESTS: trace });
     expect(resumed.exitCode, resumed.stderr).toBe(1);
-    expect(resumed.stderr).toContain(`VAULT INIT OUTPUT LOST: Vault at ${env.vaultAddr} is initialised`);
+    expect(resumed.stderr).toContain(`VAULT INIT OUTPUT LOST: Vault at ${ns}/vault-0 (port-forward) is initialised`);
     expect(resumed.stderr).toContain('platctl will NOT initialise again');
     expect(resumed.stderr).toContain('docs/commands/vault.md#recovering-a-lost-init-output');
     expect(await traceLines(trace)).toEqual(['vault GET /v1/sys/init']);

@@ -2,7 +2,8 @@
  * Step `vault` against the lab: the lab's real helm installs the upstream Vault chart 0.34.1
  * (../shared/fixtures/charts/vault) into the real kube-apiserver, through the real runner, with the kms and
  * iam steps' outputs seeded in state and the storage step applied. The objects are asserted as the apiserver
- * stores them.
+ * stores them; the StatefulSet controller, kube-scheduler and kwok run the servers, one per node, on volumes of
+ * the gp3 class (bound through the lab's EBS provisioner).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -127,6 +128,18 @@ describe('vault step (lab)', () => {
     for (const i of [0, 1, 2]) expect(hcl).toContain(`leader_api_addr = "http://vault-${i}.vault-internal:8200"`);
     expect(hcl).toMatch(new RegExp(`seal "awskms" \\{\\n\\s+region = "us-east-1"\\n\\s+kms_key_id = "${alias}"`));
     expect(hcl).toContain('storage "raft"');
+
+    // The step waited for the servers to run: one per node (required anti-affinity), each on a bound gp3 volume.
+    type Pod = KubeObject & { spec: { nodeName?: string }; status: { phase: string } };
+    const pods = await Promise.all([0, 1, 2].map((i) => kube.get<Pod>(ref('Pod', `vault-${i}`))));
+    expect(pods.map((p) => p?.status.phase)).toEqual(['Running', 'Running', 'Running']);
+    expect(new Set(pods.map((p) => p?.spec.nodeName)).size).toBe(3);
+    type Pvc = KubeObject & { spec: { storageClassName?: string }; status: { phase: string } };
+    for (const i of [0, 1, 2]) {
+      const pvc = await kube.get<Pvc>(ref('PersistentVolumeClaim', `data-vault-${i}`));
+      expect(pvc?.spec.storageClassName).toBe('gp3');
+      expect(pvc?.status.phase).toBe('Bound');
+    }
   });
 
   it('a re-run is up to date: one API read, no helm, no writes', async () => {
