@@ -16,7 +16,7 @@ import { helmFor } from '../src/tools/helm.js';
 import { chartSource, expectedChartVersion } from '../src/tools/helm-chart.js';
 import { diffReleases, ensureRelease, type ReleaseSpec, valuesDiff } from '../src/tools/helm-ensure.js';
 import { readDeployedRelease } from '../src/tools/helm-release.js';
-import { partialWarning, waitForServers } from '../src/vault/pods.js';
+import { partialWarning, serverNames, waitForServers } from '../src/vault/pods.js';
 import {
   VAULT_RELEASE,
   VAULT_TLS_SECRET,
@@ -105,9 +105,13 @@ async function check(ctx: StepContext): Promise<CheckResult> {
   const tls = await tlsSecretChange(ctx);
   if (tls) changes.push(tls);
   if (diff?.state === 'ok') {
-    // Installed as wanted, but a server that cannot run (last run's failure, a lost node) is work to do.
-    const why = await whyNotRunning(await ctx.kube(), spec.namespace, `${VAULT_RELEASE}-0`);
-    if (why) changes.push(`! ${spec.namespace}/${why}`);
+    // Installed as wanted, but no server that runs (last run's failure, lost nodes) is work to do.
+    const kube = await ctx.kube();
+    const why = await Promise.all(
+      serverNames(ctx.cluster.vault.replicas).map((n) => whyNotRunning(kube, spec.namespace, n)),
+    );
+    if (why.every((w) => w !== undefined))
+      changes.push(`! no Vault server runs: ${why.map((w) => `${spec.namespace}/${w}`).join('; ')}`);
   }
   if (diff?.state === 'absent')
     return { status: 'absent', detail: `helm release ${name} is not installed`, changes: [...changes, ...summary] };

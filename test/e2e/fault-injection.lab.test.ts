@@ -132,6 +132,7 @@ describe('fault injection on the demo pipeline', () => {
     // One enabled key per alias: the key created before the kill at after-create-key was adopted, not repeated.
     expect(aws.keysByState.Enabled?.length).toBe(2);
     expect(new Set(Object.values(aws.aliases))).toEqual(new Set(aws.keysByState.Enabled));
+    // About 40 runs of the pipeline, whose pods now really start (the storage driver's rollout, Vault's servers).
   }, 900_000);
 
   it('lets exactly one of two concurrent bootstraps proceed; the other exits 3 naming the holder', async () => {

@@ -116,6 +116,10 @@ describe('vault with no usable StorageClass', () => {
     expect(detail).toContain('no Vault server runs after 20s, so none can be initialised');
     expect(detail).toContain(`${c.vault.namespace}/vault-0: Pending`);
     expect(detail).toContain('PersistentVolumeClaim data-vault-0 is Pending (StorageClass no-such-class)');
+    // The release is installed as wanted, yet the next (deep) check still has work: no server runs.
+    const again = await vaultStep.check(labContext(env, c, { outputs: outputs() }));
+    expect(again.status).toBe('drift');
+    expect(again.detail).toContain(`! no Vault server runs: ${c.vault.namespace}/vault-0: Pending`);
   });
 });
 
