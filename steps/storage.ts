@@ -5,8 +5,9 @@
  * the class and the driver, after the volumes Kubernetes is deleting are gone, and names every volume left.
  * See docs/steps/storage.md.
  */
-import { partitionOf } from '../src/aws/irsa.js';
+
 import { keyAlias } from '../src/aws/kms-ops.js';
+import { partitionOf } from '../src/aws/partition.js';
 import type { KubeClient, KubeObject } from '../src/clients/kube.js';
 import { waitForRollout } from '../src/clients/rollout.js';
 import { PlatctlError } from '../src/errors.js';

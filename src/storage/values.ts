@@ -5,6 +5,7 @@
  * StorageClass and no EBS CSI driver, so without this every PersistentVolumeClaim (Vault's Raft data) stays
  * Pending. Nothing in here is a secret.
  */
+import { arn, type Partition } from '../aws/partition.js';
 import { platctlTags } from '../aws/tags.js';
 import type { KubeObject } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
@@ -29,13 +30,13 @@ export interface StorageInput {
   /** The kms step's EBS key alias (`alias/platctl/<cluster>/ebs`). */
   keyAlias: string;
   /** The partition of the cluster's region (aws, aws-cn, aws-us-gov). */
-  partition: string;
+  partition: Partition;
 }
 
 /** The alias ARN of the EBS key, as the StorageClass names it. */
 export function keyAliasArn(i: StorageInput): string {
   const { region, accountId } = i.cluster.aws;
-  return `arn:${i.partition}:kms:${region}:${accountId}:${i.keyAlias}`;
+  return arn(i.partition, 'kms', region, accountId, i.keyAlias);
 }
 
 /** The chart's images, rewritten to the mirror (tags stay the chart's). */

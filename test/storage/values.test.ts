@@ -1,6 +1,6 @@
 /** The storage step's chart values and StorageClass, from config and the iam/kms outputs. */
 import { describe, expect, it } from 'vitest';
-import { partitionOf } from '../../src/aws/irsa.js';
+import { partitionOf } from '../../src/aws/partition.js';
 import { validateConfig } from '../../src/config/load.js';
 import { ebsDriverValues, keyAliasArn, storageClass, storageSummary } from '../../src/storage/values.js';
 import { clusterConfig, rawCluster, rawPlatform } from '../helpers/config.js';
