@@ -13,7 +13,6 @@ import { waitForRollout } from '../src/clients/rollout.js';
 import { PlatctlError } from '../src/errors.js';
 import { parseDuration } from '../src/flux/wait.js';
 import { CREATED_BY } from '../src/istio/namespaces.js';
-import { crashPoint } from '../src/runner/crash.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 import {
@@ -27,6 +26,7 @@ import {
   storageSummary,
 } from '../src/storage/values.js';
 import { driverOwner, leftoverLines, waitForReleasedVolumes } from '../src/storage/volumes.js';
+import { crashPoint } from '../src/test-seams.js';
 import { helmFor } from '../src/tools/helm.js';
 import { chartSource, expectedChartVersion } from '../src/tools/helm-chart.js';
 import { diffReleases, ensureRelease, type ReleaseSpec, valuesDiff } from '../src/tools/helm-ensure.js';

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { deleteAndWait } from '../../src/clients/namespaces.js';
 import { storageStep } from '../../steps/storage.js';
+import { labCluster, labContext, runStepOnce } from '../helpers/helm-context.js';
+import { ensureEbsKey, seedOutputs, storageOutputs } from '../helpers/lab-storage.js';
 import { lab } from '../lab/env.js';
-import { labCluster, labContext, runStepOnce } from './helpers/helm-context.js';
-import { ensureEbsKey, seedOutputs, storageOutputs } from './helpers/lab-storage.js';
 
 const env = lab();
 const name = `storage-${process.pid}`;

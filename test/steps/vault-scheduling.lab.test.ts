@@ -16,12 +16,12 @@ import type { KubeClient } from '../../src/clients/kube.js';
 import { deleteAndWait, settle } from '../../src/clients/namespaces.js';
 import { vaultStep } from '../../steps/vault.js';
 import { createVaultInitStep } from '../../steps/vault-init.js';
+import { labCluster, labContext, runStepOnce } from '../helpers/helm-context.js';
+import { storageOutputs, withLabStorage } from '../helpers/lab-storage.js';
+import { makeKeys } from '../helpers/pgp-keys.js';
 import { lab } from '../lab/env.js';
 import { nodeName } from '../lab/kwok.js';
 import { resetBao } from '../lab/lab.js';
-import { makeKeys } from '../vault/helpers/pgp-keys.js';
-import { labCluster, labContext, runStepOnce } from './helpers/helm-context.js';
-import { storageOutputs, withLabStorage } from './helpers/lab-storage.js';
 
 const env = lab();
 const id = `${process.pid}`;

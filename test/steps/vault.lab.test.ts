@@ -14,8 +14,8 @@ import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { StateSession } from '../../src/runner/session.js';
 import { vaultStep } from '../../steps/vault.js';
 import { labCluster, labContext, runStepOnce } from '../helpers/helm-context.js';
-import { lab } from '../lab/env.js';
 import { withLabStorage } from '../helpers/lab-storage.js';
+import { lab } from '../lab/env.js';
 
 const env = lab();
 const name = `vault-${process.pid}`;
