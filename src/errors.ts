@@ -76,6 +76,7 @@ export const ErrorCodes = {
   GITHOST_API: ExitCode.stepFailed,
   TIMEOUT: ExitCode.stepFailed,
   WAIT_TIMEOUT: ExitCode.stepFailed,
+  STORAGE_CLASS_CONFLICT: ExitCode.stepFailed,
   TOOL_MISSING: ExitCode.stepFailed,
   TOOL_FAILED: ExitCode.stepFailed,
   INTERNAL: ExitCode.stepFailed,

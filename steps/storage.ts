@@ -145,7 +145,7 @@ async function ensureClass(ctx: StepContext, kube: KubeClient, want: StorageClas
   const ours = have.metadata.annotations?.[CREATED_BY] === 'storage';
   if (!ours && d.immutable.length > 0) {
     throw new PlatctlError(
-      'STEP_FAILED',
+      'STORAGE_CLASS_CONFLICT',
       `StorageClass ${name} exists, was not made by platctl, and differs at ${d.immutable.join(', ')}`,
       { hint: `set storage.storageClass to another name, or delete StorageClass ${name} if nothing uses it` },
     );

@@ -209,7 +209,10 @@ export function createVaultInitStep(o: VaultInitStepOptions = {}): Step {
       if (other) return other;
       const reasons = why.filter((w): w is string => w !== undefined).map((w) => `${namespace}/${w}`);
       if (reasons.length === 0)
-        throw new PlatctlError('STEP_FAILED', `Vault runs in ${namespace} but does not answer through a port-forward`);
+        throw new PlatctlError(
+          'VAULT_UNREACHABLE',
+          `Vault runs in ${namespace} but does not answer through a port-forward`,
+        );
       // Installed, and no server runs (yet): apply waits for one.
       return { status: 'absent', detail: `Vault does not run yet: ${reasons.join('; ')}`, changes: [change] };
     },
