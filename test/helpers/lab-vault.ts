@@ -54,7 +54,7 @@ export async function vaultPod(env: LabEnv, namespace: string): Promise<() => Pr
 
 /** A validated cluster config. */
 export function labCluster(env: LabEnv, name: string, vault: Record<string, unknown>): ClusterConfig {
-  return baseCluster(env, name, { vault });
+  return baseCluster(env, name, { istio: { namespaces: [vault.namespace ?? 'vault'] }, vault });
 }
 
 /** Writes `<dir>/platform.yaml` with the given cluster entries; returns its path. */
