@@ -22,7 +22,7 @@ await build({
   platform: 'node',
   // Prefer each package's ES modules: named exports survive code splitting, and they tree-shake.
   mainFields: ['module', 'main'],
-  target: 'node20',
+  target: 'node22',
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
   external: deps.filter((d) => !bundled(d)).flatMap((d) => [d, `${d}/*`]),

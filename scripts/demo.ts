@@ -48,10 +48,10 @@ say(`platctl status demo --config ${config}`);
 await platctl(['status', 'demo', '--config', config], env);
 process.stdout.write(`
 Next, try (after: source .lab/env):
-  ./bin/platctl bootstrap demo --config ${config}          # a re-run: every step up to date
-  ./bin/platctl istio upgrade demo --config ${config} --version 1.30.4 --yes            # canary revision
-  ./bin/platctl istio upgrade demo --config ${config} --version 1.30.4 --tag prod-stable --yes
-  ./bin/platctl teardown demo --config ${config} --yes     # everything, in reverse order
+  npx platctl bootstrap demo --config ${config}            # a re-run: every step up to date
+  npx platctl istio upgrade demo --config ${config} --version 1.30.4 --yes            # canary revision
+  npx platctl istio upgrade demo --config ${config} --version 1.30.4 --tag prod-stable --yes
+  npx platctl teardown demo --config ${config} --yes       # everything, in reverse order
   npm run lab -- down                                       # stop the lab and remove its data
 The Vault init output (PGP-encrypted) is in ~/.platctl/demo/vault-init.json; the key holders' private keys are
 in ${path.join(lab.labDir, 'demo', 'pgp')}.

@@ -54,9 +54,6 @@ interface SdkClient {
  */
 export function createAwsClients(opts: { region: string; profile?: string; timeouts?: Timeouts }): AwsClients {
   const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
-  // The SDK warns on every run that future releases need Node 22; platctl pins its SDK in package-lock.json and
-  // supports Node 20, so the warning would only be noise in every user's output.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const counts: AwsCallCounts = { reads: 0, writes: 0, calls: [] };
   const cache = new Map<string, Promise<unknown>>();
   const config = {
