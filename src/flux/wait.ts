@@ -70,12 +70,24 @@ export function sameRevision(observed: string | undefined, wanted: string): bool
 const label = (r: ObjectRef) => `${r.kind} ${r.namespace}/${r.name}`;
 
 /**
+ * True when the controller has handled our reconcile request, or one made after it: a webhook Receiver (a push
+ * racing the wait, or the host delivering the push platctl just made once the webhook exists) overwrites the
+ * annotation with its own value, which only a later write can do, so handling that one also follows ours.
+ */
+function handledSince(obj: FluxObject, requested: string): boolean {
+  const handled = obj.status?.lastHandledReconcileAt;
+  if (handled === requested) return true;
+  const current = obj.metadata.annotations?.[RECONCILE_ANNOTATION];
+  return current !== undefined && current !== requested && handled === current;
+}
+
+/**
  * Judges one Flux object against the wanted revision. With `requested` (a reconcile request's token) a status
  * the controller wrote before it handled that request is not judged: it may be a stale success or failure.
  */
 export function assess(ref: ObjectRef, obj: FluxObject | undefined, revision: string, requested?: string): Assessment {
   if (!obj) return { state: 'waiting', summary: `${label(ref)}: not found` };
-  if (requested && !obj.spec?.suspend && obj.status?.lastHandledReconcileAt !== requested) {
+  if (requested && !obj.spec?.suspend && !handledSince(obj, requested)) {
     return { state: 'waiting', summary: `${label(ref)}: reconcile requested at ${requested}, not handled yet` };
   }
   const conds = obj.status?.conditions ?? [];

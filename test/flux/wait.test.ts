@@ -100,6 +100,18 @@ describe('assess after a reconcile request', () => {
     );
     expect(assess(gitRef, obj('GitRepository', { ...ready, lastHandledReconcileAt: T }), REV, T).state).toBe('ready');
     expect(assess(gitRef, obj('GitRepository', { ...failed, lastHandledReconcileAt: T }), REV, T).state).toBe('failed');
+    // A later request (a webhook Receiver's) replaced ours: handling it follows ours, so the status is judged.
+    const later = { ...obj('GitRepository', { ...ready, lastHandledReconcileAt: 'later' }) };
+    later.metadata = { ...later.metadata, annotations: { 'reconcile.fluxcd.io/requestedAt': 'later' } };
+    expect(assess(gitRef, later, REV, T).state).toBe('ready');
+    // Still ours on the object, an older one handled: not yet.
+    const ours = { ...obj('GitRepository', { ...ready, lastHandledReconcileAt: 'earlier' }) };
+    ours.metadata = { ...ours.metadata, annotations: { 'reconcile.fluxcd.io/requestedAt': T } };
+    expect(assess(gitRef, ours, REV, T).state).toBe('waiting');
+    // Replaced, but the replacement not handled yet: not yet.
+    const pending = { ...obj('GitRepository', { ...ready, lastHandledReconcileAt: 'earlier' }) };
+    pending.metadata = { ...pending.metadata, annotations: { 'reconcile.fluxcd.io/requestedAt': 'later' } };
+    expect(assess(gitRef, pending, REV, T).state).toBe('waiting');
     // A suspended object never handles it: that is reported at once.
     expect(assess(gitRef, obj('GitRepository', ready, { suspend: true }), REV, T).state).toBe('failed');
   });
