@@ -14,6 +14,11 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.lab.test.ts'],
+          // One module registry per worker: the AWS SDK, client-node and openpgp load once, not once per file
+          // (that import was ~25 s of a 75–100 s run). Each file must leave the process as it found it, which
+          // test/helpers/unit-file-guard.ts restores and enforces.
+          isolate: false,
+          setupFiles: ['test/helpers/unit-file-guard.ts'],
           testTimeout: 20_000,
         },
       },

@@ -5,22 +5,26 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig, selectCluster } from '../../src/config/load.js';
 import { isPlatctlError, type PlatctlError } from '../../src/errors.js';
 import { packageRoot } from '../../src/paths.js';
 import { rawCluster, rawPlatform, withField } from '../helpers/config.js';
+import { saveEnv } from '../helpers/saved-env.js';
 
 /** `${name}` as written in platform.yaml (built so it is obviously not a template literal). */
 const envRef = (name: string) => '$' + '{' + name + '}';
 
+const LAB_VARS = ['PLATCTL_LAB_DIR', 'PLATCTL_LAB_GITEA_FLEET_URL', 'PLATCTL_LAB_GITEA_URL', 'PLATCTL_LAB_CHARTS_URL'];
 let dir: string;
+let restoreEnv: () => void;
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'platctl-config-'));
+  restoreEnv = saveEnv(...LAB_VARS);
 });
 afterEach(() => {
-  vi.unstubAllEnvs();
+  restoreEnv();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -93,10 +97,10 @@ describe('loadConfig refuses', () => {
 
 describe('loadConfig accepts', () => {
   it('examples/lab/platform.yaml once the lab variables are set, resolving its paths', async () => {
-    vi.stubEnv('PLATCTL_LAB_DIR', '/srv/lab-dir');
-    vi.stubEnv('PLATCTL_LAB_GITEA_FLEET_URL', 'ssh://git@127.0.0.1:2222/platctl-admin/fleet.git');
-    vi.stubEnv('PLATCTL_LAB_GITEA_URL', 'http://127.0.0.1:3000');
-    vi.stubEnv('PLATCTL_LAB_CHARTS_URL', 'http://127.0.0.1:8879');
+    process.env.PLATCTL_LAB_DIR = '/srv/lab-dir';
+    process.env.PLATCTL_LAB_GITEA_FLEET_URL = 'ssh://git@127.0.0.1:2222/platctl-admin/fleet.git';
+    process.env.PLATCTL_LAB_GITEA_URL = 'http://127.0.0.1:3000';
+    process.env.PLATCTL_LAB_CHARTS_URL = 'http://127.0.0.1:8879';
     const exampleDir = path.join(packageRoot, 'examples', 'lab');
     const config = await loadConfig(path.join(exampleDir, 'platform.yaml'));
     const demo = selectCluster(config, 'demo', 'platform.yaml');

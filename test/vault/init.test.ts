@@ -24,6 +24,7 @@ import {
 import { fakeVault } from '../helpers/fake-vault.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { makeKey, makeKeys, type TestKey } from '../helpers/pgp-keys.js';
+import { saveEnv } from '../helpers/saved-env.js';
 
 let dir: string;
 let holders: TestKey[];
@@ -41,8 +42,10 @@ async function encryptTo(base64Key: string, text: string): Promise<string> {
   return Buffer.from(msg as Uint8Array).toString('base64');
 }
 
+let restoreEnv: () => void;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'platctl-vault-initflow-'));
+  restoreEnv = saveEnv('PLATCTL_HOME');
   process.env.PLATCTL_HOME = path.join(dir, 'home');
   holders = await makeKeys(dir, 'h', 3);
   rootHolder = await makeKey(dir, 'root');
@@ -54,6 +57,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  restoreEnv();
   await rm(dir, { recursive: true, force: true });
 });
 
