@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -19,6 +20,9 @@ export default defineConfig({
           // test/helpers/unit-file-guard.ts restores and enforces.
           isolate: false,
           setupFiles: ['test/helpers/unit-file-guard.ts'],
+          // vitest's default is one worker fewer than the cores: on a 2-core machine that is one file at a time,
+          // with the second core idle while a file waits on a timer or a child process.
+          maxWorkers: Math.max(2, availableParallelism() - 1),
           testTimeout: 20_000,
         },
       },

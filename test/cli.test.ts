@@ -3,7 +3,7 @@
  * (exit 2), config errors without stack traces, completion scripts, NO_COLOR on a real terminal (via
  * script(1)), and `--help` not loading the Kubernetes client or the AWS SDK (traced with a module hook).
  */
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,19 +39,39 @@ beforeAll(() => {
 }, 180_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs the CLI without a terminal, with its own PLATCTL_HOME. */
-function platctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [...nodeArgs, bin, ...args], {
-    cwd: tmp,
-    encoding: 'utf8',
-    env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home'), NO_COLOR: '', ...env },
-    timeout: 60_000,
+type Run = { status: number | null; stdout: string; stderr: string };
+
+/**
+ * Runs a command to its end, like spawnSync but without blocking the worker: the tests in each describe run
+ * concurrently, so the CLI start-ups overlap on the machine's cores instead of queueing one after another.
+ */
+function run(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; input?: string }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: tmp, env: opts.env, timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(opts.input);
   });
 }
 
-describe('platctl CLI', () => {
-  it('init without a terminal exits 2 naming what to do instead, and writes nothing', () => {
-    const r = platctl(['init', '--config', 'new.yaml']);
+/** Runs the CLI without a terminal, with its own PLATCTL_HOME. */
+function platctl(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Run> {
+  return run(process.execPath, [...nodeArgs, bin, ...args], {
+    env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home'), NO_COLOR: '', ...env },
+  });
+}
+
+describe.concurrent('platctl CLI', () => {
+  it('init without a terminal exits 2 naming what to do instead, and writes nothing', async () => {
+    const r = await platctl(['init', '--config', 'new.yaml']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('platctl init is interactive and needs a terminal');
     expect(r.stderr).toContain('copy examples/aws/platform.yaml');
@@ -59,8 +79,8 @@ describe('platctl CLI', () => {
     expect(existsSync(path.join(tmp, 'new.yaml'))).toBe(false);
   });
 
-  it('--help exits 0 and lists every command', () => {
-    const r = platctl(['--help']);
+  it('--help exits 0 and lists every command', async () => {
+    const r = await platctl(['--help']);
     expect(r.status).toBe(0);
     for (const cmd of [
       'init',
@@ -81,9 +101,9 @@ describe('platctl CLI', () => {
     }
   });
 
-  it("--version prints package.json's version", () => {
+  it("--version prints package.json's version", async () => {
     const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
-    const r = platctl(['--version']);
+    const r = await platctl(['--version']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
   });
@@ -93,14 +113,14 @@ describe('platctl CLI', () => {
     [['bootstrap'], /missing required argument 'cluster'/],
     [['bootstrap', 'demo', '--output', 'yaml'], /--output <format>' argument 'yaml' is invalid/],
     [['frobnicate'], /unknown command 'frobnicate'/],
-  ])('%j is a usage error: exit 2', (args, message) => {
-    const r = platctl(args);
+  ])('%j is a usage error: exit 2', async (args, message) => {
+    const r = await platctl(args);
     expect(r.stderr).toMatch(message);
     expect(r.status).toBe(2);
   });
 
-  it('a bad config exits 2 naming the field, with no stack trace', () => {
-    const r = platctl(['bootstrap', 'demo', '--config', badConfig]);
+  it('a bad config exits 2 naming the field, with no stack trace', async () => {
+    const r = await platctl(['bootstrap', 'demo', '--config', badConfig]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('clusters[0].aws.region: must be an AWS region');
     expect(r.stderr).toMatch(/^✗ /m);
@@ -108,101 +128,89 @@ describe('platctl CLI', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('--debug adds the stack trace', () => {
-    const r = platctl(['bootstrap', 'demo', '--config', badConfig, '--debug']);
+  it('--debug adds the stack trace', async () => {
+    const r = await platctl(['bootstrap', 'demo', '--config', badConfig, '--debug']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('clusters[0].aws.region: must be an AWS region');
     expect(r.stderr).toMatch(/^\s+at .*load\.(js|ts)/m);
   });
 
-  it('config schema prints the JSON Schema on stdout', () => {
-    const r = platctl(['config', 'schema']);
+  it('config schema prints the JSON Schema on stdout', async () => {
+    const r = await platctl(['config', 'schema']);
     expect(r.status).toBe(0);
     const schema = JSON.parse(r.stdout) as { properties: { clusters: { type: string } } };
     expect(schema.properties.clusters.type).toBe('array');
   });
 
-  it.each(['bash', 'zsh', 'fish'])('completion %s prints a script covering the commands', (shell) => {
-    const r = platctl(['completion', shell]);
+  it.each(['bash', 'zsh', 'fish'])('completion %s prints a script covering the commands', async (shell) => {
+    const r = await platctl(['completion', shell]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('platctl');
     expect(r.stdout).toContain('bootstrap');
     expect(r.stdout).toContain('dry-run');
   });
 
-  it('the bash completion script is valid bash', () => {
+  it('the bash completion script is valid bash', async () => {
     const script = path.join(tmp, 'completion.bash');
-    writeFileSync(script, platctl(['completion', 'bash']).stdout);
+    writeFileSync(script, (await platctl(['completion', 'bash'])).stdout);
     const check = spawnSync('bash', ['-n', script], { encoding: 'utf8' });
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
   });
 
-  it('completion tcsh exits 2', () => {
-    const r = platctl(['completion', 'tcsh']);
+  it('completion tcsh exits 2', async () => {
+    const r = await platctl(['completion', 'tcsh']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown shell "tcsh"');
   });
 });
 
-describe('colour on a terminal', () => {
+describe.concurrent('colour on a terminal', () => {
   /** Runs the CLI under script(1), so stderr is a real TTY. */
   const onTty = (args: string[], env: Record<string, string>) =>
-    spawnSync('script', ['-qec', [process.execPath, bin, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], {
-      cwd: tmp,
-      encoding: 'utf8',
+    run('script', ['-qec', [process.execPath, bin, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], {
       env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home'), ...env },
-      timeout: 60_000,
     });
 
-  it('colours the failure line on a TTY, and NO_COLOR or --no-color removes every ANSI escape', () => {
+  it('colours the failure line on a TTY, and NO_COLOR or --no-color removes every ANSI escape', async () => {
     const { NO_COLOR: _n, ...noNoColor } = process.env;
-    const coloured = spawnSync(
+    const coloured = await run(
       'script',
       ['-qec', `'${process.execPath}' '${bin}' bootstrap demo --config '${badConfig}'`, '/dev/null'],
-      {
-        cwd: tmp,
-        encoding: 'utf8',
-        env: { ...noNoColor, PLATCTL_HOME: path.join(tmp, 'home') },
-      },
+      { env: { ...noNoColor, PLATCTL_HOME: path.join(tmp, 'home') } },
     );
     expect(coloured.stdout).toContain('clusters[0].aws.region');
     expect(coloured.stdout).toContain('\u001b[31m');
-    const noColor = onTty(['bootstrap', 'demo', '--config', badConfig], { NO_COLOR: '1' });
+    const noColor = await onTty(['bootstrap', 'demo', '--config', badConfig], { NO_COLOR: '1' });
     expect(noColor.stdout).toContain('clusters[0].aws.region');
     expect(noColor.stdout).not.toContain('\u001b[');
-    const flag = onTty(['bootstrap', 'demo', '--config', badConfig, '--no-color'], {});
+    const flag = await onTty(['bootstrap', 'demo', '--config', badConfig, '--no-color'], {});
     expect(flag.stdout).toContain('clusters[0].aws.region');
     expect(flag.stdout).not.toContain('\u001b[');
   });
 });
 
-describe('teardown confirmation', () => {
-  const config = () => {
-    const file = path.join(tmp, 'teardown.yaml');
+describe.concurrent('teardown confirmation', () => {
+  // One file per test: they run concurrently, and a rewrite could truncate the file under the other's CLI.
+  const config = (name: string) => {
+    const file = path.join(tmp, `teardown-${name}.yaml`);
     writeFileSync(file, stringify(rawPlatform()));
     return file;
   };
 
-  it('without a terminal and without --yes refuses (exit 2) before touching anything, naming --yes', () => {
-    const r = platctl(['teardown', 'demo', '--config', config()]);
+  it('without a terminal and without --yes refuses (exit 2) before touching anything, naming --yes', async () => {
+    const r = await platctl(['teardown', 'demo', '--config', config('no-tty')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('asks you to type the cluster name');
     expect(r.stderr).toContain('pass --yes');
   });
 
-  it('on a terminal, a wrong name aborts with exit 3', () => {
+  it('on a terminal, a wrong name aborts with exit 3', async () => {
     // script(1) gives the CLI a real terminal; the typed answer arrives on it.
-    const r = spawnSync(
+    const r = await run(
       'script',
-      ['-qec', `'${process.execPath}' '${bin}' teardown demo --config '${config()}' --no-color`, '/dev/null'],
-      {
-        cwd: tmp,
-        encoding: 'utf8',
-        input: 'prod\r',
-        env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home') },
-        timeout: 60_000,
-      },
+      ['-qec', `'${process.execPath}' '${bin}' teardown demo --config '${config('tty')}' --no-color`, '/dev/null'],
+      { input: 'prod\r', env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home') } },
     );
     // The terminal's text, without @inquirer's cursor moves and line wrapping.
     const screen = r.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\s+/g, ' ');
@@ -212,7 +220,7 @@ describe('teardown confirmation', () => {
   });
 });
 
-describe('start-up cost', () => {
+describe.concurrent('start-up cost', () => {
   let hooks: string;
   beforeAll(() => {
     hooks = path.join(tmp, 'trace-register.mjs');
@@ -224,9 +232,9 @@ describe('start-up cost', () => {
     writeFileSync(hooks, "import { register } from 'node:module';\nregister('./trace-hooks.mjs', import.meta.url);\n");
   });
 
-  const traced = (name: string, run: (env: Record<string, string>) => SpawnSyncReturns<string>) => {
+  const traced = async (name: string, start: (env: Record<string, string>) => Promise<Run>) => {
     const file = path.join(tmp, `${name}.modules`);
-    const r = run({ PLATCTL_TRACE_MODULES: file });
+    const r = await start({ PLATCTL_TRACE_MODULES: file });
     return { status: r.status, modules: readFileSync(file, 'utf8').split('\n').filter(Boolean) };
   };
   // The build bundles the AWS SDK into chunks under dist/chunks, so a loaded module is "heavy" when it is
@@ -235,8 +243,8 @@ describe('start-up cost', () => {
     /node_modules\/(@kubernetes\/client-node|@aws-sdk)\//.test(m) ||
     (m.includes('/dist/chunks/') && readFileSync(new URL(m), 'utf8').includes('aws-sdk-js'));
 
-  it('the tracer sees AWS SDK chunks when a command needs them (control)', () => {
-    const t = traced('control', (env) =>
+  it('the tracer sees AWS SDK chunks when a command needs them (control)', async () => {
+    const t = await traced('control', (env) =>
       platctl(
         ['eks', 'token', '--cluster', 'x', '--region', 'us-east-1'],
         { ...env, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY' },
@@ -248,8 +256,8 @@ describe('start-up cost', () => {
 
   it.each([[['--help']], [['bootstrap', '--help']], [['--version']], [['config', 'schema']]])(
     'platctl %j loads neither @kubernetes/client-node nor @aws-sdk',
-    (args) => {
-      const t = traced(args.join('-'), (env) => platctl(args, env, ['--import', hooks]));
+    async (args) => {
+      const t = await traced(args.join('-'), (env) => platctl(args, env, ['--import', hooks]));
       expect(t.status).toBe(0);
       expect(t.modules.some((m) => m.endsWith('/dist/main.js'))).toBe(true);
       expect(t.modules.filter(heavy)).toEqual([]);

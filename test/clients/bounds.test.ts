@@ -4,7 +4,7 @@
  * HTTP APIs. Each gives progress while it waits and a TIMEOUT (or ssh's own timeout) naming the endpoint.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAwsClients } from '../../src/clients/aws.js';
 import { createExec } from '../../src/clients/exec.js';
 import { boundedFetch } from '../../src/clients/http.js';
@@ -120,7 +120,10 @@ describe('boundedFetch', () => {
     expect(err.code).toBe('TIMEOUT');
     expect(err.message).toBe(`Gitea: read repo ops/fleet: no answer from 127.0.0.1:${port} within 250 ms`);
     expect(lines.some((l) => l.startsWith(`waiting for 127.0.0.1:${port}…`))).toBe(true);
-    expect(requests.filter((r) => r.startsWith('GET /api/v1/repos/ops/fleet')).length).toBe(2);
+    // The client gave up on its own timer; its bytes may reach the server an event-loop turn later.
+    await vi.waitFor(() => expect(requests.filter((r) => r.startsWith('GET /api/v1/repos/ops/fleet')).length).toBe(2), {
+      timeout: 2_000,
+    });
   });
 
   it('returns the status and body of an answering server', async () => {
@@ -145,6 +148,6 @@ describe('boundedFetch', () => {
       { timeoutMs: 200 },
     ).catch((e: unknown) => e);
     expect(isPlatctlError(err) && err.code).toBe('TIMEOUT');
-    expect(posts()).toBe(1);
+    await vi.waitFor(() => expect(posts()).toBe(1), { timeout: 2_000 });
   });
 });

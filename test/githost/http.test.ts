@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setNoticeInterval, setWaitReporter } from '../../src/clients/waiting.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createGitHost } from '../../src/githost/provider.js';
@@ -22,6 +22,11 @@ const sockets: Socket[] = [];
 /** The first line of every request the silent server was sent. */
 const requests: string[] = [];
 const lines: string[] = [];
+/**
+ * The silent server has read exactly these request lines. The client gives up on its own timer; the request
+ * bytes it wrote may reach the server's socket an event-loop turn later on a loaded machine, so wait for them.
+ */
+const sent = (expected: string[]) => vi.waitFor(() => expect(requests).toEqual(expected), { timeout: 2_000 });
 
 beforeAll(async () => {
   silent = createServer((s) => {
@@ -83,7 +88,7 @@ describe('git host requests are bounded by timeouts.http', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(err.message).toBe(`Gitea: read acme/fleet: no answer from 127.0.0.1:${port} within 300 ms`);
     expect(err.hint).toMatch(/^check fleet\.apiUrl/);
-    expect(requests).toEqual(['GET /api/v1/repos/acme/fleet HTTP/1.1', 'GET /api/v1/repos/acme/fleet HTTP/1.1']);
+    await sent(['GET /api/v1/repos/acme/fleet HTTP/1.1', 'GET /api/v1/repos/acme/fleet HTTP/1.1']);
     expect(lines.some((l) => l.startsWith(`waiting for 127.0.0.1:${port}…`))).toBe(true);
   });
 
@@ -91,7 +96,7 @@ describe('git host requests are bounded by timeouts.http', () => {
     const gitea = await hostFor('gitea', `http://127.0.0.1:${port}`);
     const key = { title: 't', key: 'ssh-ed25519 AAAA', readOnly: true };
     await expectPlatctlError(gitea.addDeployKey(repo, key), 'TIMEOUT');
-    expect(requests).toEqual(['POST /api/v1/repos/acme/fleet/keys HTTP/1.1']);
+    await sent(['POST /api/v1/repos/acme/fleet/keys HTTP/1.1']);
   });
 
   it('GitHub: octokit’s fetch is the same bound; its TIMEOUT is not turned into an API error', async () => {
@@ -100,11 +105,11 @@ describe('git host requests are bounded by timeouts.http', () => {
     expect(err.message).toBe(
       `GET http://127.0.0.1:${port}/api/v3/user: no answer from 127.0.0.1:${port} within 250 ms`,
     );
-    expect(requests).toEqual(['GET /api/v3/user HTTP/1.1', 'GET /api/v3/user HTTP/1.1']);
+    await sent(['GET /api/v3/user HTTP/1.1', 'GET /api/v3/user HTTP/1.1']);
     const hook = { url: 'https://h/hook/x', secret: 's3cr3t-hook', contentType: 'json' as const, events: ['push'] };
     requests.length = 0;
     await expectPlatctlError(github.createHook(repo, hook), 'TIMEOUT');
-    expect(requests).toEqual(['POST /api/v3/repos/acme/fleet/hooks HTTP/1.1']);
+    await sent(['POST /api/v3/repos/acme/fleet/hooks HTTP/1.1']);
   });
 
   it('a host that refuses the connection is GITHOST_API naming it, for both clients', async () => {
