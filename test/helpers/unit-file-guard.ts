@@ -8,9 +8,6 @@
 import { afterAll, beforeAll, vi } from 'vitest';
 import { setNoticeInterval, setWaitReporter } from '../../src/clients/waiting.js';
 
-/** Set by src/clients/aws.ts once per process, on purpose (Node 20 and the SDK's support warning). */
-const PROCESS_WIDE = new Set(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']);
-
 let env: Record<string, string | undefined>;
 let cwd: string;
 let fetchBefore: typeof fetch;
@@ -24,7 +21,7 @@ beforeAll(() => {
 afterAll(() => {
   const left: string[] = [];
   for (const k of new Set([...Object.keys(env), ...Object.keys(process.env)])) {
-    if (process.env[k] === env[k] || PROCESS_WIDE.has(k)) continue;
+    if (process.env[k] === env[k]) continue;
     left.push(`environment variable ${k}`);
     if (env[k] === undefined) delete process.env[k];
     else process.env[k] = env[k];
