@@ -1,5 +1,5 @@
 /** Documentation that code generates or depends on stays in step with the code. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { platformJsonSchema } from '../src/config/schema.js';
 import { ErrorCodes, errorDoc } from '../src/errors.js';
@@ -19,6 +19,14 @@ describe('docs', () => {
     }
     const documented = [...table.matchAll(/^\| <a id="[a-z-]+"><\/a>`([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.keys(ErrorCodes).sort());
+  });
+
+  it('docs/architecture.md "Where cross-cutting behaviour lives" names files that exist', () => {
+    const page = readFileSync('docs/architecture.md', 'utf8');
+    const section = page.split('## Where cross-cutting behaviour lives')[1]?.split('\n## ')[0] ?? '';
+    const paths = [...section.matchAll(/`((?:src|steps|test|docs)\/[\w./-]+)`/g)].map((m) => m[1] as string);
+    expect(paths.length).toBeGreaterThan(20);
+    expect(paths.filter((p) => !existsSync(p))).toEqual([]);
   });
 
   it('src/version.ts matches package.json', () => {
