@@ -4,35 +4,21 @@
  * script(1)), and `--help` not loading the Kubernetes client or the AWS SDK (traced with a module hook).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { packageRoot } from '../src/paths.js';
+import { ensureBuiltCli, platctlBin } from './helpers/built-cli.js';
 import { rawPlatform, withField } from './helpers/config.js';
 
 let tmp: string;
 let badConfig: string;
-const bin = path.join(packageRoot, 'bin', 'platctl');
-
-/** True when dist/ is older than a source it is built from (npm test builds first; test:unit may not have). */
-function distIsStale(): boolean {
-  const built = path.join(packageRoot, 'dist', 'main.js');
-  if (!existsSync(built)) return true;
-  const newest = ['src', 'steps']
-    .flatMap((d) => readdirSync(path.join(packageRoot, d), { recursive: true }).map((f) => path.join(d, String(f))))
-    .concat(['package.json', 'package-lock.json', 'scripts/build.mjs'])
-    .reduce((m, f) => Math.max(m, statSync(path.join(packageRoot, f)).mtimeMs), 0);
-  return newest > statSync(built).mtimeMs;
-}
+const bin = platctlBin;
 
 beforeAll(() => {
-  // Rebuilding only a stale dist/: a rebuild empties dist/ first, under any CLI another test file is running.
-  if (distIsStale()) {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: packageRoot, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build exited ${build.status}:\n${build.stderr.slice(-2000)}`);
-  }
+  ensureBuiltCli();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'platctl-cli-'));
   badConfig = path.join(tmp, 'bad.yaml');
   writeFileSync(badConfig, stringify(withField(rawPlatform(), ['clusters', 0, 'aws', 'region'], 'moon-1')));

@@ -12,6 +12,7 @@ import { connectKube, type KubeClient, type KubeObject } from '../../src/clients
 import { removeClusterState } from '../../src/runner/session.js';
 import type { State } from '../../src/state/types.js';
 import type { LabEnv } from '../lab/env.js';
+import { ensureBuiltCli } from './built-cli.js';
 
 /** One suite's demo: the lab, the env every platctl child gets, and its own PLATCTL_HOME. */
 export interface Demo {
@@ -34,6 +35,7 @@ const stateRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'platctl-syst
 
 /** Prepares the lab for the demo with a fresh PLATCTL_HOME, and cleans away any earlier demo. */
 export async function setupDemo(label: string, extraEnv: Record<string, string> = {}): Promise<Demo> {
+  ensureBuiltCli();
   const home = path.join(mkdtempSync(path.join(os.tmpdir(), `platctl-e2e-${label}-`)), 'home');
   // prepareLab reads PLATCTL_HOME to decide whether OpenBao must be reset: it must see this suite's home.
   process.env.PLATCTL_HOME = home;
