@@ -21,6 +21,12 @@ import { FLUX_INSTALL } from '../helpers/flux-context.js';
 
 type Dep = KubeObject & { spec: { template: { spec: { containers: { image: string; args: string[] }[] } } } };
 const fixture = await readFile(FLUX_INSTALL, 'utf8');
+/** The fixture parsed once (6,000 lines of YAML); each test that edits objects gets its own deep copy. */
+let parsed: KubeObject[] | undefined;
+function fixtureObjects(): KubeObject[] {
+  parsed ??= parseManifests(fixture);
+  return structuredClone(parsed);
+}
 const container = (objs: KubeObject[], name: string) =>
   (objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as Dep).spec.template.spec.containers[0]!;
 
@@ -70,7 +76,7 @@ describe('reading install.yaml', () => {
 
 describe('images and lockdown', () => {
   it('rewrites every controller image to the mirror, and nothing without one', () => {
-    const objs = parseManifests(fixture);
+    const objs = fixtureObjects();
     rewriteImages(objs, undefined);
     expect(container(objs, 'source-controller').image).toBe('ghcr.io/fluxcd/source-controller:v1.9.4');
     rewriteImages(objs, 'registry.internal:5000/mirror/');
@@ -80,7 +86,7 @@ describe('images and lockdown', () => {
   });
 
   it('adds the lockdown flags to the controllers that support them, in kustomize order', () => {
-    const objs = parseManifests(fixture);
+    const objs = fixtureObjects();
     const original = [...container(objs, 'kustomize-controller').args];
     applyLockdown(objs);
     expect(container(objs, 'kustomize-controller').args).toEqual([
@@ -98,7 +104,7 @@ describe('images and lockdown', () => {
   });
 
   it('adds the scaling flags (flux.concurrent) to source-, kustomize- and helm-controller, after their own', () => {
-    const objs = parseManifests(fixture);
+    const objs = fixtureObjects();
     const original = [...container(objs, 'source-controller').args];
     const cluster = clusterConfig('scale');
     applyLockdown(objs, fluxPatches({ flux: { ...cluster.flux, manifests: FLUX_INSTALL, concurrent: 7 } }));
