@@ -37,6 +37,7 @@ export async function webhookToRevision(lab: LabEnv): Promise<{ ms: number; push
     const interval = await stretchInterval(kube, '10m0s');
     try {
       const t = await pushAndWaitRevision(lab, kube, cluster.fleet.url, { timeoutMs: 60_000 });
+      if (!t.requested) throw new Error('the source moved without the Receiver asking: not a webhook measurement');
       return { ms: t.ms, pushMs: t.pushMs };
     } finally {
       if (interval) await stretchInterval(kube, interval);

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { RECEIVER_REF } from '../../src/flux/receiver.js';
-import { syncRefs } from '../../src/flux/wait.js';
+import { RECONCILE_ANNOTATION, syncRefs } from '../../src/flux/wait.js';
 import { labPaths } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
 import { giteaPaths } from '../lab/gitea.js';
@@ -86,6 +86,11 @@ export interface WebhookTiming {
   pushMs: number;
   /** The GitRepository at that moment. */
   source: SourceObject;
+  /**
+   * The fetch answered a reconcile request made after the push (a new `requestedAt`, the one handled): the
+   * Receiver's, as nothing else asks here. False means a timed fetch got there first.
+   */
+  requested: boolean;
 }
 
 /**
@@ -100,6 +105,7 @@ export async function pushAndWaitRevision(
   o: { timeoutMs: number; pollMs?: number; branch?: string },
 ): Promise<WebhookTiming> {
   const [gitRef] = syncRefs();
+  const asked = (await kube.get<SourceObject>(gitRef!))?.metadata.annotations?.[RECONCILE_ANNOTATION];
   const start = performance.now();
   const stamp = new Date().toISOString();
   const sha = await pushCommit(env, repoUrl, { 'notes/webhook.txt': `${stamp}\n` }, `webhook probe ${stamp}`, o.branch);
@@ -107,7 +113,10 @@ export async function pushAndWaitRevision(
   for (;;) {
     const source = await kube.get<SourceObject>(gitRef!);
     if (source?.status?.artifact?.revision?.endsWith(`:${sha}`)) {
-      return { sha, ms: performance.now() - start, pushMs, source };
+      const ms = performance.now() - start;
+      const now = source.metadata.annotations?.[RECONCILE_ANNOTATION];
+      const requested = now !== undefined && now !== asked && source.status?.lastHandledReconcileAt === now;
+      return { sha, ms, pushMs, source, requested };
     }
     if (performance.now() - start > o.timeoutMs) {
       throw new Error(

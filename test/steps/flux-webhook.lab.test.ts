@@ -100,6 +100,7 @@ describe('flux.webhook with the real notification-controller and Gitea', () => {
     expect(requested).toBeDefined();
     expect(requested).not.toBe(asked);
     expect(t.source.status?.lastHandledReconcileAt).toBe(requested);
+    expect(t.requested).toBe(true);
 
     // Gitea's own record: a JSON push delivery of this commit to the Receiver's path, signed, answered 200.
     const [hook] = (await api<Hook[]>('GET', `${repoPath}/hooks`)).body;
