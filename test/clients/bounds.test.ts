@@ -114,11 +114,12 @@ describe('boundedFetch', () => {
       boundedFetch(
         `http://127.0.0.1:${port}/api/v1/repos/ops/fleet`,
         {},
-        { timeoutMs: 250, what: 'Gitea: read repo ops/fleet' },
+        // Long enough for each attempt to connect and send on a starved 2-core machine (250 ms was not).
+        { timeoutMs: 800, what: 'Gitea: read repo ops/fleet' },
       ),
     );
     expect(err.code).toBe('TIMEOUT');
-    expect(err.message).toBe(`Gitea: read repo ops/fleet: no answer from 127.0.0.1:${port} within 250 ms`);
+    expect(err.message).toBe(`Gitea: read repo ops/fleet: no answer from 127.0.0.1:${port} within 800 ms`);
     expect(lines.some((l) => l.startsWith(`waiting for 127.0.0.1:${port}…`))).toBe(true);
     // The client gave up on its own timer; its bytes may reach the server an event-loop turn later.
     await vi.waitFor(() => expect(requests.filter((r) => r.startsWith('GET /api/v1/repos/ops/fleet')).length).toBe(2), {

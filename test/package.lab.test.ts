@@ -1,4 +1,6 @@
 /**
+ * An integration test, in the lab project though it needs no lab component: it runs npm itself (pack, and an
+ * install that may reach the registry), ~45 s on 2 cores, which the no-lab unit lane (under 30 s) cannot hold.
  * The package as a new user gets it: `npm pack` (its `prepack` builds dist/), then `npm install -g` of the
  * tarball into a temporary prefix with install scripts disabled, then the installed `platctl --version` and
  * `platctl config schema`. The pack runs in a copy of the sources, so it never empties the worktree's dist/
