@@ -4,11 +4,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// Only the AWS SDK is bundled (that is where the start-up time goes); every other dependency loads from
-// node_modules as usual, exactly as published.
+// Only the AWS SDK is bundled (that is where the start-up time goes), and commander (on the --help path: bundled,
+// it loads without a trip through the CommonJS loader). They are devDependencies, so an installed platctl does not
+// fetch them a second time; every package in `dependencies` loads from node_modules as usual, exactly as published.
 const deps = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies);
 const aws = (d) => d.startsWith('@aws-sdk/') || d.startsWith('@smithy/') || d.startsWith('@aws-crypto/');
-// commander is on the --help path: bundled, it loads without a trip through the CommonJS loader.
 const bundled = (d) => aws(d) || d === 'commander';
 
 // Chunk names carry content hashes: start from an empty dist/ so old chunks do not pile up.

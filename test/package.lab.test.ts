@@ -8,7 +8,8 @@
  * usual npm cache (`--prefer-offline`).
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,35 @@ describe('the npm package', () => {
     const installScripts = ['preinstall', 'install', 'postinstall', 'prepare'].filter((s) => s in scripts);
     expect(installScripts).toEqual([]);
     expect(existsSync(path.join(installed, 'dist', 'main.js'))).toBe(true);
+  });
+
+  it('every package the installed dist/ imports is one of its dependencies (what it bundles is not)', () => {
+    const installed = path.join(prefix, 'lib', 'node_modules', 'platctl');
+    const { dependencies = {} } = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    const dist = path.join(installed, 'dist');
+    const code = readdirSync(dist, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(path.join(dist, f), 'utf8'))
+      .join('\n');
+    const specifiers = [
+      ...code.matchAll(/(?:\bfrom\s*|\bimport\(\s*)["'](?!\.)((?:@[\w.-]+\/)?[\w.-]+(?:\/[\w./-]+)?)["']/g),
+    ].map((m) => m[1]!);
+    const packages = new Set(
+      specifiers
+        .filter((s) => !s.startsWith('node:') && !builtinModules.includes(s))
+        .map((s) =>
+          s
+            .split('/')
+            .slice(0, s.startsWith('@') ? 2 : 1)
+            .join('/'),
+        ),
+    );
+    expect(packages.size).toBeGreaterThan(0);
+    expect([...packages].filter((p) => !(p in dependencies))).toEqual([]);
+    expect(Object.keys(dependencies).filter((d) => d.startsWith('@aws-sdk/') || d === 'commander')).toEqual([]);
   });
 
   it('platctl --version from the prefix prints package.json version', () => {
