@@ -41,9 +41,14 @@ function files(ctx: StepContext, set: InstallSet): FleetFile[] {
   return [...fluxSystemFiles(ctx.cluster, set.components), ...adoptionFiles(ctx)];
 }
 
-/** The fields of the root Kustomization that must match, as one comparable string. */
-const kustomizationKey = (spec: Record<string, unknown> | undefined) =>
-  JSON.stringify([spec?.path, spec?.prune, spec?.serviceAccountName, spec?.suspend ?? false]);
+type SubstituteFrom = { kind?: string; name?: string; optional?: boolean }[] | undefined;
+
+/** The fields of the root Kustomization that must match, as one comparable string (API defaults normalised). */
+const kustomizationKey = (spec: Record<string, unknown> | undefined) => {
+  const from = (spec?.postBuild as { substituteFrom?: SubstituteFrom } | undefined)?.substituteFrom ?? [];
+  const vars = from.map((s) => `${s.kind}/${s.name}${s.optional ? '?' : ''}`);
+  return JSON.stringify([spec?.path, spec?.prune, spec?.serviceAccountName, spec?.suspend ?? false, vars]);
+};
 
 /** The fields of the GitRepository that must match. */
 const sourceKey = (spec: unknown) => {

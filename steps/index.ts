@@ -14,6 +14,7 @@ import { kmsStep } from './kms.js';
 import { networkStep } from './network.js';
 import { registryStep } from './registry.js';
 import { storageStep } from './storage.js';
+import { varsStep } from './vars.js';
 import { vaultStep } from './vault.js';
 import { vaultInitStep } from './vault-init.js';
 
@@ -31,5 +32,6 @@ export const steps: readonly Step[] = [
   vaultStep,
   vaultInitStep,
   fluxSecretStep,
+  varsStep,
   fluxStep,
 ];

@@ -18,7 +18,7 @@ import { ECR_SYNC } from '../registry/manifests.js';
 import type { OutputSource } from '../state/outputs.js';
 import { VAULT_RELEASE, vaultValues } from '../vault/values.js';
 import { clusterPath, type FleetFile } from './fleet.js';
-import { toYamlStream as stream } from './manifests.js';
+import { fluxVar, toFleetYaml as stream } from './substitution.js';
 
 const ISTIO_CHARTS = 'https://istio-release.storage.googleapis.com/charts';
 const HASHICORP_CHARTS = 'https://helm.releases.hashicorp.com';
@@ -75,15 +75,28 @@ export function adoptedReleases(from: AdoptionSource) {
 /**
  * The values the istio and vault steps install with, from their own builders (src/istio/values.ts,
  * src/vault/values.ts) and the same inputs, so Flux's upgrade of the adopted releases changes nothing.
+ * With `vars`, as the fleet repo carries them: what differs between clusters of one config (the Vault role's
+ * ARN, its KMS alias, the region) is a cluster variable that Flux substitutes back to the same value
+ * (src/vars/catalogue.ts fills those variables from the same outputs).
  */
-export function adoptionValues(from: AdoptionSource): AdoptionValues {
+export function adoptionValues(from: AdoptionSource, o: { vars?: boolean } = {}): AdoptionValues {
   const { cluster } = from;
   const r = adoptedReleases(from);
+  const vault = vaultValuesInput(from);
   return {
     istioBase: baseValues(r.revision),
     istiod: istiodValues(cluster, r.revision, r.tags),
     gateway: gatewayValues(cluster),
-    vault: vaultValues(vaultValuesInput(from)),
+    vault: vaultValues(
+      o.vars
+        ? {
+            ...vault,
+            region: fluxVar('aws_region'),
+            roleArn: vault.roleArn && fluxVar('vault_iam_role_arn'),
+            kmsAlias: vault.kmsAlias && fluxVar('vault_kms_key_alias'),
+          }
+        : vault,
+    ),
   };
 }
 
@@ -128,7 +141,10 @@ function helmRelease(o: {
 }
 
 /** The adoption manifests, under `<clusterPath>/platform/` (editable: platctl never overwrites your edits). */
-export function adoptionFiles(from: AdoptionSource, values: AdoptionValues = adoptionValues(from)): FleetFile[] {
+export function adoptionFiles(
+  from: AdoptionSource,
+  values: AdoptionValues = adoptionValues(from, { vars: true }),
+): FleetFile[] {
   const { cluster } = from;
   const r = adoptedReleases(from);
   const dir = `${clusterPath(cluster)}/platform`;

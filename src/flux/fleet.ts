@@ -19,7 +19,9 @@ import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { checkoutBranch, git, isNonFastForward, parseSshUrl, sshFailureReason } from '../git/git.js';
 import type { Logger } from '../log.js';
-import { fluxPatches, kustomizePatches, toYamlStream } from './manifests.js';
+import { PLATFORM_VARS } from '../vars/names.js';
+import { fluxPatches, kustomizePatches } from './manifests.js';
+import { toFleetYaml } from './substitution.js';
 
 /** One file platctl wants in the fleet repo, relative to the repo root. */
 export interface FleetFile {
@@ -50,6 +52,14 @@ export function clusterPath(cluster: ClusterConfig): string {
   return (cluster.fleet.path ?? `clusters/${cluster.name}`).replace(/^\.\//, '').replace(/\/+$/, '');
 }
 
+/**
+ * `postBuild` of every Kustomization platctl writes in flux-system: the cluster variables (ConfigMap
+ * flux-system/platform-vars, written by the `vars` step) are substituted into what it applies.
+ */
+export function platformVarsPostBuild(): { substituteFrom: { kind: 'ConfigMap'; name: string }[] } {
+  return { substituteFrom: [{ kind: 'ConfigMap', name: PLATFORM_VARS.name }] };
+}
+
 /** The GitRepository and Kustomization that make Flux sync the cluster's folder (gotk-sync.yaml). */
 export function syncObjects(cluster: ClusterConfig): { gitRepository: KubeObject; kustomization: KubeObject } {
   const metadata = { name: 'flux-system', namespace: 'flux-system' };
@@ -76,6 +86,7 @@ export function syncObjects(cluster: ClusterConfig): { gitRepository: KubeObject
         // The lockdown makes "default" the default service account; the root sync runs as the controller.
         serviceAccountName: 'kustomize-controller',
         sourceRef: { kind: 'GitRepository', name: 'flux-system' },
+        postBuild: platformVarsPostBuild(),
       },
     },
   };
@@ -96,12 +107,12 @@ export function fluxSystemFiles(cluster: ClusterConfig, components: readonly Kub
   return [
     {
       path: `${dir}/gotk-components.yaml`,
-      content: head(`Flux ${cluster.flux.version} components`) + toYamlStream(components),
+      content: head(`Flux ${cluster.flux.version} components`) + toFleetYaml(components),
       editable: false,
     },
     {
       path: `${dir}/gotk-sync.yaml`,
-      content: head('Flux sync') + toYamlStream([sync.gitRepository, sync.kustomization]),
+      content: head('Flux sync') + toFleetYaml([sync.gitRepository, sync.kustomization]),
       editable: false,
     },
     { path: `${dir}/kustomization.yaml`, content: stringify(kustomization, { lineWidth: 0 }), editable: true },

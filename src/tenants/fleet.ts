@@ -17,8 +17,8 @@ import { stringify } from 'yaml';
 import type { Exec } from '../clients/exec.js';
 import type { KubeObject } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { clusterPath, type FleetFile, type FleetResult, syncFleet } from '../flux/fleet.js';
-import { toYamlStream } from '../flux/manifests.js';
+import { clusterPath, type FleetFile, type FleetResult, platformVarsPostBuild, syncFleet } from '../flux/fleet.js';
+import { toFleetYaml } from '../flux/substitution.js';
 import type { Logger } from '../log.js';
 import { type TenantManifests, tenantLabels } from './manifests.js';
 
@@ -51,7 +51,7 @@ export function tenantFiles(tenant: string, m: TenantManifests): { files: FleetF
       continue;
     }
     const head = `# ${what} of tenant ${tenant}: written by platctl add-tenant; platctl rewrites it.\n`;
-    files.push({ path: `${dir}/${file}`, content: head + toYamlStream(m[group]), editable: false });
+    files.push({ path: `${dir}/${file}`, content: head + toFleetYaml(m[group]), editable: false });
   }
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -75,6 +75,8 @@ export function indexKustomization(tenant: string): KubeObject {
       sourceRef: { kind: 'GitRepository', name: 'flux-system' },
       // The lockdown's default account has no rights: tenant onboarding is ops' business, run as the controller.
       serviceAccountName: 'kustomize-controller',
+      // The cluster variables (${istio_revision_tag} in namespaces.yaml): tenants/<tenant>/ serves any cluster.
+      postBuild: platformVarsPostBuild(),
     },
   };
 }
@@ -83,7 +85,7 @@ export function indexKustomization(tenant: string): KubeObject {
 export function tenantsIndexFile(cluster: ClusterConfig, tenants: readonly string[]): FleetFile {
   const names = [...new Set(tenants)].sort();
   const head = `# Tenants of cluster ${cluster.name}: written by platctl add-tenant/remove-tenant; platctl rewrites it.\n`;
-  const body = names.length > 0 ? toYamlStream(names.map(indexKustomization)) : '# (no tenants)\n';
+  const body = names.length > 0 ? toFleetYaml(names.map(indexKustomization)) : '# (no tenants)\n';
   return { path: tenantsIndexPath(cluster), content: head + body, editable: false };
 }
 

@@ -23,6 +23,8 @@ export interface VaultValuesInput {
   kmsAlias?: string;
   /** IAM role for the server ServiceAccount (iam step output vaultRoleArn). */
   roleArn?: string;
+  /** The seal's region (default aws.region; the fleet repo's copy says `${aws_region}`). */
+  region?: string;
   /**
    * The StorageClass of the Raft volumes: unset means the storage step's (its output, else storage.storageClass);
    * null means none named (a Vault installed before platctl named one keeps its volumes as they are).
@@ -62,7 +64,7 @@ export function vaultHcl(input: VaultValuesInput): string {
     ].join('\n'),
   );
   const seal = kmsAlias
-    ? ['', 'seal "awskms" {', `  region = "${cluster.aws.region}"`, `  kms_key_id = "${kmsAlias}"`, '}']
+    ? ['', 'seal "awskms" {', `  region = "${input.region ?? cluster.aws.region}"`, `  kms_key_id = "${kmsAlias}"`, '}']
     : [];
   return [
     'ui = true',

@@ -7,8 +7,10 @@ import { isPristine } from '../../src/flux/fleet.js';
 import { parseManifests } from '../../src/flux/manifests.js';
 import { istioSpecs } from '../../src/istio/values.js';
 import type { StepOutputs } from '../../src/state/types.js';
+import { platformVars } from '../../src/vars/catalogue.js';
 import { vaultSpec } from '../../steps/vault.js';
 import { clusterConfig, rawCluster, rawPlatform, withField } from '../helpers/config.js';
+import { substituteStream } from '../helpers/flux-envsubst.js';
 
 type Release = KubeObject & {
   spec: Record<string, unknown> & { chart: { spec: Record<string, unknown> }; values: Record<string, unknown> };
@@ -110,18 +112,47 @@ describe('adoption manifests', () => {
     ]);
   });
 
-  it('carry exactly the values the istio and vault steps install with', () => {
+  it('carry exactly the values the istio and vault steps install with, once Flux substitutes the variables', () => {
     const cluster = { ...clusterConfig('demo'), images: { mirror: 'mirror.example/m' } };
     const outputs: Record<string, StepOutputs> = {
       kms: { vaultKeyAlias: 'alias/demo-vault' },
       iam: { vaultRoleArn: 'arn:aws:iam::123456789012:role/demo-vault' },
     };
-    const { release } = objects(cluster, outputs);
+    const from = { cluster, outputs: (id: string) => outputs[id] ?? {} };
+    const applied = adoptionFiles(from).flatMap((f) =>
+      substituteStream(f.content, platformVars(from), { strict: true }),
+    );
+    const release = (name: string) =>
+      applied.find((o) => (o as Release).kind === 'HelmRelease' && (o as Release).metadata.name === name) as Release;
     for (const spec of istioSpecs(cluster))
       expect(release(spec.release).spec.values, spec.release).toEqual(spec.values);
-    const vault = vaultSpec({ cluster, outputs: (id) => outputs[id] ?? {} });
+    const vault = vaultSpec(from);
     expect(release(vault.release).spec.values).toEqual(vault.values);
     expect(JSON.stringify(release('vault').spec.values)).toContain('alias/demo-vault');
+  });
+
+  it('hold the Vault role, its KMS alias and the region as cluster variables, so the file suits any cluster', () => {
+    const vaultFile = (name: string, region: string, accountId: string) => {
+      const cluster = { ...clusterConfig(name), aws: { accountId, region, tags: {} } };
+      const outputs: Record<string, StepOutputs> = {
+        kms: { vaultKeyAlias: `alias/platctl/${name}/vault` },
+        iam: { vaultRoleArn: `arn:aws:iam::${accountId}:role/platctl/${name}/eks-vault-${name}` },
+      };
+      return adoptionFiles({ cluster, outputs: (id) => outputs[id] ?? {} }).find((f) => f.path.endsWith('vault.yaml'));
+    };
+    const a = vaultFile('prod-us', 'us-east-1', '111111111111');
+    expect(a?.content).toContain('eks.amazonaws.com/role-arn: "${vault_iam_role_arn}"');
+    expect(a?.content).toContain('kms_key_id = "${vault_kms_key_alias}"');
+    expect(a?.content).toContain('region = "${aws_region}"');
+    expect(a?.content).not.toMatch(/111111111111|prod-us|us-east-1/);
+    expect(vaultFile('prod-eu', 'eu-west-1', '222222222222')?.content).toBe(a?.content);
+  });
+
+  it('name no variable that would be unset: without the iam and kms outputs, no role annotation and no seal', () => {
+    const { release } = objects(clusterConfig('demo'));
+    const text = JSON.stringify(release('vault').spec.values);
+    expect(text).not.toContain('${');
+    expect(text).not.toContain('role-arn');
   });
 
   it('carry the image mirror in the values', () => {
