@@ -12,9 +12,9 @@ export interface GlobalOptions {
   context?: string;
 }
 
-/** `-o, --output text|json`. */
-export const outputOption = () =>
-  new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+/** `-o, --output text|json` (more formats where a command prints more). */
+export const outputOption = (formats: readonly string[] = ['text', 'json']) =>
+  new Option('-o, --output <format>', 'output format').choices(formats).default('text');
 /** `-c, --config <file>` (default platform.yaml). */
 export const configOption = () => new Option('-c, --config <file>', 'platform config file').default('platform.yaml');
 /** Collects a repeatable flag's values. */

@@ -60,7 +60,8 @@ export function buildProgram(): { program: Command; run(argv: string[]): Promise
     .description("each step's status, when, by whom, outputs and last error")
     .addOption(config())
     .option('--verify', 'also run every step check against the real world')
-    .addOption(output())
+    .option('--vars', 'print the cluster variables Flux substitutes (flux-system/platform-vars) instead')
+    .addOption(output(['text', 'json', 'env']))
     .action(lazy(() => import('./commands/status.js')));
 
   program

@@ -4,7 +4,7 @@
  * script(1)), and `--help` not loading the Kubernetes client or the AWS SDK (traced with a module hook).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +148,57 @@ describe.concurrent('platctl CLI', () => {
     const r = await platctl(['completion', 'tcsh']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown shell "tcsh"');
+  });
+});
+
+describe.concurrent('status --vars', () => {
+  const arn = 'arn:aws:iam::123456789012:role/platctl/demo/eks-cert-manager-demo';
+  let config: string;
+  beforeAll(() => {
+    config = path.join(tmp, 'vars.yaml');
+    writeFileSync(config, stringify(rawPlatform()));
+    // A local journal as the iam and vars steps leave it (state before the cluster exists is local).
+    const done = (outputs: Record<string, unknown>) => ({ status: 'done', outputs });
+    const state = {
+      version: 1,
+      cluster: 'demo',
+      steps: { iam: done({ certManagerRoleArn: arn }), vars: done({ configMap: 'flux-system/platform-vars' }) },
+    };
+    // Its own PLATCTL_HOME: the other files' runs (concurrent) never see this journal.
+    mkdirSync(path.join(tmp, 'vars-home', 'demo'), { recursive: true });
+    writeFileSync(path.join(tmp, 'vars-home', 'demo', 'state.json'), JSON.stringify(state));
+  });
+  const home = () => ({ PLATCTL_HOME: path.join(tmp, 'vars-home') });
+  const status = (...more: string[]) => platctl(['status', 'demo', '--config', config, '--vars', ...more], home());
+
+  it('prints the variables as JSON, without those no step has recorded, and says which are missing', async () => {
+    const r = await status('--output', 'json');
+    expect(r.status, r.stderr).toBe(0);
+    const vars = JSON.parse(r.stdout) as Record<string, string>;
+    expect(vars).toMatchObject({ cluster_name: 'demo', aws_region: 'us-east-1', cert_manager_iam_role_arn: arn });
+    expect(vars).not.toHaveProperty('vault_iam_role_arn');
+    expect(r.stderr).toMatch(/not set yet \(the iam step has not recorded them\): .*vault_iam_role_arn/);
+  });
+
+  it('prints them for a shell with --output env, and as a table naming the step by default', async () => {
+    const env = await status('-o', 'env');
+    expect(env.status, env.stderr).toBe(0);
+    expect(env.stdout).toContain(`cert_manager_iam_role_arn='${arn}'\n`);
+    const shell = spawnSync('sh', ['-c', `${env.stdout}\nprintf %s "$cert_manager_iam_role_arn"`], {
+      encoding: 'utf8',
+    });
+    expect(shell.stdout).toBe(arn);
+    const text = await status();
+    expect(text.stdout).toMatch(
+      new RegExp(`^cert_manager_iam_role_arn +${arn.replaceAll('/', '\\/')} +\\(iam\\)$`, 'm'),
+    );
+    expect(text.stdout).toMatch(/^aws_region +us-east-1 +\(config\)$/m);
+  });
+
+  it('--output env without --vars is a usage error', async () => {
+    const r = await platctl(['status', 'demo', '--config', config, '--output', 'env'], home());
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--output env needs --vars');
   });
 });
 

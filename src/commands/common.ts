@@ -14,7 +14,7 @@ import type { StepContext } from '../step.js';
 /** The parsed flags of a cluster command plus the globals. */
 export interface ClusterFlags extends GlobalOptions {
   config: string;
-  output?: 'text' | 'json';
+  output?: 'text' | 'json' | 'env';
   dryRun?: boolean;
   yes?: boolean;
   verify?: boolean;

@@ -1,18 +1,25 @@
 /** `platctl status <cluster>`: each step's status, when, by whom, outputs (never secrets) and last error. */
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import { ExitCode, PlatctlError } from '../errors.js';
 import { runChecks } from '../runner/pipeline.js';
 import { withSession } from '../runner/session.js';
 import { loadSteps } from '../steps-registry.js';
 import { tenantRecords } from '../tenants/records.js';
-import { printResult, setupCommand } from './common.js';
+import { type ClusterFlags, printResult, setupCommand } from './common.js';
 
 /** Reads state (no lock, no writes) and prints it; --verify also runs every check. */
 export default async function status(clusterName: string, _opts: unknown, cmd: Command) {
+  const { vars, output } = cmd.optsWithGlobals() as ClusterFlags & { vars?: boolean };
+  if (output === 'env' && !vars) throw new PlatctlError('USAGE', '--output env needs --vars');
   const setup = await setupCommand(clusterName, cmd);
   const steps = await loadSteps();
   return withSession(setup.session('status', false), async (session) => {
     const { state } = session;
+    if (vars) {
+      const { printVars } = await import('./status-vars.js');
+      printVars(setup.cluster, state, setup.flags, setup.log);
+      return ExitCode.ok;
+    }
     // --verify: every check, the way bootstrap runs it, as a dry run that goes on past a failing check.
     const checks = new Map<string, { status: string; detail: string }>();
     if (setup.flags.verify) {
