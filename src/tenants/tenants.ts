@@ -7,10 +7,12 @@
  */
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
+import { fluxVar } from '../flux/substitution.js';
 import { requestReconcile, syncRefs } from '../flux/wait.js';
 import { injectionLabel } from '../istio/revision.js';
 import type { StepContext } from '../step.js';
 import { crashPoint } from '../test-seams.js';
+import { platformVars, type VarSource } from '../vars/catalogue.js';
 import { syncTenantFleet, tenantDir, tenantFiles, tenantsIndexFile } from './fleet.js';
 import { bindGateway, gatewayLabel, gatewayRef, missingGateway, readGateway } from './gateway.js';
 import type { TenantKey } from './keys.js';
@@ -74,6 +76,15 @@ export function tenantEnv(cluster: ClusterConfig): TenantEnv {
   return { revisionTag: injectionLabel(cluster), issuer: { kind: 'ClusterIssuer', name: cluster.istio.issuer } };
 }
 
+/**
+ * The facts as the fleet files carry them: the Istio tag as `${istio_revision_tag}` (flux-system/platform-vars
+ * holds the same value), so one `tenants/<tenant>/` folder serves every cluster that lists the tenant.
+ */
+export function tenantFleetEnv(from: VarSource, env: TenantEnv = tenantEnv(from.cluster)): TenantEnv {
+  const same = platformVars(from).istio_revision_tag === env.revisionTag;
+  return same ? { ...env, revisionTag: fluxVar('istio_revision_tag') } : env;
+}
+
 /** What add-tenant/remove-tenant did (or, in a dry run, would do). */
 export interface TenantReport {
   cluster: string;
@@ -126,7 +137,7 @@ export async function addTenants(
 
   const env = tenantEnv(ctx.cluster);
   const manifests = new Map(specs.map((s) => [s.name, tenantManifests(s, env)]));
-  const layout = specs.map((s) => tenantFiles(s.name, manifests.get(s.name)!));
+  const layout = specs.map((s) => tenantFiles(s.name, tenantManifests(s, tenantFleetEnv(ctx, env))));
   const files = layout.flatMap((l) => l.files);
   const remove = layout.flatMap((l) => l.remove);
   files.push(tenantsIndexFile(ctx.cluster, [...Object.keys(records), ...names]));
