@@ -15,6 +15,7 @@ import { readVaultOutputs } from '../../steps/vault.js';
 import { irsaRoles, partitionOf } from '../aws/irsa.js';
 import type { KeyPurpose } from '../aws/kms-ops.js';
 import type { ClusterConfig } from '../config/schema.js';
+import { chartRepository } from '../flux/adoption.js';
 import { configRevision, GATEWAY_NAMESPACE } from '../istio/revision.js';
 import { ECR_SYNC, ecrRegistryHost } from '../registry/manifests.js';
 import type { OutputSource } from '../state/outputs.js';
@@ -115,6 +116,18 @@ export const PLATFORM_VAR_CATALOGUE: readonly PlatformVar[] = [
     readRegistryOutputs(f).ecrCredentialsSyncRoleArn ? ECR_SYNC.secretName : undefined,
   ),
   v('image_mirror', 'config', 'images.mirror, when set', (f) => f.cluster.images.mirror),
+  v(
+    'istio_chart_repository',
+    'config',
+    'chart repository Flux pulls the adopted Istio charts from',
+    (f) => chartRepository(f.cluster, 'istio').url,
+  ),
+  v(
+    'vault_chart_repository',
+    'config',
+    'chart repository Flux pulls the adopted Vault chart from',
+    (f) => chartRepository(f.cluster, 'vault').url,
+  ),
   v('istio_revision', 'istio', 'the istiod revision (1-30-3)', (f) => istio(f).revision),
   v('istio_revision_tags', 'istio', 'its revision tags, comma-separated', (f) => list(istio(f).tags)),
   v('istio_revision_tag', 'istio', 'the `istio.io/rev` value namespaces use (first tag, else the revision)', (f) => {
