@@ -16,9 +16,11 @@ import { fluxFixChange, fluxTrailingDotFix } from '../src/istio/flux-fix.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 import { crashPoint } from '../src/test-seams.js';
+import { PLATFORM_VARS } from '../src/vars/names.js';
 import { readIamOutputs } from './iam.js';
 import { readIstioOutputs } from './istio.js';
 import { readKmsOutputs } from './kms.js';
+import { PLATFORM_VARS_REF } from './vars.js';
 import { readVaultOutputs } from './vault.js';
 
 /** The flux step's outputs: the cluster's folder in the fleet repo and the revision Flux was Ready at. */
@@ -135,6 +137,10 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
         changes.push('~ Kustomization flux-system/flux-system');
       else if (!ready(ks)) changes.push('~ wait for Kustomization flux-system/flux-system to be Ready');
       changes.push(...(await webhookChanges(ctx)));
+      if (!(await (await ctx.kube()).get(PLATFORM_VARS_REF)))
+        changes.push(
+          `! ${PLATFORM_VARS_REF.kind} ${PLATFORM_VARS.namespace}/${PLATFORM_VARS.name} is missing (the vars step writes it)`,
+        );
       if (changes.length === 0) {
         return {
           status: 'up-to-date',
@@ -152,6 +158,8 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
 
     async apply(ctx) {
       const kube = await ctx.kube();
+      // Before anything is written: without the variables Flux would refuse every Kustomization platctl writes.
+      if (!(await kube.get(PLATFORM_VARS_REF))) throw missingVars(ctx);
       const set = await loadInstallSet(ctx.cluster);
       ctx.log.action(`installing Flux ${ctx.cluster.flux.version} (${set.first.length + set.rest.length} objects)`);
       await installFlux(kube, set, ctx.progress);
@@ -202,6 +210,15 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
       ctx.log.success(`Flux removed; the fleet repo (./${clusterPath(ctx.cluster)}) is left as it is`);
     },
   };
+}
+
+/** The error when the cluster variables are not there yet. */
+function missingVars(ctx: StepContext): PlatctlError {
+  return new PlatctlError(
+    'STEP_FAILED',
+    `ConfigMap ${PLATFORM_VARS.namespace}/${PLATFORM_VARS.name} is missing: the Kustomizations platctl writes substitute the cluster variables from it`,
+    { hint: `run the vars step first: platctl bootstrap ${ctx.cluster.name} --from vars` },
+  );
 }
 
 function fleetOpts(ctx: StepContext) {

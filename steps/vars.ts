@@ -3,22 +3,21 @@
  * fleet manifest may need (src/vars/catalogue.ts), for Flux's post-build substitution: the root Kustomization
  * and the tenants' Kustomizations name it in `postBuild.substituteFrom`. It runs after the steps that fill it
  * and before `flux`, whose first sync needs it. Its inputs are the variables themselves, so a changed output (a
- * role recreated with a new ARN) changes them: the step then rewrites the ConfigMap and asks Flux to reconcile
- * the Kustomizations that read it. See docs/steps/vars.md.
+ * role recreated with a new ARN) changes them: the step then rewrites the ConfigMap, asks Flux to reconcile
+ * the Kustomizations that read it and waits until they have (src/vars/wake.ts). See docs/steps/vars.md.
  */
-import { isNotFound, type KubeClient, type KubeObject, type ObjectRef } from '../src/clients/kube.js';
+import type { KubeClient, KubeObject, ObjectRef } from '../src/clients/kube.js';
 import { createNamespace, waitFor } from '../src/clients/namespaces.js';
 import { isPlatctlError } from '../src/errors.js';
 import { outputReader } from '../src/state/outputs.js';
 import type { CheckResult, Step, StepContext } from '../src/step.js';
 import { platformVars, unsetVars } from '../src/vars/catalogue.js';
 import { PLATFORM_VARS } from '../src/vars/names.js';
+import { wakeReaders } from '../src/vars/wake.js';
 
 /** The ConfigMap's reference. */
 export const PLATFORM_VARS_REF: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', ...PLATFORM_VARS };
 const LABEL = `ConfigMap ${PLATFORM_VARS.namespace}/${PLATFORM_VARS.name}`;
-/** The annotation `flux reconcile` sets: the controllers reconcile at once. */
-const RECONCILE_ANNOTATION = 'reconcile.fluxcd.io/requestedAt';
 
 /** The vars step's outputs: where the variables are and how many there are (never their values twice). */
 export const readVarsOutputs = outputReader('vars', { configMap: 'string', count: 'number' });
@@ -80,27 +79,6 @@ async function check(ctx: StepContext): Promise<CheckResult> {
   return { status: 'drift', detail, changes };
 }
 
-/** Asks Flux to reconcile now every Kustomization in flux-system that reads the variables; none before Flux exists. */
-async function requestReconcile(ctx: StepContext, kube: KubeClient): Promise<void> {
-  let all: (KubeObject & { spec?: { postBuild?: { substituteFrom?: { kind?: string; name?: string }[] } } })[];
-  try {
-    all = await kube.list('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', { namespace: PLATFORM_VARS.namespace });
-  } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
-  }
-  const readers = all.filter((k) =>
-    k.spec?.postBuild?.substituteFrom?.some((s) => s.kind === 'ConfigMap' && s.name === PLATFORM_VARS.name),
-  );
-  const at = new Date().toISOString();
-  for (const k of readers) {
-    const ref = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', ...k.metadata };
-    await kube.patch(ref, { metadata: { annotations: { [RECONCILE_ANNOTATION]: at } } });
-  }
-  if (readers.length > 0)
-    ctx.log.info(`asked Flux to reconcile ${readers.map((k) => `Kustomization ${k.metadata.name}`).join(', ')} now`);
-}
-
 async function apply(ctx: StepContext) {
   const want = platformVars(ctx);
   for (const [step, names] of unsetVars(ctx))
@@ -119,7 +97,7 @@ async function apply(ctx: StepContext) {
     await kube.create(cm);
     ctx.log.created(`${LABEL} (${Object.keys(want).length} variables)`);
   }
-  await requestReconcile(ctx, kube);
+  await wakeReaders(ctx, kube);
   return outputs(want);
 }
 

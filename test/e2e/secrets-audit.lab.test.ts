@@ -1,7 +1,8 @@
 /**
  * Secrets audit of the REAL demo pipeline (built CLI, examples/lab/platform.yaml, the lab), the demo's own
  * command sequence: a full bootstrap with --debug, a re-run with --output json, two `add-tenant --apply`, and
- * `status` (text and JSON). No secret reaches stdout, stderr, the state ConfigMap, any file under
+ * `status` (text and JSON, and `--vars` as JSON and env). No secret reaches stdout, stderr, the state ConfigMap,
+ * the cluster variables (ConfigMap flux-system/platform-vars), any file under
  * PLATCTL_HOME (the encrypted Vault output included: it must hold ciphertext only), the fleet repo, or a
  * leftover temp file; the files holding key material are 0600. AWS_SECRET_ACCESS_KEY
  * is a random 40-character value for platctl (moto accepts any), so a leak of it is recognisable.
@@ -20,6 +21,7 @@ import { demoConfig } from '../../scripts/demo-lib.js';
 import { startPlayer } from '../../scripts/demo-player.js';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { DEPLOY_KEY_LABEL } from '../../src/tenants/keys.js';
+import { PLATFORM_VARS_REF } from '../../steps/vars.js';
 import {
   bootstrap,
   type CliResult,
@@ -57,6 +59,9 @@ beforeAll(async () => {
   }
   later.push(await cli(demo, ['status', 'demo', '--config', demoConfig]));
   later.push(await cli(demo, ['status', 'demo', '--config', demoConfig, '--output', 'json']));
+  // The cluster variables, as a team copies them into a shell or a script.
+  for (const output of ['json', 'env'])
+    later.push(await cli(demo, ['status', 'demo', '--config', demoConfig, '--vars', '--output', output]));
   // What platctl pushed to the fleet repo, as anyone with read access sees it.
   fleet = mkdtempSync(path.join(os.tmpdir(), 'platctl-audit-fleet-'));
   await execa('git', ['clone', '-q', demo.lab.gitea.fleetUrl, fleet], {
@@ -137,6 +142,11 @@ describe('secrets audit of the demo pipeline', () => {
     ];
     for (const p of plaintexts) expect(p.length).toBeGreaterThan(10);
 
+    // The cluster variables Flux substitutes: in the cluster, and what status --vars prints.
+    const vars = await demo.kube.get<KubeObject & { data?: Record<string, string> }>(PLATFORM_VARS_REF);
+    expect(vars?.data?.vault_iam_role_arn).toMatch(/^arn:aws:iam::123456789012:role\//);
+    expect(JSON.parse(later.at(-2)?.stdout ?? '{}')).toEqual(vars?.data);
+
     const secretFiles = walk(demo.home).filter(isSecretFile);
     expect(secretFiles.some((f) => f.endsWith('vault-init.json'))).toBe(true);
     for (const f of secretFiles) expect(mode(f), f).toBe(0o600);
@@ -147,6 +157,7 @@ describe('secrets audit of the demo pipeline', () => {
       ['json stdout', jsonRun.stdout],
       ['json stderr', jsonRun.stderr],
       ['state ConfigMap', await readStateConfigMapText(demo.kube)],
+      ['ConfigMap flux-system/platform-vars', JSON.stringify(vars ?? {})],
       ...later.flatMap((r, i): [string, string][] => [
         [`later run ${i} stdout`, r.stdout],
         [`later run ${i} stderr`, r.stderr],

@@ -26,6 +26,7 @@ import { authorizeKey } from '../lab/git-ssh.js';
 import { labCluster as baseCluster } from './lab-cluster.js';
 import { memoryLogger } from './memory-logger.js';
 import { saveEnv } from './saved-env.js';
+import { varsStep } from '../../steps/vars.js';
 
 /** The fixture install.yaml (Flux v2.9.4). */
 export const FLUX_INSTALL = path.join(FIXTURES, 'flux', 'install.yaml');
@@ -231,6 +232,18 @@ export async function seedDeployKey(env: LabEnv, kube: KubeClient, cluster: Clus
   const line = await publicKey;
   await authorizeKey(line, { readOnly: true });
   return line;
+}
+
+/**
+ * What the pipeline's `vars` step does before `flux`: writes ConfigMap flux-system/platform-vars (the real
+ * step, from the config and the given outputs), which every Kustomization platctl writes substitutes from.
+ */
+export async function seedPlatformVars(
+  kube: KubeClient,
+  cluster: ClusterConfig,
+  outputs: Record<string, StepOutputs> = {},
+): Promise<void> {
+  await varsStep.apply(fluxContext(cluster, { kube, outputs }).ctx);
 }
 
 async function generateAndStore(kube: KubeClient, cluster: ClusterConfig, knownHosts: string): Promise<string> {

@@ -18,6 +18,7 @@ import {
   labKube,
   pushAsOperator,
   seedDeployKey,
+  seedPlatformVars,
   uniqueName,
 } from '../helpers/flux-context.js';
 import { lab } from '../lab/env.js';
@@ -56,6 +57,7 @@ beforeAll(async () => {
   // helm-controller would act on the adoption manifests for releases never installed here.
   await holdFluxControllers(['helm-controller']);
   deployKey = await seedDeployKey(env, kube, cluster);
+  await seedPlatformVars(kube, cluster);
   await succeeds();
 });
 afterEach(async () => {

@@ -31,6 +31,7 @@ import {
   labKube,
   pushAsOperator,
   seedDeployKey,
+  seedPlatformVars,
   uniqueName,
   waitFluxNamespaceSettled,
 } from '../helpers/flux-context.js';
@@ -63,6 +64,7 @@ beforeAll(async () => {
   await session.enter(kube);
   await holdFluxControllers(['helm-controller']);
   deployKey = await seedDeployKey(env, kube, clusterA);
+  await seedPlatformVars(kube, clusterA);
 });
 afterAll(async () => {
   try {

@@ -30,6 +30,23 @@ const run = (command: 'bootstrap' | 'teardown' = 'bootstrap') =>
 const writes = () => kube.calls.filter((c) => !['get', 'list'].includes(c.verb));
 const stepOf = (r: Awaited<ReturnType<typeof run>>, id: string) => r.steps.find((s) => s.id === id);
 
+/** Plays kustomize-controller: a reconcile request on a Kustomization is handled at once, Ready as `ready`. */
+function playKustomizeController(ready: 'True' | 'False' = 'True') {
+  kube.beforeWrite = (verb, ref) => {
+    if (verb !== 'patch' || ref.kind !== 'Kustomization') return;
+    setTimeout(() => {
+      const ks = kube.peek(ref);
+      const at = ks?.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'];
+      const reason = ready === 'True' ? 'ReconciliationSucceeded' : 'BuildFailed';
+      if (ks && at)
+        kube.seed({
+          ...ks,
+          status: { lastHandledReconcileAt: at, conditions: [{ type: 'Ready', status: ready, reason, message: 'm' }] },
+        });
+    }, 5);
+  };
+}
+
 beforeEach(() => {
   kube = createFakeKube();
   iam = fakeStep(recorder(), 'iam', { applyOutputs: { certManagerRoleArn: ARN } });
@@ -54,8 +71,9 @@ describe('the vars step', () => {
     expect(kube.calls.map((c) => `${c.verb} ${c.key}`)).toEqual(['get v1|ConfigMap|flux-system|platform-vars']);
   });
 
-  it('follows a changed output: rewrites the ConfigMap, reports it, and asks Flux to reconcile its readers', async () => {
+  it('follows a changed output: rewrites the ConfigMap, reports it, and has Flux reconcile its readers', async () => {
     await run();
+    playKustomizeController();
     kube.seed({
       ...KS_REF,
       metadata: { name: 'flux-system', namespace: 'flux-system' },

@@ -19,6 +19,7 @@ import {
   labKube,
   pushAsOperator,
   seedDeployKey,
+  seedPlatformVars,
   uniqueName,
 } from '../helpers/flux-context.js';
 import { memoryStore, tenantSpec } from '../helpers/tenants.js';
@@ -72,6 +73,7 @@ beforeAll(async () => {
   await session.enter(kube);
   await holdFluxControllers(['helm-controller']);
   keys.push(await seedDeployKey(env, kube, cluster));
+  await seedPlatformVars(kube, cluster);
   await step.apply(fluxContext(cluster, { kube }).ctx);
   stopAdmin = playGitHostAdmin(kube);
   // The team's repository content: one ConfigMap.
