@@ -26,6 +26,8 @@ export const readClusterOutputs = outputReader('cluster', {
   vpcId: 'string',
   clusterAdditionalSecurityGroupId: 'string',
   nodeSharedSecurityGroupId: 'string',
+  privateSubnetIds: 'strings',
+  publicSubnetIds: 'strings',
 });
 
 /** The EKS cluster's name: what the cluster step recorded, else the config's name. */

@@ -12,8 +12,9 @@ import { readIstioOutputs } from '../../steps/istio.js';
 import { readKmsOutputs } from '../../steps/kms.js';
 import { readRegistryOutputs } from '../../steps/registry.js';
 import { readVaultOutputs } from '../../steps/vault.js';
-import { irsaRoles, partitionOf } from '../aws/irsa.js';
+import { irsaRoles } from '../aws/irsa.js';
 import type { KeyPurpose } from '../aws/kms-ops.js';
+import { partitionOf } from '../aws/partition.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { chartRepository } from '../flux/adoption.js';
 import { configRevision, GATEWAY_NAMESPACE } from '../istio/revision.js';
@@ -93,17 +94,23 @@ export const PLATFORM_VAR_CATALOGUE: readonly PlatformVar[] = [
   v('aws_cluster_endpoint', 'cluster', 'Kubernetes API endpoint', (f) => readClusterOutputs(f).endpoint),
   v('aws_cluster_oidc_issuer', 'cluster', 'OIDC issuer URL (IRSA)', (f) => readClusterOutputs(f).oidcIssuer),
   v('aws_vpc_id', 'cluster', 'the VPC', (f) => readClusterOutputs(f).vpcId),
-  v(
-    'aws_cluster_security_group_id',
-    'cluster',
-    'security group of the control plane',
-    (f) => readClusterOutputs(f).clusterSecurityGroupId,
+  v('aws_private_subnet_ids', 'cluster', 'private subnets, one per zone, comma-separated', (f) =>
+    list(readClusterOutputs(f).privateSubnetIds),
+  ),
+  v('aws_public_subnet_ids', 'cluster', 'public subnets, one per zone, comma-separated', (f) =>
+    list(readClusterOutputs(f).publicSubnetIds),
   ),
   v(
-    'aws_node_security_group_id',
+    'aws_cluster_additional_security_group_id',
     'cluster',
-    'security group shared by the nodes',
-    (f) => readClusterOutputs(f).nodeSecurityGroupId,
+    "the control plane ENIs' additional security group",
+    (f) => readClusterOutputs(f).clusterAdditionalSecurityGroupId,
+  ),
+  v(
+    'aws_node_shared_security_group_id',
+    'cluster',
+    'the security group shared by every node',
+    (f) => readClusterOutputs(f).nodeSharedSecurityGroupId,
   ),
   v('aws_oidc_provider_arn', 'iam', 'IAM OIDC provider of the issuer', (f) => readIamOutputs(f).oidcProviderArn),
   ...irsaVars(),

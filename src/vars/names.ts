@@ -37,8 +37,8 @@ export type PlatformVarName =
   | 'aws_vpc_id'
   | 'aws_private_subnet_ids'
   | 'aws_public_subnet_ids'
-  | 'aws_cluster_security_group_id'
-  | 'aws_node_security_group_id'
+  | 'aws_cluster_additional_security_group_id'
+  | 'aws_node_shared_security_group_id'
   | 'aws_oidc_provider_arn'
   | IrsaVar
   | KeyVar

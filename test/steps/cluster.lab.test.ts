@@ -10,7 +10,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +97,20 @@ describe('cluster step on the lab module', () => {
       }),
     );
     expect(groups.SecurityGroups?.map((g) => g.VpcId)).toEqual([outputs.vpcId, outputs.vpcId]);
+    // One private and one public subnet per zone, in the template's layout: the vars step hands them on.
+    const subnets = async (ids: unknown) =>
+      ((await ec2.send(new DescribeSubnetsCommand({ SubnetIds: ids as string[] }))).Subnets ?? []).map((x) => [
+        x.VpcId,
+        x.CidrBlock,
+        x.AvailabilityZone,
+      ]);
+    const zones = ['a', 'b', 'c'].map((z) => `${env.region}${z}`);
+    expect(await subnets(outputs.privateSubnetIds)).toEqual(
+      ['10.42.0.0/20', '10.42.16.0/20', '10.42.32.0/20'].map((c, i) => [outputs.vpcId, c, zones[i]]),
+    );
+    expect(await subnets(outputs.publicSubnetIds)).toEqual(
+      ['10.42.240.0/24', '10.42.241.0/24', '10.42.242.0/24'].map((c, i) => [outputs.vpcId, c, zones[i]]),
+    );
   });
 
   it('a re-run is up to date: tofu plans no changes and no AWS write is made', async () => {

@@ -16,6 +16,7 @@ resource "terraform_data" "eks" {
     region             = var.region
     kubernetes_version = var.kubernetes_version
     vpc_cidr           = var.vpc_cidr
+    az_count           = var.az_count
     tags               = var.tags
   }
 
@@ -29,6 +30,7 @@ resource "terraform_data" "eks" {
       REGION             = self.input.region
       KUBERNETES_VERSION = self.input.kubernetes_version
       VPC_CIDR           = self.input.vpc_cidr
+      AZ_COUNT           = self.input.az_count
       TAGS_JSON          = jsonencode(self.input.tags)
     }
   }
@@ -56,5 +58,7 @@ data "terraform_remote_state" "moto" {
     vpc_id                               = ""
     cluster_additional_security_group_id = ""
     node_shared_security_group_id        = ""
+    private_subnet_ids                   = []
+    public_subnet_ids                    = []
   }
 }

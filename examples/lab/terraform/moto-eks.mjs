@@ -2,11 +2,12 @@
 // Lab only: stands in for what the AWS provider does for the real module (templates/terraform/eks), against
 // moto. Run by main.tf's local-exec provisioners in the terraform working directory:
 //
-//   moto-eks.mjs create   VPC + cluster/node security groups + EKS cluster (adopted if they exist), then
-//                         writes moto-eks.tfstate (outputs only), which the module reads back
+//   moto-eks.mjs create   VPC, its private and public subnets (the template's layout, AZ_COUNT zones),
+//                         cluster/node security groups + EKS cluster (adopted if they exist), then writes
+//                         moto-eks.tfstate (outputs only), which the module reads back
 //   moto-eks.mjs delete   deletes them again (tolerates them being gone) and moto-eks.tfstate
 //
-// Input comes from the environment (CLUSTER_NAME, REGION, KUBERNETES_VERSION, VPC_CIDR, TAGS_JSON). It refuses
+// Input comes from the environment (CLUSTER_NAME, REGION, KUBERNETES_VERSION, VPC_CIDR, AZ_COUNT, TAGS_JSON). It refuses
 // to run without AWS_ENDPOINT_URL: it must never touch a real account. The endpoint output is the lab's
 // kube-apiserver (PLATCTL_LAB_ENDPOINT, else the server of $KUBECONFIG or $PLATCTL_LAB_DIR/kubeconfig).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +73,52 @@ async function ensureGroup(vpcId, groupName, description) {
   return r.GroupId;
 }
 
+/**
+ * The template's subnet layout (templates/terraform/eks/main.tf locals): private subnets are the VPC's first
+ * /+4 blocks, public ones /+8 blocks of its last /+4 block, one of each per zone.
+ */
+function subnetCidrs(vpcCidr, count) {
+  const [ip, bits] = vpcCidr.split('/');
+  const prefix = Number(bits);
+  const base = ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  const size = (p) => 2 ** (32 - p);
+  const cidr = (start, p) => `${[24, 16, 8, 0].map((s) => Math.floor(start / 2 ** s) % 256).join('.')}/${p}`;
+  const last = base + 15 * size(prefix + 4);
+  return Array.from({ length: count }, (_, i) => ({
+    private: cidr(base + i * size(prefix + 4), prefix + 4),
+    public: cidr(last + i * size(prefix + 8), prefix + 8),
+  }));
+}
+
+async function vpcSubnets(vpcId) {
+  const r = await ec2Client.send(new ec2.DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  return r.Subnets ?? [];
+}
+
+async function ensureSubnets(vpcId) {
+  const have = await vpcSubnets(vpcId);
+  const ensure = async (cidr, zone, kind) => {
+    const found = have.find((x) => x.CidrBlock === cidr);
+    if (found) return found.SubnetId;
+    const Name = `${name}-${kind}-${zone}`;
+    const r = await ec2Client.send(
+      new ec2.CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: cidr,
+        AvailabilityZone: zone,
+        TagSpecifications: [{ ResourceType: 'subnet', Tags: [...tagList, { Key: 'Name', Value: Name }] }],
+      }),
+    );
+    return r.Subnet.SubnetId;
+  };
+  const layout = subnetCidrs(env.VPC_CIDR, Number(env.AZ_COUNT || 3));
+  const zones = layout.map((_, i) => `${env.REGION}${'abcdef'[i]}`);
+  return {
+    private: await Promise.all(layout.map((l, i) => ensure(l.private, zones[i], 'private'))),
+    public: await Promise.all(layout.map((l, i) => ensure(l.public, zones[i], 'public'))),
+  };
+}
+
 function labEndpoint() {
   if (env.PLATCTL_LAB_ENDPOINT) return env.PLATCTL_LAB_ENDPOINT;
   const file = env.KUBECONFIG?.split(path.delimiter)[0] || path.join(env.PLATCTL_LAB_DIR ?? '.', 'kubeconfig');
@@ -96,6 +143,7 @@ async function create() {
         }),
       )
     ).Vpc.VpcId;
+  const subnets = await ensureSubnets(vpcId);
   const clusterSg = await ensureGroup(vpcId, `${name}-cluster`, `EKS control plane of ${name}`);
   const nodeSg = await ensureGroup(vpcId, `${name}-node`, `EKS nodes of ${name}`);
   let cluster;
@@ -110,7 +158,7 @@ async function create() {
           name,
           version: env.KUBERNETES_VERSION,
           roleArn: `arn:aws:iam::${account}:role/${name}-cluster`,
-          resourcesVpcConfig: { subnetIds: [], securityGroupIds: [clusterSg] },
+          resourcesVpcConfig: { subnetIds: subnets.private, securityGroupIds: [clusterSg] },
           tags,
         }),
       )
@@ -123,9 +171,12 @@ async function create() {
     vpc_id: vpcId,
     cluster_additional_security_group_id: clusterSg,
     node_shared_security_group_id: nodeSg,
+    private_subnet_ids: subnets.private,
+    public_subnet_ids: subnets.public,
   };
   // A state file with outputs only: what terraform_remote_state reads (format version 4).
-  const outputs = Object.fromEntries(Object.entries(out).map(([k, value]) => [k, { value, type: 'string' }]));
+  const typeOf = (v) => (Array.isArray(v) ? ['list', 'string'] : 'string');
+  const outputs = Object.fromEntries(Object.entries(out).map(([k, value]) => [k, { value, type: typeOf(value) }]));
   const state = { version: 4, terraform_version: '1.6.0', serial: 1, lineage: `moto-eks-${name}`, outputs, resources: [] };
   writeFileSync(OUT, `${JSON.stringify(state, null, 2)}\n`);
   console.log(`moto: cluster ${name} ${cluster.status}, vpc ${vpcId}, groups ${clusterSg} ${nodeSg}`);
@@ -147,6 +198,8 @@ async function remove() {
       const id = await findGroup(vpcId, g);
       if (id) await ignoreGone(ec2Client.send(new ec2.DeleteSecurityGroupCommand({ GroupId: id })));
     }
+    for (const subnet of await vpcSubnets(vpcId))
+      await ignoreGone(ec2Client.send(new ec2.DeleteSubnetCommand({ SubnetId: subnet.SubnetId })));
     await ignoreGone(ec2Client.send(new ec2.DeleteVpcCommand({ VpcId: vpcId })));
   }
   rmSync(OUT, { force: true });

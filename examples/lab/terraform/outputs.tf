@@ -30,3 +30,13 @@ output "node_shared_security_group_id" {
   description = "The security group shared by the nodes (in the lab: a moto security group)."
   value       = data.terraform_remote_state.moto.outputs.node_shared_security_group_id
 }
+
+output "private_subnet_ids" {
+  description = "The private subnets, one per zone (in the lab: moto subnets, the template's layout)."
+  value       = data.terraform_remote_state.moto.outputs.private_subnet_ids
+}
+
+output "public_subnet_ids" {
+  description = "The public subnets, one per zone (in the lab: moto subnets, the template's layout)."
+  value       = data.terraform_remote_state.moto.outputs.public_subnet_ids
+}

@@ -35,3 +35,13 @@ output "node_shared_security_group_id" {
   description = "The security group this module creates and attaches to every node of its managed node groups (the eks module's node_security_group_id)."
   value       = module.eks.node_security_group_id
 }
+
+output "private_subnet_ids" {
+  description = "The private subnets, one per zone (the nodes and the control plane's ENIs; internal load balancers)."
+  value       = module.vpc.private_subnets
+}
+
+output "public_subnet_ids" {
+  description = "The public subnets, one per zone (internet-facing load balancers)."
+  value       = module.vpc.public_subnets
+}
