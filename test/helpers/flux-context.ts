@@ -20,13 +20,13 @@ import { syncRefs } from '../../src/flux/wait.js';
 import type { GitHost } from '../../src/githost/types.js';
 import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
+import { varsStep } from '../../steps/vars.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
 import { authorizeKey } from '../lab/git-ssh.js';
 import { labCluster as baseCluster } from './lab-cluster.js';
 import { memoryLogger } from './memory-logger.js';
 import { saveEnv } from './saved-env.js';
-import { varsStep } from '../../steps/vars.js';
 
 /** The fixture install.yaml (Flux v2.9.4). */
 export const FLUX_INSTALL = path.join(FIXTURES, 'flux', 'install.yaml');

@@ -31,10 +31,7 @@ import { StateSession } from '../../src/runner/session.js';
 import { createFluxStep } from '../../steps/flux.js';
 import { iamStep } from '../../steps/iam.js';
 import { PLATFORM_VARS_REF, varsStep } from '../../steps/vars.js';
-import { lab } from '../lab/env.js';
-import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
-import { revokeKey } from '../lab/git-ssh.js';
-import { useLabAws } from './helpers/aws-context.js';
+import { useLabAws } from '../helpers/aws-context.js';
 import {
   fluxContext,
   fluxLabSession,
@@ -43,7 +40,10 @@ import {
   pushAsOperator,
   seedDeployKey,
   uniqueName,
-} from './helpers/flux-context.js';
+} from '../helpers/flux-context.js';
+import { lab } from '../lab/env.js';
+import { holdFluxControllers, releaseFluxControllers } from '../lab/flux-host.js';
+import { revokeKey } from '../lab/git-ssh.js';
 
 const env = lab();
 useLabAws(env);

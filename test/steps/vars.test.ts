@@ -6,9 +6,9 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
-import { memoryLogger } from '../../src/log.js';
 import { PLATFORM_VARS_REF, varsStep } from '../../steps/vars.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { useTempHome } from '../helpers/temp-home.js';
 import { type FakeStep, fakeStep, recorder, runSteps } from '../helpers/test-steps.js';
 

@@ -12,7 +12,7 @@ import { tenantEnv, tenantFleetEnv } from '../../src/tenants/tenants.js';
 import { platformVars } from '../../src/vars/catalogue.js';
 import { clusterConfig, rawCluster, rawPlatform } from '../helpers/config.js';
 import { substituteStream } from '../helpers/flux-envsubst.js';
-import { tenantSpec } from './helpers.js';
+import { tenantSpec } from '../helpers/tenants.js';
 
 const spec = tenantSpec('team-a', {
   namespaces: ['team-a', 'team-a-jobs'],

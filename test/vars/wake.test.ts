@@ -6,11 +6,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
 import { validateConfig } from '../../src/config/load.js';
-import { memoryLogger } from '../../src/log.js';
 import { createStepContext } from '../../src/runner/context.js';
 import { wakeReaders } from '../../src/vars/wake.js';
 import { rawCluster, rawPlatform } from '../helpers/config.js';
 import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 
 const KS = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' };
 const reads = { postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'platform-vars' }] } };
