@@ -61,6 +61,7 @@ export const ErrorCodes = {
   VAULT_INIT_FILE: ExitCode.stepFailed,
   FLUX_MANIFESTS: ExitCode.stepFailed,
   FLUX_NOT_READY: ExitCode.stepFailed,
+  PLATFORM_VARS_MISSING: ExitCode.stepFailed,
   FLEET_REPO: ExitCode.stepFailed,
   DEPLOY_KEY_DENIED: ExitCode.stepFailed,
   DEPLOY_KEY_INVALID: ExitCode.stepFailed,

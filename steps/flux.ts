@@ -215,7 +215,7 @@ export function createFluxStep(opts: { pollMs?: number } = {}): Step {
 /** The error when the cluster variables are not there yet. */
 function missingVars(ctx: StepContext): PlatctlError {
   return new PlatctlError(
-    'STEP_FAILED',
+    'PLATFORM_VARS_MISSING',
     `ConfigMap ${PLATFORM_VARS.namespace}/${PLATFORM_VARS.name} is missing: the Kustomizations platctl writes substitute the cluster variables from it`,
     { hint: `run the vars step first: platctl bootstrap ${ctx.cluster.name} --from vars` },
   );
