@@ -3,7 +3,6 @@
  * (a stalled proxy, a black-holed endpoint, a git host under load): the AWS SDK, git over ssh, any tool, and
  * HTTP APIs. Each gives progress while it waits and a TIMEOUT (or ssh's own timeout) naming the endpoint.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAwsClients } from '../../src/clients/aws.js';
 import { createExec } from '../../src/clients/exec.js';
@@ -12,23 +11,18 @@ import { DEFAULT_TIMEOUTS, type Timeouts } from '../../src/clients/timeouts.js';
 import { setNoticeInterval, setWaitReporter } from '../../src/clients/waiting.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { platctlFailure } from '../helpers/platctl-error.js';
+import { type SilentServer, startSilentServer } from '../helpers/silent-server.js';
 
-let silent: Server;
+let silent: SilentServer;
 let port: number;
-const sockets: Socket[] = [];
 /** The first line of every request the silent server was sent. */
-const requests: string[] = [];
+let requests: string[] = [];
 const lines: string[] = [];
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  // Accepts every connection, reads nothing back, answers nothing.
-  silent = createServer((s) => {
-    sockets.push(s);
-    s.on('data', (d) => requests.push(d.toString('utf8').split('\r\n')[0] ?? ''));
-  });
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  port = (silent.address() as { port: number }).port;
+  silent = await startSilentServer();
+  ({ port, requests } = silent);
   setWaitReporter((m) => lines.push(m));
   setNoticeInterval(100);
 });
@@ -37,8 +31,7 @@ afterEach(() => {
   process.env = { ...saved };
 });
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => silent.close(r));
+  await silent.close();
   setWaitReporter(undefined);
   setNoticeInterval(10_000);
 });

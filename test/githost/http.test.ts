@@ -5,7 +5,6 @@
  * that refuses the connection is GITHOST_API naming it. Every request is traced, without headers or bodies.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,14 +12,14 @@ import { setNoticeInterval, setWaitReporter } from '../../src/clients/waiting.js
 import { validateConfig } from '../../src/config/load.js';
 import { createGitHost } from '../../src/githost/provider.js';
 import { expectPlatctlError } from '../helpers/platctl-error.js';
+import { closedPort as freePort, type SilentServer, startSilentServer } from '../helpers/silent-server.js';
 
-let silent: Server;
+let silent: SilentServer;
 let port: number;
 let closedPort: number;
 let dir: string;
-const sockets: Socket[] = [];
 /** The first line of every request the silent server was sent. */
-const requests: string[] = [];
+let requests: string[] = [];
 const lines: string[] = [];
 /**
  * The silent server has read exactly these request lines. The client gives up on its own timer; the request
@@ -29,17 +28,9 @@ const lines: string[] = [];
 const sent = (expected: string[]) => vi.waitFor(() => expect(requests).toEqual(expected), { timeout: 2_000 });
 
 beforeAll(async () => {
-  silent = createServer((s) => {
-    sockets.push(s);
-    s.on('data', (d) => requests.push(d.toString('utf8').split('\r\n')[0] ?? ''));
-  });
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  port = (silent.address() as { port: number }).port;
-  // A port nothing listens on: bound, read, closed.
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  closedPort = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
+  silent = await startSilentServer();
+  ({ port, requests } = silent);
+  closedPort = await freePort();
   dir = await mkdtemp(path.join(tmpdir(), 'platctl-githost-http-'));
   setWaitReporter((m) => lines.push(m));
   setNoticeInterval(100);
@@ -50,8 +41,7 @@ afterEach(() => {
   delete process.env.PLATCTL_TRACE_REQUESTS;
 });
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => silent.close(r));
+  await silent.close();
   await rm(dir, { recursive: true, force: true });
   setWaitReporter(undefined);
   setNoticeInterval(10_000);

@@ -10,6 +10,7 @@ import { createStepContext } from '../../src/runner/context.js';
 import type { StepOutputs } from '../../src/state/types.js';
 import type { StepContext } from '../../src/step.js';
 import { type LabEnv, labProcessEnv } from '../lab/env.js';
+import { countKube } from './counting-kube.js';
 import { labCluster } from './lab-cluster.js';
 import { memoryLogger } from './memory-logger.js';
 
@@ -99,24 +100,8 @@ export function inFlight(client: unknown, op: RegExp): { max: () => number; tota
 
 /** Wraps a kube client counting reads (get/list) and writes (everything else). */
 export function countingKube(inner: KubeClient): { kube: KubeClient; reads: () => number; writes: () => number } {
-  const n = { reads: 0, writes: 0 };
-  const counted =
-    <A extends unknown[], R>(kind: 'reads' | 'writes', fn: (...a: A) => Promise<R>) =>
-    (...a: A): Promise<R> => {
-      n[kind]++;
-      return fn(...a);
-    };
-  const kube = {
-    server: inner.server,
-    get: counted('reads', inner.get.bind(inner)),
-    list: counted('reads', inner.list.bind(inner)),
-    create: counted('writes', inner.create.bind(inner)),
-    replace: counted('writes', inner.replace.bind(inner)),
-    apply: counted('writes', inner.apply.bind(inner)),
-    patch: counted('writes', inner.patch.bind(inner)),
-    delete: counted('writes', inner.delete.bind(inner)),
-  } as KubeClient;
-  return { kube, reads: () => n.reads, writes: () => n.writes };
+  const kube = countKube(inner);
+  return { kube, reads: () => kube.counts.reads, writes: () => kube.counts.writes };
 }
 
 /**

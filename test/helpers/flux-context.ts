@@ -24,6 +24,7 @@ import { varsStep } from '../../steps/vars.js';
 import { FIXTURES } from '../lab/config.js';
 import type { LabEnv } from '../lab/env.js';
 import { authorizeKey } from '../lab/git-ssh.js';
+import { countKube, type KubeCounts } from './counting-kube.js';
 import { labCluster as baseCluster } from './lab-cluster.js';
 import { memoryLogger } from './memory-logger.js';
 import { saveEnv } from './saved-env.js';
@@ -47,34 +48,12 @@ export function labCluster(env: LabEnv, name: string, extra: Record<string, unkn
 }
 
 /** Read and write counts of a wrapped kube client. */
-export interface KubeCounts {
-  reads: number;
-  writes: number;
-  calls: string[];
-}
+export type { KubeCounts } from './counting-kube.js';
 
 /** Wraps a client so a test can assert "one read, zero writes". */
 export function countingKube(inner: KubeClient): { kube: KubeClient; counts: KubeCounts } {
-  const counts: KubeCounts = { reads: 0, writes: 0, calls: [] };
-  const wrap =
-    <A extends unknown[], R>(verb: string, write: boolean, fn: (...a: A) => Promise<R>) =>
-    (...a: A): Promise<R> => {
-      if (write) counts.writes++;
-      else counts.reads++;
-      counts.calls.push(verb);
-      return fn(...a);
-    };
-  const kube: KubeClient = {
-    server: inner.server,
-    get: wrap('get', false, inner.get.bind(inner)) as KubeClient['get'],
-    list: wrap('list', false, inner.list.bind(inner)) as KubeClient['list'],
-    create: wrap('create', true, inner.create.bind(inner)) as KubeClient['create'],
-    replace: wrap('replace', true, inner.replace.bind(inner)) as KubeClient['replace'],
-    apply: wrap('apply', true, inner.apply.bind(inner)) as KubeClient['apply'],
-    patch: wrap('patch', true, inner.patch.bind(inner)) as KubeClient['patch'],
-    delete: wrap('delete', true, inner.delete.bind(inner)),
-  };
-  return { kube, counts };
+  const kube = countKube(inner);
+  return { kube, counts: kube.counts };
 }
 
 /** An exec whose calls can be intercepted (`before` runs first, e.g. to push a racing commit). */

@@ -18,10 +18,13 @@ import type { StepOutputs } from '../../src/state/types.js';
 import type { Step, StepContext } from '../../src/step.js';
 import type { LabEnv } from '../lab/env.js';
 import { EBS_CHART, helmSections } from './config.js';
+import { type CountingKube, countKube as countingKube } from './counting-kube.js';
 import { labCluster as baseCluster, labRawCluster as baseRaw } from './lab-cluster.js';
 import { memoryLogger } from './memory-logger.js';
 
 export { EBS_CHART, ISTIO_CHARTS, VAULT_CHART } from './config.js';
+/** Wraps a KubeClient with counters (test/helpers/counting-kube.ts). */
+export { type CountingKube, countingKube };
 
 /** An Exec that records every call (file and args) before running it. */
 export interface RecordingExec extends Exec {
@@ -43,38 +46,6 @@ export function recordingExec(inner: Exec = createExec(), spy?: (file: string, a
     },
   };
   return exec;
-}
-
-/** A KubeClient that counts reads (get/list) and writes (everything else). */
-export interface CountingKube extends KubeClient {
-  readonly counts: { reads: number; writes: number; log: string[] };
-}
-
-/** Wraps a KubeClient with counters. */
-export function countingKube(inner: KubeClient): CountingKube {
-  const counts = { reads: 0, writes: 0, log: [] as string[] };
-  const wrap =
-    <A extends unknown[], R>(verb: string, read: boolean, fn: (...a: A) => Promise<R>) =>
-    (...a: A) => {
-      if (read) counts.reads++;
-      else counts.writes++;
-      const first = a[0] as { kind?: string; name?: string; metadata?: { name?: string } } | string;
-      counts.log.push(
-        `${verb} ${typeof first === 'string' ? `${first} ${String(a[1])}` : `${first.kind} ${first.name ?? first.metadata?.name}`}`,
-      );
-      return fn(...a);
-    };
-  return {
-    server: inner.server,
-    counts,
-    get: wrap('get', true, inner.get.bind(inner)) as KubeClient['get'],
-    list: wrap('list', true, inner.list.bind(inner)) as KubeClient['list'],
-    create: wrap('create', false, inner.create.bind(inner)) as KubeClient['create'],
-    replace: wrap('replace', false, inner.replace.bind(inner)) as KubeClient['replace'],
-    apply: wrap('apply', false, inner.apply.bind(inner)) as KubeClient['apply'],
-    patch: wrap('patch', false, inner.patch.bind(inner)) as KubeClient['patch'],
-    delete: wrap('delete', false, inner.delete.bind(inner)),
-  };
 }
 
 /** The Istio and Vault sections the Helm steps' tests start from. */
