@@ -18,6 +18,8 @@ const known: Record<string, ResourceInfo> = {
   'v1/Pod': { plural: 'pods', namespaced: true },
   'v1/ResourceQuota': { plural: 'resourcequotas', namespaced: true },
   'v1/LimitRange': { plural: 'limitranges', namespaced: true },
+  'v1/PersistentVolume': { plural: 'persistentvolumes', namespaced: false },
+  'v1/PersistentVolumeClaim': { plural: 'persistentvolumeclaims', namespaced: true },
   'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
   'apps/v1/StatefulSet': { plural: 'statefulsets', namespaced: true },
   'apps/v1/DaemonSet': { plural: 'daemonsets', namespaced: true },
@@ -28,6 +30,9 @@ const known: Record<string, ResourceInfo> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': { plural: 'rolebindings', namespaced: true },
   'rbac.authorization.k8s.io/v1/ClusterRole': { plural: 'clusterroles', namespaced: false },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { plural: 'clusterrolebindings', namespaced: false },
+  // The storage step's cheap check reads the StorageClass on every run: no discovery request for it.
+  'storage.k8s.io/v1/StorageClass': { plural: 'storageclasses', namespaced: false },
+  'storage.k8s.io/v1/CSIDriver': { plural: 'csidrivers', namespaced: false },
   'networking.k8s.io/v1/NetworkPolicy': { plural: 'networkpolicies', namespaced: true },
   'networking.k8s.io/v1/Ingress': { plural: 'ingresses', namespaced: true },
   'apiextensions.k8s.io/v1/CustomResourceDefinition': { plural: 'customresourcedefinitions', namespaced: false },
