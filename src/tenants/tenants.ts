@@ -5,6 +5,7 @@
  * commit, no kube write, no state write. State keeps one compact record per tenant (`state.records.tenants`).
  * {@link addTenants} takes a batch (one fleet commit, one Gateway write, two state writes) for scale.
  */
+import { isNotFound } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { fluxVar } from '../flux/substitution.js';
@@ -210,8 +211,8 @@ async function askFluxToFetch(ctx: StepContext, sha: string | undefined): Promis
   const kube = await ctx.kube();
   const refs = syncRefs();
   const installed = await kube.get(refs[0]!).catch((err: unknown) => {
-    // No Flux CRDs yet: the API server does not serve the kind.
-    if ((err as { status?: number }).status === 404 || /does not serve/.test(String(err))) return undefined;
+    // No Flux CRDs yet: the API server does not serve the kind (isNotFound covers both).
+    if (isNotFound(err)) return undefined;
     throw err;
   });
   if (!installed) return;
