@@ -9,6 +9,7 @@
  *   <chartsUrl>/hashicorp/          vault (0.34.1)
  *   <chartsUrl>/aws-ebs-csi-driver/ aws-ebs-csi-driver (2.64.0)
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -74,6 +75,16 @@ export function servedCharts(): string[] {
   });
 }
 
+/**
+ * The interpreter `python3` really runs. A version manager's shim (pyenv's is a bash script that execs through
+ * `pyenv exec`) would pass through several execs after spawn, and a liveness check that reads /proc during one
+ * of them sees no process: start the interpreter itself.
+ */
+function pythonExecutable(): string {
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : 'python3';
+}
+
 /** Packages the charts, then returns the HTTP server over `.lab/charts`. */
 export async function chartsSpec(bins: BinPaths, ports: Ports): Promise<ServiceSpec> {
   await prepareChartRepos(bins, ports);
@@ -82,7 +93,7 @@ export async function chartsSpec(bins: BinPaths, ports: Ports): Promise<ServiceS
     name: 'charts',
     version: 'python3 http.server',
     address: url,
-    cmd: 'python3',
+    cmd: pythonExecutable(),
     args: ['-m', 'http.server', String(ports.charts), '--bind', HOST, '--directory', chartsDir()],
     ready: async () => (await httpStatus(`${url}/istio/index.yaml`)) === 200,
   };

@@ -70,7 +70,10 @@ async function waitReady(spec: ServiceSpec, rec: PidRecord): Promise<void> {
   };
   for (;;) {
     if (await spec.ready().catch(() => false)) return;
-    if (!isRunning(rec)) throw await fail('exited before it was ready');
+    // Twice, a moment apart: while a process execs (a wrapper script becoming its program) /proc can show
+    // nothing for an instant.
+    if (!isRunning(rec) && !(await sleep(100).then(() => isRunning(rec))))
+      throw await fail('exited before it was ready');
     if (Date.now() > deadline) throw await fail(`not ready after ${(spec.timeoutMs ?? 60_000) / 1000}s`);
     await sleep(200);
   }
