@@ -35,6 +35,18 @@ const good = {
   'root token': 'keys/team.asc',
 };
 
+/** A prompter answering from `runner`, recording every question it was asked in `asked`. */
+function recording(runner: Parameters<typeof createPrompter>[0]['runner'], asked: string[]) {
+  return createPrompter({
+    yes: false,
+    interactive: true,
+    runner: async (kind, o) => {
+      asked.push(String(o.message));
+      return runner!(kind, o);
+    },
+  });
+}
+
 describe('platctl init', () => {
   it('writes a platform.yaml that loads, with the Vault key holders and the shipped schema', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'platctl-init-'));
@@ -73,14 +85,7 @@ describe('platctl init', () => {
       'deploy key': 'gitea',
       'Public URL for the push webhook': 'https://flux-webhook.example.com',
     });
-    const ask = createPrompter({
-      yes: false,
-      interactive: true,
-      runner: async (kind, o) => {
-        asked.push(String(o.message));
-        return runner(kind, o);
-      },
-    });
+    const ask = recording(runner, asked);
     const { text, tokenVar } = await askPlatformConfig(ask, 'p.yaml');
     const c = validateConfig(parse(text), 'p.yaml').clusters[0]!;
     expect(c.fleet).toMatchObject({ provider: 'gitea', apiUrl: 'https://gitea.example.com' });
@@ -93,14 +98,7 @@ describe('platctl init', () => {
   it('github.com: github by default, no API question; a URL without owner/name is refused for a provider', async () => {
     const asked: string[] = [];
     const runner = scripted({ ...good, 'Fleet repo': 'git@github.com:acme/fleet.git' });
-    const ask = createPrompter({
-      yes: false,
-      interactive: true,
-      runner: async (kind, o) => {
-        asked.push(String(o.message));
-        return runner(kind, o);
-      },
-    });
+    const ask = recording(runner, asked);
     const { text, tokenVar } = await askPlatformConfig(ask, 'p.yaml');
     const c = validateConfig(parse(text), 'p.yaml').clusters[0]!;
     expect(c.fleet.provider).toBe('github');
