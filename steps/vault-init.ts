@@ -75,7 +75,6 @@ async function withVault<T>(
     cluster: ctx.cluster,
     vaultAddr: o.vaultAddr,
     pod,
-    kubeTarget: ctx.kubeTarget.current(),
     kube: () => ctx.kube(),
     forwarder: o.forwarder,
   });

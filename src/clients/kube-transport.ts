@@ -1,10 +1,12 @@
 /**
  * HTTPS transport to the API server: TLS and credentials from the kubeconfig (kubeconfig-auth.ts), keep-alive,
- * request tracing, and connection failures turned into one clear KUBE_UNREACHABLE line naming the server.
+ * request tracing, and connection failures turned into one clear KUBE_UNREACHABLE line naming the server. Its
+ * WebSockets (a port-forward's streams, kube-websocket.ts) use the same agent and credentials.
  */
 import https from 'node:https';
 import { PlatctlError } from '../errors.js';
 import { traceRequest } from '../trace.js';
+import type { ChannelSocket } from './kube-portforward.js';
 import type { KubeTarget } from './kube-target.js';
 import { bearerSource, resolveKubeconfig } from './kubeconfig-auth.js';
 
@@ -17,6 +19,8 @@ export interface KubeTransport {
     body?: unknown,
     contentType?: string,
   ): Promise<{ status: number; body: string }>;
+  /** Opens a WebSocket to an API path (a port-forward); absent on transports that cannot stream. */
+  openChannel?(path: string, protocol: string): Promise<ChannelSocket>;
 }
 
 const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
@@ -53,6 +57,11 @@ export async function httpsTransport(target: KubeTarget): Promise<KubeTransport>
 
   return {
     server,
+    async openChannel(path, protocol) {
+      // Not traced: a port-forward's upgrade carries the Vault requests, which are traced themselves.
+      const { openKubeWebSocket } = await import('./kube-websocket.js');
+      return openKubeWebSocket({ server, agent, authorization: auth }, path, protocol);
+    },
     async request(method, path, body, contentType = 'application/json') {
       traceRequest('kube', method, path);
       const payload = body === undefined ? undefined : JSON.stringify(body);

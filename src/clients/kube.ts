@@ -1,9 +1,10 @@
 /**
- * The narrow Kubernetes interface steps use, and its implementation: client-node's KubeConfig for
- * authentication (loaded lazily: it costs ~0.5 s) and plain HTTPS for requests, so platctl controls
- * exactly how many requests it makes.
+ * The narrow Kubernetes interface steps use, and its implementation over platctl's own HTTPS transport
+ * (kube-transport.ts, the kubeconfig read by kubeconfig-auth.ts), so platctl controls exactly how many requests
+ * it makes, and loads no Kubernetes library to make them.
  */
 import { isPlatctlError, PlatctlError } from '../errors.js';
+import { type PodForwarder, podForwarder } from './kube-portforward.js';
 import { collectionPath, knownResource, type ResourceInfo } from './kube-resources.js';
 import type { KubeTarget } from './kube-target.js';
 import type { KubeTransport } from './kube-transport.js';
@@ -53,6 +54,8 @@ export interface KubeClient {
   patch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: unknown, opts?: { subresource?: string }): Promise<T>;
   /** Deletes an object; false when it was already gone. */
   delete(ref: ObjectRef, opts?: { propagation?: 'Foreground' | 'Background' | 'Orphan' }): Promise<boolean>;
+  /** Streams local connections to a pod's port (a port-forward); absent where the transport cannot (fakes). */
+  readonly forwarder?: PodForwarder;
 }
 
 /** A Kubernetes API error carrying the HTTP status. */
@@ -166,8 +169,10 @@ export function kubeClientOver(transport: KubeTransport): KubeClient {
     return JSON.parse(res.body) as T;
   };
 
+  const open = transport.openChannel?.bind(transport);
   return {
     server: t.server,
+    ...(open ? { forwarder: podForwarder(open) } : {}),
     async get<T extends KubeObject>(ref: ObjectRef) {
       const res = await t.request('GET', await itemPath(ref));
       if (res.status === 404) return undefined;
@@ -213,7 +218,7 @@ export function kubeClientOver(transport: KubeTransport): KubeClient {
   };
 }
 
-/** Connects to a cluster from a kubeconfig (client-node is imported here, lazily, not at start-up). */
+/** Connects to a cluster from a kubeconfig (the transport is imported here, lazily, not at start-up). */
 export async function connectKube(target: KubeTarget = {}): Promise<KubeClient> {
   const { httpsTransport } = await import('./kube-transport.js');
   return kubeClientOver(await httpsTransport(target));

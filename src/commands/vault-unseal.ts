@@ -37,7 +37,6 @@ export default async function vaultUnseal(
       cluster: ctx.cluster,
       vaultAddr: opts.vaultAddr,
       pod: opts.pod,
-      kubeTarget: ctx.kubeTarget.current(),
       kube: ctx.kube,
     });
     try {

@@ -1,14 +1,14 @@
 /**
  * Reaching Vault: `--vault-addr`, else VAULT_ADDR (the lab), else a port-forward to the Vault pod (`vault-0` in
- * `vault.namespace`) through the Kubernetes API with client-node's PortForward, imported only when needed.
+ * `vault.namespace`) through the Kubernetes API, over the Kubernetes client's own transport
+ * (src/clients/kube-portforward.ts).
  * The forward listens on 127.0.0.1 on a free port; each local connection opens its own stream to the pod.
  * Through the forward, a Vault outside the mesh serves TLS: https, checked against the CA in the vault step's
  * Secret (or VAULT_CACERT) and the pod's name under the headless service.
  */
 import net from 'node:net';
-import type { Writable } from 'node:stream';
 import type { KubeClient, KubeObject } from '../clients/kube.js';
-import type { KubeTarget } from '../clients/kube-target.js';
+import type { PodForwarder } from '../clients/kube-portforward.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { VAULT_RELEASE, VAULT_TLS_SECRET, vaultMeshed } from './values.js';
@@ -28,8 +28,7 @@ export interface VaultEndpoint {
   close(): Promise<void>;
 }
 
-/** Opens one stream from a local socket to the pod's port (client-node's PortForward in real use). */
-export type PodForwarder = (namespace: string, pod: string, port: number, socket: net.Socket) => Promise<void>;
+export type { PodForwarder } from '../clients/kube-portforward.js';
 
 /** Options for {@link reachVault}. */
 export interface ReachOptions {
@@ -40,38 +39,18 @@ export interface ReachOptions {
   pod?: string;
   /** Use https through the forward (Vault serves TLS in the pod), checked with this CA and server name. */
   tls?: { ca?: string; servername?: string };
-  /** Where the cluster is, for the port-forward. */
-  kube?: KubeTarget;
-  /** Test seam: replaces client-node's PortForward. */
+  /** The cluster's client, for the port-forward (the run's own connection: one kubeconfig read, one agent). */
+  kube?: () => Promise<KubeClient>;
+  /** Test seam: replaces the Kubernetes client's port-forward. */
   forwarder?: PodForwarder;
 }
 
-/** client-node's PortForward over the kubeconfig target, loaded lazily. */
-async function clientNodeForwarder(target: KubeTarget = {}): Promise<PodForwarder> {
-  const { KubeConfig, PortForward } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
-    else kc.loadFromDefault();
-    if (target.context) kc.setCurrentContext(target.context);
-  } catch (err) {
-    throw new PlatctlError('KUBE_UNREACHABLE', `cannot load kubeconfig ${target.kubeconfig ?? '(default)'}`, {
-      cause: err,
-      hint: 'pass --kubeconfig, or --vault-addr to reach Vault directly',
-    });
-  }
-  const pf = new PortForward(kc, true);
-  return async (namespace, pod, port, socket) => {
-    const made = await pf.portForward(namespace, pod, [port], socket as Writable, null, socket);
-    const ws = typeof made === 'function' ? made() : made;
-    if (!ws) return;
-    // One WebSocket per local connection, and they end together: the kubelet keeps a stream open after our side
-    // is done (client-node only half-closes it), and an open WebSocket would keep platctl from exiting.
-    const end = () => ws.close();
-    socket.once('close', end);
-    if (socket.destroyed) end();
-    ws.on('close', () => socket.destroy());
-  };
+/** The port-forward of the cluster's client (the default kubeconfig's when none is given). */
+async function kubeForwarder(kube?: () => Promise<KubeClient>): Promise<PodForwarder> {
+  const client = kube ? await kube() : await (await import('../clients/kube.js')).connectKube();
+  if (!client.forwarder)
+    throw new PlatctlError('INTERNAL', `the Kubernetes client for ${client.server} cannot port-forward`);
+  return client.forwarder;
 }
 
 /** Starts a local listener forwarding every connection to the pod; resolves once it listens. */
@@ -111,7 +90,7 @@ export async function reachVault(opts: ReachOptions): Promise<VaultEndpoint> {
   const envAddr = (opts.env ?? process.env).VAULT_ADDR;
   if (envAddr) return { addr: envAddr, via: 'env', description: 'VAULT_ADDR', close: none };
   const pod = opts.pod ?? 'vault-0';
-  const forward = opts.forwarder ?? (await clientNodeForwarder(opts.kube));
+  const forward = opts.forwarder ?? (await kubeForwarder(opts.kube));
   const pf = await startPortForward(forward, opts.namespace, pod);
   return {
     addr: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${pf.port}`,
@@ -147,14 +126,13 @@ export async function reachClusterVault(o: {
   cluster: ClusterConfig;
   vaultAddr?: string;
   pod?: string;
-  kubeTarget: KubeTarget;
   kube: () => Promise<KubeClient>;
   env?: NodeJS.ProcessEnv;
   forwarder?: PodForwarder;
 }): Promise<VaultEndpoint> {
   const env = o.env ?? process.env;
   const namespace = o.cluster.vault.namespace;
-  const base = { vaultAddr: o.vaultAddr, env, namespace, pod: o.pod, kube: o.kubeTarget, forwarder: o.forwarder };
+  const base = { vaultAddr: o.vaultAddr, env, namespace, pod: o.pod, kube: o.kube, forwarder: o.forwarder };
   if (o.vaultAddr || env.VAULT_ADDR || vaultMeshed(o.cluster)) return reachVault(base);
   const pod = o.pod ?? `${VAULT_RELEASE}-0`;
   // VAULT_CACERT, when set, is read by the API client itself.

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectKube } from '../../src/clients/kube.js';
 import { vaultApi } from '../../src/vault/api.js';
 import { reachVault } from '../../src/vault/reach.js';
 import { lab, labProcessEnv } from './env.js';
@@ -177,7 +178,7 @@ describe('workload controllers, scheduler and kwok', () => {
 });
 
 describe("kwok's kubelet server", () => {
-  it('port-forwards vault-0:8200 through the apiserver to the lab OpenBao, as client-node asks it', async () => {
+  it('port-forwards vault-0:8200 through the apiserver to the lab OpenBao, as platctl asks it (a WebSocket, v4.channel.k8s.io)', async () => {
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -188,7 +189,7 @@ describe("kwok's kubelet server", () => {
     expect((await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'pod/vault-0', '--timeout=60s'])).exitCode).toBe(
       0,
     );
-    const ep = await reachVault({ namespace: ns, env: {}, kube: { kubeconfig: env.kubeconfig } });
+    const ep = await reachVault({ namespace: ns, env: {}, kube: () => connectKube({ kubeconfig: env.kubeconfig }) });
     try {
       expect(ep.via).toBe('port-forward');
       const viaPod = await vaultApi(ep.addr).sealStatus();

@@ -1,8 +1,8 @@
 /**
  * Reaching Vault: --vault-addr beats VAULT_ADDR beats a port-forward; the port-forward's local listener carries
- * each connection through the forwarder (client-node's PortForward in real use). The lab has no kubelet, so pods
- * never run and the forwarder here is a fake behind the narrow {@link PodForwarder} interface that pipes to a
- * local HTTP server standing in for the pod's port 8200.
+ * each connection through the forwarder (the Kubernetes client's WebSocket port-forward in real use, tested in
+ * test/clients/kube-portforward.test.ts and through kwok by the lab tests). Here the forwarder is a fake behind the
+ * narrow {@link PodForwarder} interface that pipes to a local HTTP server standing in for the pod's port 8200.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -154,7 +154,7 @@ describe('reachClusterVault', () => {
     reads.length = 0;
     const ep = await reachClusterVault({
       cluster: cluster(false),
-      kubeTarget: {},
+
       kube: kube(Buffer.from(cert).toString('base64')),
       env: {},
       forwarder: pipeTo(tlsPort),
@@ -174,12 +174,12 @@ describe('reachClusterVault', () => {
 
   it('a Secret without ca.crt is a clear error; in the mesh it is plain http with no Secret read', async () => {
     await expect(
-      reachClusterVault({ cluster: cluster(false), kubeTarget: {}, kube: kube(), env: {}, forwarder: pipeTo(podPort) }),
+      reachClusterVault({ cluster: cluster(false), kube: kube(), env: {}, forwarder: pipeTo(podPort) }),
     ).rejects.toThrow('Secret vault/vault-tls has no ca.crt');
     reads.length = 0;
     const ep = await reachClusterVault({
       cluster: cluster(true),
-      kubeTarget: {},
+
       kube: kube(),
       env: {},
       forwarder: pipeTo(podPort),
