@@ -39,15 +39,23 @@ const AWS_STEPS = ['cluster', 'access-entries', 'iam', 'kms', 'network', 'regist
 
 /** Every problem found, in a stable order: files, keys, tools, credentials, git host. */
 export async function preflight(o: PreflightOptions): Promise<PreflightProblem[]> {
+  const [local, gitHost] = await Promise.all([preflightLocal(o), preflightGitHost(o)]);
+  return [...local, ...gitHost];
+}
+
+/**
+ * The checks that need no state (files, keys, tools, credentials), in that order: bootstrap starts them before
+ * its session opens, so they overlap the session's requests.
+ */
+export async function preflightLocal(o: Omit<PreflightOptions, 'gitHost'>): Promise<PreflightProblem[]> {
   const at = (field: string) => `clusters[${o.index}].${field}`;
   const wants = (id: string) => o.steps.includes(id);
   const tools = toolSpecs(o.cluster).filter((t) => t.steps.some(wants));
-  const [files, keys, probes, account, gitHost] = await Promise.all([
+  const [files, keys, probes, account] = await Promise.all([
     fileProblems(o.cluster, at, o.kubeFlags),
     wants('vault-init') ? vaultKeyProblems(o.cluster, at, o.now) : Promise.resolve([]),
     Promise.all(tools.map((t) => probeTool(o.exec, t, 5_000))),
     usesAws(o) ? accountProblem(o, at) : Promise.resolve([]),
-    gitHostProblems(o.cluster, o.steps, at, o.gitHost),
   ]);
   const toolProblems = probes
     .filter((p) => !p.ok)
@@ -58,14 +66,22 @@ export async function preflight(o: PreflightOptions): Promise<PreflightProblem[]
         ?.steps.filter(wants)
         .join(', ')})`,
     }));
-  return [...files, ...keys, ...toolProblems, ...account, ...gitHost];
+  return [...files, ...keys, ...toolProblems, ...account];
 }
 
-const usesAws = (o: PreflightOptions) =>
+/** The git host's problems (asked only as `gitHost.probe` says: state decides). */
+export function preflightGitHost(o: PreflightOptions): Promise<PreflightProblem[]> {
+  return gitHostProblems(o.cluster, o.steps, (field) => `clusters[${o.index}].${field}`, o.gitHost);
+}
+
+const usesAws = (o: Omit<PreflightOptions, 'gitHost'>) =>
   o.steps.some((s) => AWS_STEPS.includes(s) || (s === 'access' && o.cluster.kubernetes.access === 'eks'));
 
 /** The credentials work and are for aws.accountId. */
-async function accountProblem(o: PreflightOptions, at: (f: string) => string): Promise<PreflightProblem[]> {
+async function accountProblem(
+  o: Omit<PreflightOptions, 'gitHost'>,
+  at: (f: string) => string,
+): Promise<PreflightProblem[]> {
   try {
     await assertAccount(o.aws, o.cluster);
     return [];

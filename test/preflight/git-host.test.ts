@@ -253,4 +253,26 @@ describe('withPreflightedSession', () => {
     expect(kubeErr.code).toBe('KUBE_UNREACHABLE');
     expect(host.calls).toEqual([]);
   });
+
+  it('checks files, keys, tools and credentials while the session opens, not after', async () => {
+    const journal = new JournalStore('demo');
+    await journal.write({ ...emptyState('demo'), location: 'cluster' });
+    let probed!: () => void;
+    const probing = new Promise<void>((r) => {
+      probed = r;
+    });
+    const probe: Exec = { run: async (...a) => (probed(), exec.run(...a)) };
+    // The state's cluster answers only once a tool has been probed: run one after the other, this would hang.
+    const kube = async (): Promise<never> => {
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('preflight waited for the session')), 5000).unref(),
+      );
+      await Promise.race([probing, timeout]);
+      return unreachable();
+    };
+    const err = await platctlFailure(
+      withPreflightedSession(session(kube), { ...opts(gitea(), async () => undefined), exec: probe }, async () => 0),
+    );
+    expect(err.code).toBe('KUBE_UNREACHABLE');
+  });
 });
