@@ -261,7 +261,12 @@ describe('withPreflightedSession', () => {
     const probing = new Promise<void>((r) => {
       probed = r;
     });
-    const probe: Exec = { run: async (...a) => (probed(), exec.run(...a)) };
+    const probe: Exec = {
+      run: async (...a) => {
+        probed();
+        return exec.run(...a);
+      },
+    };
     // The state's cluster answers only once a tool has been probed: run one after the other, this would hang.
     const kube = async (): Promise<never> => {
       const timeout = new Promise<never>((_, reject) =>
