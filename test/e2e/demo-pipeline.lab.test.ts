@@ -1,20 +1,30 @@
 /**
- * Secrets audit of the REAL demo pipeline (built CLI, examples/lab/platform.yaml, the lab), the demo's own
- * command sequence: a full bootstrap with --debug, a re-run with --output json, two `add-tenant --apply`, and
- * `status` (text and JSON, and `--vars` as JSON and env). No secret reaches stdout, stderr, the state ConfigMap,
- * the cluster variables (ConfigMap flux-system/platform-vars), any file under
+ * The REAL demo pipeline (built CLI, examples/lab/platform.yaml, the lab), bootstrapped ONCE for two audits that
+ * both need a finished demo (one bootstrap and one teardown instead of one each: ~85 s of the lab run).
+ *
+ * Secrets audit, on the demo's own command sequence: a full bootstrap with --debug, a re-run with --output json,
+ * two `add-tenant --apply`, and `status` (text and JSON, and `--vars` as JSON and env). No secret reaches stdout,
+ * stderr, the state ConfigMap, the cluster variables (ConfigMap flux-system/platform-vars), any file under
  * PLATCTL_HOME (the encrypted Vault output included: it must hold ciphertext only), the fleet repo, or a
  * leftover temp file; the files holding key material are 0600. AWS_SECRET_ACCESS_KEY
  * is a random 40-character value for platctl (moto accepts any), so a leak of it is recognisable.
  * The git host token (GITEA_TOKEN: the demo's fleet repo is on the lab's Gitea) is among the needles.
+ * Vault is reached as on EKS: a port-forward to a server pod, which kwok forwards to the lab's OpenBao.
+ *
+ * The hand-off to Flux: after that bootstrap, the real helm-controller (the lab runs the Flux controllers) takes
+ * over the Helm releases the istio and vault steps installed: it finds each one in Helm's storage and upgrades it
+ * in place, with the same chart and values, so each name keeps one release, one revision further. The charts
+ * come from the lab's loopback chart repository (flux.charts); the pods are kwok's, Ready after the pod-ready
+ * delay, so helm's wait is real.
+ *
  * Flux is real (the lab runs its controllers); scripts/demo-player.ts only plays the admin of the tenants' git
  * server, adding their deploy keys read-only. The tenants' deploy keys are audited like Flux's.
- * Vault is reached as on EKS: a port-forward to a server pod, which kwok forwards to the lab's OpenBao.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../scripts/demo-lib.js';
@@ -172,6 +182,64 @@ describe('secrets audit of the demo pipeline', () => {
     for (const [where, text] of haystacks) {
       expect(text, where).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
       for (const n of needles) expect(text.includes(n), `${where} contains a secret`).toBe(false);
+    }
+  });
+});
+
+type HelmRelease = KubeObject & {
+  spec: { releaseName: string; targetNamespace: string; chart: { spec: { chart: string; version: string } } };
+  status?: { conditions?: { type: string; status: string; message?: string }[] };
+};
+
+const helm = (args: string[]) =>
+  execa(demo.lab.bins.helm, [...args, '--kubeconfig', demo.lab.kubeconfig, '--output', 'json']).then(
+    (r) => JSON.parse(r.stdout) as unknown,
+  );
+
+describe('Flux adopts the releases bootstrap installed', () => {
+  it('helm-controller upgrades each release in place: one release per name, the same chart and values', async () => {
+    expect(debugRun.exitCode, debugRun.stderr).toBe(0);
+    const list = () =>
+      demo.kube.list<HelmRelease>('helm.toolkit.fluxcd.io/v2', 'HelmRelease', { namespace: 'flux-system' });
+    const ready = (r: HelmRelease) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    let releases: HelmRelease[] = [];
+    for (let i = 0; i < 600 && !(releases.length === 4 && releases.every(ready)); i++) {
+      releases = await list();
+      await sleep(500);
+    }
+    const show = releases.map((r) => `${r.metadata.name}: ${JSON.stringify(r.status?.conditions)}`).join('\n');
+    expect(releases.map((r) => r.metadata.name).sort(), show).toEqual([
+      'istio-base',
+      'istio-ingress',
+      'istiod-1-30-3',
+      'vault',
+    ]);
+    expect(releases.every(ready), show).toBe(true);
+
+    for (const r of releases) {
+      const { releaseName: name, targetNamespace: ns } = r.spec;
+      const all = (await helm(['list', '--all', '--namespace', ns, '--filter', `^${name}$`])) as unknown[];
+      expect(all, `${ns}/${name}: one release`).toHaveLength(1);
+      const history = (await helm(['history', name, '--namespace', ns])) as {
+        revision: number;
+        status: string;
+        chart: string;
+        description: string;
+      }[];
+      const last = history.at(-1)!;
+      const before = history.at(-2)!;
+      // platctl's install (and its own upgrades), then helm-controller's upgrade on top.
+      expect(before, `${ns}/${name}: the release platctl installed`).toMatchObject({ status: 'superseded' });
+      expect(last, `${ns}/${name}`).toMatchObject({
+        status: 'deployed',
+        description: 'Upgrade complete',
+        chart: `${r.spec.chart.spec.chart}-${r.spec.chart.spec.version}`,
+      });
+      expect(last.chart).toBe(before.chart);
+      const values = (rev: number) => helm(['get', 'values', name, '--namespace', ns, '--revision', String(rev)]);
+      expect(await values(last.revision), `${ns}/${name}: values unchanged by the adoption`).toEqual(
+        await values(before.revision),
+      );
     }
   });
 });
