@@ -1,7 +1,8 @@
 /**
  * The bad-input corpus: every file in test/fixtures/bad-input/ is one mistake a user can make. Each must end
  * with its expected exit code, one clear `✗` line naming the field or problem, no stack trace, and state left
- * exactly as it was (local files and the state ConfigMap compared before and after).
+ * exactly as it was (local files and the state ConfigMap compared before and after). Each case runs the built CLI
+ * (bin/platctl), as a user does.
  */
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,8 +13,9 @@ import { parse, stringify } from 'yaml';
 import { connectKube, type KubeClient } from '../src/clients/kube.js';
 import { removeClusterState } from '../src/runner/session.js';
 import { ensureSystemNamespace } from '../src/state/configmap.js';
+import { ensureBuiltCli } from './helpers/built-cli.js';
 import { makeKey, makeKeys, writePrivateKeyFile } from './helpers/pgp-keys.js';
-import { platctl, sandbox } from './helpers/platctl.js';
+import { builtPlatctl, sandbox } from './helpers/platctl.js';
 import { lab } from './lab/env.js';
 
 interface Case {
@@ -85,8 +87,10 @@ async function pgpKeyFiles(dir: string): Promise<string> {
 let kube: KubeClient;
 const stateRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'platctl-system', name: 'platctl-state' };
 beforeAll(async () => {
+  // The built CLI, as a user runs it: 56 processes, each a third of the CPU of one under tsx.
+  ensureBuiltCli();
   kube = await connectKube({ kubeconfig: lab().kubeconfig });
-});
+}, 120_000);
 afterAll(async () => {
   await removeClusterState(kube);
 });
@@ -171,7 +175,7 @@ function defineCases(list: typeof cases) {
       const beforeFiles = snapshot(sb.home);
       const beforeCm = (await kube.get(stateRef))?.metadata.resourceVersion;
 
-      const r = await platctl(args, env);
+      const r = await builtPlatctl(args, env);
 
       expect(r.exitCode, r.all).toBe(c.expect.exit);
       expect(r.stderr).toContain(c.expect.message);
