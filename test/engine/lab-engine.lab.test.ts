@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube, type KubeClient, type KubeObject } from '../../src/clients/kube.js';
 import { removeClusterState } from '../../src/runner/session.js';
 import { platctl, type Sandbox, sandbox } from '../helpers/platctl.js';
@@ -23,8 +23,21 @@ async function readState(): Promise<{ steps: Record<string, { status: string }>;
 
 const appliedLog = (sb: Sandbox) => readFileSync(path.join(sb.dir, 'applied.log'), 'utf8').trim().split('\n');
 
-async function cleanup() {
-  await removeClusterState(kube);
+const leaseRef = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  namespace: 'platctl-system',
+  name: 'platctl-lock',
+};
+
+/**
+ * Between tests: no state, no lock, no test ConfigMaps. The namespace platctl-system may stay (as on a cluster
+ * whose state was removed): deleting it costs the namespace controller's 5 s or more each time. The first test
+ * starts without it and the last one's teardown removes it; afterAll removes it whatever happened.
+ */
+async function cleanup(full = false) {
+  if (full) await removeClusterState(kube);
+  else for (const ref of [cmRef, leaseRef]) await kube.delete(ref);
   for (const name of ['platctl-test-slow', 'platctl-test-final']) {
     await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name });
   }
@@ -32,9 +45,10 @@ async function cleanup() {
 
 beforeAll(async () => {
   kube = await connectKube({ kubeconfig: lab().kubeconfig });
-  await cleanup();
+  await cleanup(true);
 });
-afterEach(cleanup);
+afterEach(() => cleanup());
+afterAll(() => cleanup(true));
 
 describe('engine on the lab', () => {
   it('bootstraps, moves state into the ConfigMap, and a re-run is up to date', async () => {
