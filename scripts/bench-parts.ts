@@ -7,12 +7,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { connectKube, type KubeObject } from '../src/clients/kube.js';
+import { connectKube, type KubeClient, type KubeObject } from '../src/clients/kube.js';
 import { TENANT_LABEL } from '../src/tenants/manifests.js';
 import { applyIam, destroyIam } from '../steps/iam.js';
 import { awsCluster, awsContext, uniqueCluster } from '../test/helpers/aws-context.js';
 import { storedDeployKeys } from '../test/lab/git-host-admin.js';
 import { type LabEnv, revokeKey } from '../test/lab/lab.js';
+import { readPidRecord } from '../test/lab/proc.js';
 import { demoConfig, platctl, root } from './demo-lib.js';
 
 /** Median of a list of numbers. */
@@ -58,12 +59,15 @@ const isLock = (line: string) =>
   line.includes('/leases/platctl-lock') || line === 'kube GET /api/v1/namespaces/platctl-system';
 const isStateWrite = (line: string) => line.includes('/configmaps/platctl-state') && !line.includes(' GET ');
 
-/** A traced `platctl bootstrap demo` run: wall time, requests (lock excluded) and writes (lock and state excluded). */
-export async function tracedBootstrap(env: NodeJS.ProcessEnv, extra: string[] = []) {
+/**
+ * A traced `platctl bootstrap demo` run: wall time, requests (lock excluded) and writes (lock and state excluded).
+ * `config`: another platform file for the demo cluster (default the demo's).
+ */
+export async function tracedBootstrap(env: NodeJS.ProcessEnv, extra: string[] = [], config = demoConfig) {
   const trace = path.join(os.tmpdir(), `platctl-trace-${process.pid}-${Date.now()}`);
   const t = performance.now();
   const r = await platctl(
-    ['bootstrap', 'demo', '--config', demoConfig, '--yes', '--output', 'json', ...extra],
+    ['bootstrap', 'demo', '--config', config, '--yes', '--output', 'json', ...extra],
     { ...env, PLATCTL_TRACE_REQUESTS: trace },
     'pipe',
   );
@@ -195,21 +199,90 @@ async function pushTenantSources(lab: LabEnv, names: readonly string[]): Promise
 
 type Flux = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
-/** Waits until every named tenant's Kustomization (`<name>/<name>`) is Ready; returns when, or throws at the deadline. */
-async function tenantsReady(lab: LabEnv, names: readonly string[], timeoutMs: number): Promise<number> {
+/** The lab services whose CPU time a profile reports (the sshd listener's includes its finished sessions'). */
+const PROFILED = [
+  'kube-apiserver',
+  'etcd',
+  'source-controller',
+  'kustomize-controller',
+  'helm-controller',
+  'notification-controller',
+  'sshd',
+  'gitea',
+  'kube-controller-manager',
+  'kwok',
+];
+
+/**
+ * CPU seconds (user + system, waited-for children included) each profiled lab service and this process have
+ * used so far. CPU time, unlike wall time, hardly depends on how busy the rest of the machine is.
+ */
+export function cpuSeconds(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of PROFILED) {
+    const rec = readPidRecord(name);
+    if (!rec) continue;
+    try {
+      // Fields after the command's ")": state is [0], utime [11], stime [12], cutime [13], cstime [14].
+      const f = readFileSync(`/proc/${rec.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+      out[name] = (f[11]! + f[12]! + f[13]! + f[14]!) / 100;
+    } catch {
+      // Not running.
+    }
+  }
+  const own = process.cpuUsage();
+  out.bench = (own.user + own.system) / 1e6;
+  return out;
+}
+
+/** `after - before`, per name, rounded to 0.1 s, largest first. */
+export function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after)
+      .map((k) => [k, Math.round(((after[k] ?? 0) - (before[k] ?? 0)) * 10) / 10] as const)
+      .sort((a, b) => b[1] - a[1]),
+  );
+}
+
+/** How many of the named tenants' own objects of a kind (`<name>/<name>`) are Ready. */
+async function readyCount(kube: KubeClient, kind: 'Kustomization' | 'GitRepository', want: Set<string>) {
+  const apiVersion = kind === 'Kustomization' ? 'kustomize.toolkit.fluxcd.io/v1' : 'source.toolkit.fluxcd.io/v1';
+  const all = await kube.list<Flux>(apiVersion, kind, { labelSelector: TENANT_LABEL });
+  return all.filter(
+    (k) =>
+      want.has(k.metadata.name) &&
+      k.metadata.namespace === k.metadata.name &&
+      k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+}
+
+/**
+ * Waits until every named tenant's Kustomization (`<name>/<name>`) is Ready; returns when, or throws at the
+ * deadline. With `say`, tells how many sources and Kustomizations are Ready (on a change, or every 5 s).
+ */
+async function tenantsReady(
+  lab: LabEnv,
+  names: readonly string[],
+  timeoutMs: number,
+  o: { say?: (m: string) => void } = {},
+): Promise<number> {
   const kube = await connectKube({ kubeconfig: lab.kubeconfig });
   const want = new Set(names);
   const deadline = performance.now() + timeoutMs;
+  let last = '';
+  let told = 0;
   for (;;) {
-    const all = await kube.list<Flux>('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', {
-      labelSelector: TENANT_LABEL,
-    });
-    const ready = all.filter(
-      (k) =>
-        want.has(k.metadata.name) &&
-        k.metadata.namespace === k.metadata.name &&
-        k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
+    const ready = await readyCount(kube, 'Kustomization', want);
+    if (o.say) {
+      const sources = await readyCount(kube, 'GitRepository', want);
+      const line = `sources Ready ${sources}/${want.size}, Kustomizations Ready ${ready}/${want.size}`;
+      // On every change, and every 5 s without one (a stall shows as such).
+      if (line !== last || performance.now() - told > 5000) {
+        o.say(line);
+        told = performance.now();
+      }
+      last = line;
+    }
     if (ready === want.size) return performance.now();
     if (performance.now() > deadline) throw new Error(`only ${ready} of ${want.size} tenant Kustomizations Ready`);
     await sleep(250);
@@ -226,7 +299,14 @@ async function tenantsReady(lab: LabEnv, names: readonly string[], timeoutMs: nu
 export async function addManyTenants(
   lab: LabEnv,
   n: number,
-): Promise<{ ms: number; readyMs: number; stateBytes: number }> {
+  o: { profile?: boolean; config?: string } = {},
+): Promise<{
+  ms: number;
+  readyMs: number;
+  stateBytes: number;
+  /** CPU seconds per lab service during the add, and from its end until all Ready. */
+  cpu: { add: Record<string, number>; ready: Record<string, number> };
+}> {
   const { loadConfig } = await import('../src/config/load.js');
   const { createStepContext } = await import('../src/runner/context.js');
   const { memoryLogger } = await import('../test/helpers/memory-logger.js');
@@ -235,9 +315,17 @@ export async function addManyTenants(
   const { planLive, runPlan } = await import('../src/tenants/live.js');
   const { syncTenantFleet, tenantDir, tenantsIndexFile } = await import('../src/tenants/fleet.js');
   const { requestReconcile, syncRefs } = await import('../src/flux/wait.js');
-  const cluster = (await loadConfig(path.join(root, demoConfig))).clusters[0]!;
+  const cluster = (await loadConfig(path.resolve(root, o.config ?? demoConfig))).clusters[0]!;
   const kube = await connectKube({ kubeconfig: lab.kubeconfig });
-  const log = memoryLogger();
+  const { createLogger } = await import('../src/log.js');
+  let t0 = performance.now();
+  const stamp = (m: string) => process.stderr.write(`  ${Math.round(performance.now() - t0)} ms ${m}\n`);
+  // Profiling: the add's own log lines and progress, stamped with the time since the add started.
+  // (The new keys' lines, three per tenant, are left out.)
+  const keyLine = /^(. )?(ssh-ed25519 |ecdsa-sha2-|► add this public key|✚ Secret \S+: deploy key)/;
+  const log = o.profile
+    ? createLogger({ write: (l) => (keyLine.test(l) ? undefined : stamp(l.trimEnd())), debug: true })
+    : memoryLogger();
   const names = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
   await pushTenantSources(lab, names);
   const { session, state } = await StateSession.open({
@@ -254,17 +342,21 @@ export async function addManyTenants(
     yes: true,
     deep: false,
     outputs: (id: string) => state.steps[id]?.outputs ?? {},
-    progress: () => {},
+    progress: o.profile ? (m: string) => stamp(`… ${m}`) : () => {},
   });
   const io = { store: session.store, state };
   try {
     const specs = names.map((name) =>
       resolveTenant(cluster, name, { repo: lab.fleetUrl, path: `./tenants-src/${name}` }),
     );
+    const cpu0 = cpuSeconds();
     const t = performance.now();
+    t0 = t;
     await addTenants(ctx, specs, { ...io, apply: true });
     const ms = performance.now() - t;
-    const readyMs = (await tenantsReady(lab, names, 300_000)) - t;
+    const cpu1 = cpuSeconds();
+    const readyMs = (await tenantsReady(lab, names, 300_000, o.profile ? { say: stamp } : {})) - t;
+    const cpu = { add: cpuDelta(cpu0, cpu1), ready: cpuDelta(cpu1, cpuSeconds()) };
     const cm = await kube.get<KubeObject & { data?: Record<string, string> }>({
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -272,7 +364,7 @@ export async function addManyTenants(
       name: 'platctl-state',
     });
     const stateBytes = Buffer.byteLength(cm?.data?.['state.json'] ?? '');
-    return { ms, readyMs, stateBytes };
+    return { ms, readyMs, stateBytes, cpu };
   } finally {
     // Out of the fleet (so Flux does not bring them back), out of the cluster, out of state, keys revoked.
     const keys = (await storedDeployKeys(kube)).filter((k) => names.some((nm) => k.secret.startsWith(`${nm}/`)));
