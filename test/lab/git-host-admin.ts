@@ -7,7 +7,7 @@
  */
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
 import { DEPLOY_KEY_LABEL } from '../../src/tenants/keys.js';
-import { authorizeKey } from './git-ssh.js';
+import { authorizeKeys } from './git-ssh.js';
 
 type Secret = KubeObject & { data?: Record<string, string> };
 
@@ -40,10 +40,14 @@ export function playGitHostAdmin(
   const done = new Set<string>();
   let stopped = false;
   const tick = async () => {
-    for (const k of await storedDeployKeys(kube)) {
-      if (done.has(k.publicKey)) continue;
-      // One at a time: authorizeKey rewrites authorized_keys.
-      await authorizeKey(k.publicKey, { readOnly: true });
+    const fresh = (await storedDeployKeys(kube)).filter((k) => !done.has(k.publicKey));
+    if (fresh.length === 0) return;
+    // All in one rewrite of authorized_keys (100 tenants' keys at once are one write, not 100).
+    await authorizeKeys(
+      fresh.map((k) => k.publicKey),
+      { readOnly: true },
+    );
+    for (const k of fresh) {
       done.add(k.publicKey);
       say(`(playing the git host admin) added the deploy key of Secret ${k.secret} as a read-only key`);
     }

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { labPaths } from './config.js';
 import type { BinPaths } from './install.js';
@@ -167,16 +167,28 @@ async function readAuthorized(): Promise<string[]> {
   return text.split('\n').filter((l) => l.trim() !== '');
 }
 
+/** Written aside, then renamed over: sshd reads the file on every login and must never see half of it. */
 async function writeAuthorized(lines: string[]): Promise<void> {
-  await writeFile(sshPaths().authorizedKeys, lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+  const file = sshPaths().authorizedKeys;
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  await writeFile(tmp, lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+  await rename(tmp, file);
 }
 
 /** Lets a key in (sshd reads authorized_keys on every login: no restart). Read-only keys may only fetch. */
 export async function authorizeKey(publicKeyLine: string, opts: { readOnly?: boolean } = {}): Promise<void> {
-  const id = keyId(publicKeyLine);
-  const others = (await readAuthorized()).filter((l) => keyId(l) !== id);
+  await authorizeKeys([publicKeyLine], opts);
+}
+
+/** {@link authorizeKey} for many keys in one rewrite of authorized_keys. */
+export async function authorizeKeys(publicKeyLines: readonly string[], opts: { readOnly?: boolean } = {}) {
+  const ids = new Set(publicKeyLines.map(keyId));
+  const others = (await readAuthorized()).filter((l) => !ids.has(keyId(l)));
   const mode = opts.readOnly ? 'ro' : 'rw';
-  await writeAuthorized([...others, `restrict,command="${sshPaths().gitOnly} ${mode}" ${id} lab-${mode}`]);
+  await writeAuthorized([
+    ...others,
+    ...[...ids].map((id) => `restrict,command="${sshPaths().gitOnly} ${mode}" ${id} lab-${mode}`),
+  ]);
 }
 
 /** Removes a key (given as any line holding it). */
