@@ -133,7 +133,22 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** Carries out a plan: applies (namespaces first), then prunes (Flux objects, the rest, namespaces) and waits. */
+/**
+ * The order objects are applied in, phase by phase (each phase finished before the next starts): namespaces
+ * (everything else lives in them); the tenants' GitRepositories, so source-controller starts cloning while the
+ * rest is applied; RBAC, quotas and policies; the Kustomizations last, so kustomize-controller never
+ * impersonates a ServiceAccount whose RoleBinding is not there yet (a forbidden apply is retried with
+ * exponential backoff, which would cost far more than the wait).
+ */
+export function applyPhases(objects: readonly KubeObject[]): KubeObject[][] {
+  const rank = (o: KubeObject) =>
+    o.kind === 'Namespace' ? 0 : o.kind === 'GitRepository' ? 1 : o.kind === 'Kustomization' ? 3 : 2;
+  const phases: KubeObject[][] = [[], [], [], []];
+  for (const o of objects) phases[rank(o)]!.push(o);
+  return phases.filter((p) => p.length > 0);
+}
+
+/** Carries out a plan: applies (in {@link applyPhases}), then prunes (Flux objects, the rest, namespaces) and waits. */
 export async function runPlan(kube: KubeClient, plan: LivePlan, o: RunOptions = {}): Promise<void> {
   const width = o.concurrency ?? concurrencyFromEnv('PLATCTL_KUBE_CONCURRENCY', 16);
   const apply = async (obj: KubeObject) => {
@@ -149,21 +164,14 @@ export async function runPlan(kube: KubeClient, plan: LivePlan, o: RunOptions = 
       );
     });
   };
-  const namespaces = plan.apply.filter((x) => x.kind === 'Namespace');
   let done = 0;
   const tick = () => o.progress?.(`applied ${++done}/${plan.apply.length} tenant objects`);
-  await mapLimit(namespaces, width, async (ns) => {
-    await apply(ns);
-    tick();
-  });
-  await mapLimit(
-    plan.apply.filter((x) => x.kind !== 'Namespace'),
-    width,
-    async (obj) => {
+  for (const phase of applyPhases(plan.apply)) {
+    await mapLimit(phase, width, async (obj) => {
       await apply(obj);
       tick();
-    },
-  );
+    });
+  }
   if (plan.prune.length === 0) return;
   const gone = new Set(plan.prune.filter((x) => x.kind === 'Namespace').map((x) => x.metadata.name));
   const flux = plan.prune.filter((x) => FLUX.has(x.kind));
