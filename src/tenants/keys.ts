@@ -10,7 +10,7 @@
  * The private key goes to the API server only: never to the fleet repo, state, stdout or logs.
  */
 import { concurrencyFromEnv, mapLimit } from '../aws/parallel.js';
-import type { KubeObject } from '../clients/kube.js';
+import { isConflict, type KubeClient, type KubeObject } from '../clients/kube.js';
 import { createNamespace } from '../clients/namespaces.js';
 import { isPlatctlError } from '../errors.js';
 import { fingerprintOf, generateDeployKey } from '../flux/keys.js';
@@ -42,14 +42,42 @@ export interface TenantKey {
 type SecretObject = KubeObject & { data?: Record<string, string> };
 
 /**
+ * The tenant's first namespace, made when missing. `listed` is the batch's list of namespaces: one listed (and
+ * not terminating) needs no request, one absent is created at once; without a list, or when the create
+ * conflicts (made meanwhile, or an old one of that name still terminating), {@link createNamespace} looks
+ * first and waits out a terminating one.
+ */
+async function ensureNamespace(
+  kube: KubeClient,
+  ns: KubeObject,
+  listed: readonly KubeObject[] | undefined,
+): Promise<void> {
+  const name = ns.metadata.name;
+  const meta = { labels: ns.metadata.labels };
+  const found = listed?.find((n) => n.metadata.name === name);
+  if (found && !found.metadata.deletionTimestamp) return;
+  if (listed && !found) {
+    try {
+      await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...meta } });
+      return;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+  await createNamespace(kube, name, meta);
+}
+
+/**
  * Makes sure every tenant with an ssh repository and no `secretRef` has its deploy key Secret, creating the
  * tenant's first namespace when it does not exist yet (Flux later applies it from the fleet repo unchanged).
- * One list finds the keys that exist, so a re-run makes no write.
+ * One list finds the keys that exist, so a re-run makes no write; `o.namespaces` (the namespaces the caller
+ * just listed) spares a read per new tenant.
  */
 export async function ensureTenantKeys(
   ctx: StepContext,
   specs: readonly TenantSpec[],
   namespaceOf: (spec: TenantSpec) => KubeObject,
+  o: { namespaces?: readonly KubeObject[] } = {},
 ): Promise<TenantKey[]> {
   const wanted = specs.filter((s) => !s.secretRef && s.repo.startsWith('ssh://'));
   if (wanted.length === 0) return [];
@@ -78,8 +106,7 @@ export async function ensureTenantKeys(
     if (ctx.dryRun) return { ...base, created: true };
     const hosts = await knownHosts(s.repo);
     const key = generateDeployKey(ctx.cluster.fleet.keyType, tenantKeyTitle(ctx.cluster.name, s.name));
-    const ns = namespaceOf(s);
-    await createNamespace(kube, namespace, { labels: ns.metadata.labels });
+    await ensureNamespace(kube, namespaceOf(s), o.namespaces);
     try {
       await kube.create({
         apiVersion: 'v1',

@@ -82,6 +82,34 @@ describe('tenant deploy keys', () => {
     expect(dry.kube.calls.filter((c) => c.verb !== 'get' && c.verb !== 'list')).toEqual([]);
   });
 
+  it("with the batch's namespace list: a listed namespace costs no request, a missing one is created at once", async () => {
+    const { kube, ctx } = setup();
+    const listed = kube.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    await ensureTenantKeys(ctx, [spec('team-a'), spec('team-b')], namespaceOf, { namespaces: [listed] });
+    expect(kube.calls.map((c) => `${c.verb} ${c.key.split('|')[1]} ${c.key.split('|')[3]}`).sort()).toEqual([
+      'create Namespace team-b',
+      'create Secret team-a-deploy-key',
+      'create Secret team-b-deploy-key',
+      'list Secret *',
+    ]);
+  });
+
+  it('a namespace missing from the list but made meanwhile: the create conflicts, it is looked at, and kept', async () => {
+    const { kube, ctx } = setup();
+    kube.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { mine: 'yes' } } });
+    const keys = await ensureTenantKeys(ctx, [spec('team-a')], namespaceOf, { namespaces: [] });
+    expect(keys.map((k) => k.created)).toEqual([true]);
+    expect(kube.calls.map((c) => `${c.verb} ${c.key.split('|')[1]}`)).toEqual([
+      'list Secret',
+      'create Namespace',
+      'get Namespace',
+      'create Secret',
+    ]);
+    expect(kube.peek({ apiVersion: 'v1', kind: 'Namespace', name: 'team-a' })?.metadata.labels).toEqual({
+      mine: 'yes',
+    });
+  });
+
   it('https repositories and tenants with their own secretRef get no key', async () => {
     const { kube, ctx, scans } = setup();
     const keys = await ensureTenantKeys(
