@@ -1,7 +1,7 @@
 /** Judging Flux objects and waiting for them: every verdict the wait can reach, on scripted objects. */
 import { describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject, ObjectRef } from '../../src/clients/kube.js';
-import { assess, parseDuration, sameRevision, syncRefs, waitForSync } from '../../src/flux/wait.js';
+import { assess, parseDuration, sameRevision, syncPollMs, syncRefs, waitForSync } from '../../src/flux/wait.js';
 
 const [gitRef, ksRef] = syncRefs() as [ObjectRef, ObjectRef];
 const REV = 'main@sha1:0123456789abcdef0123456789abcdef01234567';
@@ -177,6 +177,10 @@ describe('waitForSync', () => {
     await waitForSync(kube, { revision: REV, timeoutMs: 5000, pollMs: 1, progress: (m) => progress.push(m) });
     expect(progress).toHaveLength(2);
     expect(progress[1]).toContain('Kustomization flux-system/flux-system: Ready=Unknown (Progressing: building)');
+  });
+
+  it('looks every 500 ms for the first 30 s, where most syncs end, then every 2 s', () => {
+    expect([0, 1000, 29_999, 30_000, 90_000].map(syncPollMs)).toEqual([500, 500, 500, 2000, 2000]);
   });
 
   it('times out naming every unavailable controller together', async () => {
