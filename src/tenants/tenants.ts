@@ -159,7 +159,9 @@ export async function addTenants(
     report.stateWrites++;
   }
   // Each tenant's own read-only git credentials, in place before Flux sees the GitRepository that uses them.
-  report.keys = await ensureTenantKeys(ctx, specs, (s) => manifests.get(s.name)!.namespaces[0]!);
+  report.keys = await ensureTenantKeys(ctx, specs, (s) => manifests.get(s.name)!.namespaces[0]!, {
+    namespaces: liveNamespaces,
+  });
   showNewKeys(ctx.log, ctx.cluster.name, report.keys, ctx.dryRun);
   ctx.log.action(`writing ${names.length} tenant(s) to ${ctx.cluster.fleet.url} (${ctx.cluster.fleet.branch})`);
   const label = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
@@ -175,19 +177,25 @@ export async function addTenants(
       ctx.dryRun ? `fleet: ${fleet.changed.length} file(s) would change` : 'fleet repo up to date: no commit',
     );
   crashPoint('add-tenant', 'after-push');
-  if (fleet.committed) await askFluxToFetch(ctx, fleet.sha);
+  // With --apply the objects go in first and Flux is asked afterwards: its root sync then finds them in place,
+  // and kustomize-controller's queue holds the tenants' own Kustomizations before the 'tenant-<t>' ones that
+  // only confirm what was applied (100 of those first held 100 tenants back by a minute and more).
+  const askFlux = fleet.committed ? () => askFluxToFetch(ctx, fleet.sha) : async () => {};
+  if (!o.apply) await askFlux();
 
   if (needGateway) {
     const want = new Map(specs.map((s) => [s.name, gatewayServers(s)]));
     report.gateway.changed = await bindGateway(kube, gwRef, want, { current: gateway, dryRun: ctx.dryRun });
     if (report.gateway.changed) ctx.log.created(`Gateway ${report.gateway.name}: servers of ${label} bound`);
   }
-  if (o.apply)
+  if (o.apply) {
     report.live = await applyLive(
       ctx,
       names,
       specs.flatMap((s) => allObjects(manifests.get(s.name)!)),
     );
+    await askFlux();
+  }
 
   const commits: Record<string, TenantRecord> = {};
   for (const s of specs) {

@@ -1,5 +1,5 @@
 /**
- * Tenants under the REAL Flux controllers (the lab runs them: test/lab/flux-host.ts), GitOps only (no --apply):
+ * Tenants under the REAL Flux controllers (the lab runs them: test/lab/flux-host.ts), GitOps first (one with --apply):
  * add-tenant pushes the tenant to the fleet repo and gives it its own read-only deploy key in its own
  * namespace; the root sync applies the tenant, source-controller clones the tenant's repository with THAT key,
  * and kustomize-controller applies it impersonating the tenant's ServiceAccount, which is refused anywhere else.
@@ -36,6 +36,8 @@ const step = createFluxStep({ pollMs: 200 });
 const session = fluxLabSession(env, 'platctl-tenants-flux-');
 // The tenant's "own repository" is a folder of the lab's git server, reached over ssh with the tenant's key.
 const T = tenantSpec(`tf-${id}`, { repo: env.fleetUrl, path: `./teams/tf-${id}` });
+// A second team added with --apply, from the same repository folder.
+const U = tenantSpec(`tg-${id}`, { repo: env.fleetUrl, path: `./teams/tf-${id}` });
 const store = memoryStore(cluster.name);
 const io = () => ({ store, state: store.current });
 let stopAdmin: () => void = () => {};
@@ -45,10 +47,10 @@ type Flux = KubeObject & {
   spec?: { secretRef?: { name: string } };
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 };
-const tenantRef = (kind: 'GitRepository' | 'Kustomization', name = T.name): ObjectRef => ({
+const tenantRef = (kind: 'GitRepository' | 'Kustomization', name = T.name, namespace = T.name): ObjectRef => ({
   apiVersion: kind === 'GitRepository' ? 'source.toolkit.fluxcd.io/v1' : 'kustomize.toolkit.fluxcd.io/v1',
   kind,
-  namespace: T.name,
+  namespace,
   name,
 });
 
@@ -90,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     keys = [...keys, ...(await storedDeployKeys(kube)).map((k) => k.publicKey)];
-    await removeTenant(fluxContext(cluster, { kube }).ctx, T.name, { ...io(), apply: true });
+    for (const t of [T, U]) await removeTenant(fluxContext(cluster, { kube }).ctx, t.name, { ...io(), apply: true });
     await step.destroy(fluxContext(cluster, { kube }).ctx);
   } finally {
     stopAdmin();
@@ -133,6 +135,27 @@ describe('tenants under the real Flux controllers', () => {
     expect(report.keys.map((k) => k.created)).toEqual([false]);
     expect(counted.counts.writes).toBe(0);
     expect(await fleetHead(env)).toBe(head);
+  });
+
+  it('--apply: every object is in before Flux is asked to fetch (the Kustomization after its RoleBinding), and it syncs', async () => {
+    const counted = countingKube(kube);
+    const report = await addTenants(fluxContext(cluster, { kube: counted.kube }).ctx, [U], { ...io(), apply: true });
+    expect(report.live?.applied).toBeGreaterThan(0);
+    const log = counted.counts.log;
+    const ks = log.lastIndexOf(`apply Kustomization ${U.name}`);
+    expect(ks).toBeGreaterThan(log.lastIndexOf(`apply RoleBinding ${U.name}-reconciler`));
+    expect(log.indexOf(`apply GitRepository ${U.name}`)).toBeLessThan(log.indexOf(`apply ServiceAccount ${U.name}`));
+    // Asked after the objects: kustomize-controller meets the tenant's own Kustomization before tenant-<t>.
+    expect(log.indexOf('patch GitRepository flux-system')).toBeGreaterThan(ks);
+    expect(log.indexOf('patch Kustomization flux-system')).toBeGreaterThan(ks);
+    await until(tenantRef('Kustomization', U.name, U.name), isReady);
+    const cm = await kube.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: U.name,
+      name: 'hello',
+    });
+    expect(cm?.data).toEqual({ from: 'tenant' });
   });
 
   it('a tenant Kustomization that writes into another namespace is refused by impersonation: forbidden', async () => {
