@@ -45,5 +45,7 @@ export function countKube(inner: KubeClient): CountingKube {
     apply: wrap('apply', false, inner.apply.bind(inner)) as KubeClient['apply'],
     patch: wrap('patch', false, inner.patch.bind(inner)) as KubeClient['patch'],
     delete: wrap('delete', false, inner.delete.bind(inner)),
+    // The port-forward (a stream, not a counted request) passes through: vault-init reaches Vault with it.
+    ...(inner.forwarder ? { forwarder: inner.forwarder } : {}),
   };
 }
