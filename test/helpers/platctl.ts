@@ -33,7 +33,11 @@ export function sandbox(lab: LabEnv, cluster: string, extra: Record<string, unkn
 
 /** Starts `platctl <args>`; await it for the result (never rejects on a non-zero exit). */
 export function platctl(args: string[], env: Record<string, string>): ResultPromise<{ reject: false; all: true }> {
-  return execa(process.execPath, ['--import', 'tsx', entry, ...args], {
+  return spawnCli(['--import', 'tsx', entry, ...args], env);
+}
+
+function spawnCli(nodeArgs: string[], env: Record<string, string>): ResultPromise<{ reject: false; all: true }> {
+  return execa(process.execPath, nodeArgs, {
     cwd: root,
     env: { ...process.env, ...env },
     reject: false,
@@ -48,11 +52,5 @@ export function platctl(args: string[], env: Record<string, string>): ResultProm
  * PLATCTL_TEST_STEPS module may still be TypeScript: Node 24 strips its types (type-only imports of src/ only).
  */
 export function builtPlatctl(args: string[], env: Record<string, string>): ResultPromise<{ reject: false; all: true }> {
-  return execa(process.execPath, [platctlBin, ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-  }) as unknown as ResultPromise<{ reject: false; all: true }>;
+  return spawnCli([platctlBin, ...args], env);
 }
