@@ -247,7 +247,8 @@ describe.concurrent('teardown confirmation', () => {
     const r = await run(
       'script',
       ['-qec', `'${process.execPath}' '${bin}' teardown demo --config '${config('tty')}' --no-color`, '/dev/null'],
-      { input: 'prod\r', env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home') } },
+      // Its own home: sharing the other test's, one run could find the other's lock on "demo" (exit 3).
+      { input: 'prod\r', env: { ...process.env, PLATCTL_HOME: path.join(tmp, 'home-tty') } },
     );
     // The terminal's text, without @inquirer's cursor moves and line wrapping.
     const screen = r.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\s+/g, ' ');
