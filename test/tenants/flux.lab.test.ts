@@ -103,6 +103,17 @@ afterAll(async () => {
 });
 
 describe('tenants under the real Flux controllers', () => {
+  /** The tenant repo's ConfigMap, applied by kustomize-controller as the tenant: its sync really happened. */
+  const expectTenantSynced = async (ns: string) => {
+    const cm = await kube.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      name: 'hello',
+    });
+    expect(cm?.data).toEqual({ from: 'tenant' });
+  };
+
   it('add-tenant gives the tenant its own read-only deploy key in its own namespace, and Flux syncs with it', async () => {
     const report = await addTenants(fluxContext(cluster, { kube }).ctx, [T], io());
     expect(report.fleet.committed).toBe(true);
@@ -118,13 +129,7 @@ describe('tenants under the real Flux controllers', () => {
     const git = await until(tenantRef('GitRepository'), isReady);
     expect(git.spec?.secretRef).toEqual({ name: `${T.name}-deploy-key` });
     await until(tenantRef('Kustomization'), isReady);
-    const cm = await kube.get<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: T.name,
-      name: 'hello',
-    });
-    expect(cm?.data).toEqual({ from: 'tenant' });
+    await expectTenantSynced(T.name);
   });
 
   it('a re-run changes nothing: no commit, no Kubernetes write, the key kept', async () => {
@@ -149,13 +154,7 @@ describe('tenants under the real Flux controllers', () => {
     expect(log.indexOf('patch GitRepository flux-system')).toBeGreaterThan(ks);
     expect(log.indexOf('patch Kustomization flux-system')).toBeGreaterThan(ks);
     await until(tenantRef('Kustomization', U.name, U.name), isReady);
-    const cm = await kube.get<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: U.name,
-      name: 'hello',
-    });
-    expect(cm?.data).toEqual({ from: 'tenant' });
+    await expectTenantSynced(U.name);
   });
 
   it('a tenant Kustomization that writes into another namespace is refused by impersonation: forbidden', async () => {
