@@ -1,7 +1,9 @@
 /** `platctl bootstrap <cluster>`: thin; the runner and the steps do the work. */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { readFluxSecretOutputs } from '../../steps/flux-secret.js';
 import { gitHostHasWork } from '../githost/preflight.js';
+import { platctlHome } from '../paths.js';
 import { runBootstrap } from '../runner/pipeline.js';
 import { summarise } from '../runner/report.js';
 import { selectSteps } from '../runner/select.js';
@@ -19,6 +21,7 @@ export default async function bootstrap(clusterName: string, opts: { from?: stri
   const started = Date.now();
   // Before step 1 (also with --dry-run): every problem at once, exit 2. The git host is asked only while its
   // steps have work (a finished cluster's re-run makes no host request), which state says: the session opens first.
+  const { preflightMemo } = await import('../preflight/memo.js');
   const preflight = {
     source: setup.flags.config,
     cluster: setup.cluster,
@@ -27,6 +30,8 @@ export default async function bootstrap(clusterName: string, opts: { from?: stri
     exec,
     aws,
     kubeFlags: { kubeconfig: setup.flags.kubeconfig, context: setup.flags.context },
+    // Tools and keys proved by an earlier run are not probed again while unchanged; --verify re-proves all.
+    memo: setup.flags.verify ? undefined : preflightMemo(path.join(platctlHome(), 'preflight-memo.json')),
     gitHost: {
       host: gitHost,
       log: setup.log,

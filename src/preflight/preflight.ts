@@ -11,9 +11,10 @@ import type { AwsClients } from '../clients/aws.js';
 import type { Exec } from '../clients/exec.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { describeError, isPlatctlError } from '../errors.js';
-import { probeTool, toolSpecs } from '../tools/versions.js';
+import { probeTool, type ToolProbe, type ToolSpec, toolSpecs } from '../tools/versions.js';
 import { fileProblems } from './files.js';
 import { type GitHostCheck, gitHostProblems } from './git-host.js';
+import { type PreflightMemo, toolIdentity } from './memo.js';
 import { type PreflightProblem, preflightError } from './problems.js';
 import { vaultKeyProblems } from './vault-keys.js';
 
@@ -32,6 +33,8 @@ export interface PreflightOptions {
   gitHost?: GitHostCheck;
   /** When keys must be valid (tests). */
   now?: Date;
+  /** What earlier runs proved about these tools and keys (bootstrap keeps it in platctl's home); saved here. */
+  memo?: PreflightMemo;
 }
 
 /** The steps that call AWS (access only in `eks` mode): the credentials are checked when one of them will run. */
@@ -53,10 +56,11 @@ export async function preflightLocal(o: Omit<PreflightOptions, 'gitHost'>): Prom
   const tools = toolSpecs(o.cluster).filter((t) => t.steps.some(wants));
   const [files, keys, probes, account] = await Promise.all([
     fileProblems(o.cluster, at, o.kubeFlags),
-    wants('vault-init') ? vaultKeyProblems(o.cluster, at, o.now) : Promise.resolve([]),
-    Promise.all(tools.map((t) => probeTool(o.exec, t, 5_000))),
+    wants('vault-init') ? vaultKeyProblems(o.cluster, at, o.now, o.memo) : Promise.resolve([]),
+    Promise.all(tools.map((t) => probeRemembered(o, t))),
     usesAws(o) ? accountProblem(o, at) : Promise.resolve([]),
   ]);
+  await o.memo?.save();
   const toolProblems = probes
     .filter((p) => !p.ok)
     .map((p) => ({
@@ -72,6 +76,17 @@ export async function preflightLocal(o: Omit<PreflightOptions, 'gitHost'>): Prom
 /** The git host's problems (asked only as `gitHost.probe` says: state decides). */
 export function preflightGitHost(o: PreflightOptions): Promise<PreflightProblem[]> {
   return gitHostProblems(o.cluster, o.steps, (field) => `clusters[${o.index}].${field}`, o.gitHost);
+}
+
+/** A tool's probe, skipped when the memo knows this very binary passed (with the same minimum version). */
+async function probeRemembered(o: Pick<PreflightOptions, 'exec' | 'memo'>, t: ToolSpec): Promise<ToolProbe> {
+  const identity = o.memo && toolIdentity(t.candidates);
+  const key = `${t.name}@${t.min?.join('.') ?? ''}`;
+  const known = identity ? o.memo?.tool(key, identity) : undefined;
+  if (known) return { name: t.name, ok: true, detail: known };
+  const probe = await probeTool(o.exec, t, 5_000);
+  if (probe.ok && identity) o.memo?.rememberTool(key, identity, probe.detail);
+  return probe;
 }
 
 const usesAws = (o: Omit<PreflightOptions, 'gitHost'>) =>

@@ -3,17 +3,34 @@
  * revoked, able to encrypt), one per share and no key twice, long before Vault exists, so a bad key fails the
  * run before step 1 instead of at step 10 with a cluster already built.
  */
+import { readFile } from 'node:fs/promises';
 import type { ClusterConfig } from '../config/schema.js';
 import { isPlatctlError } from '../errors.js';
+import { fileDigest, type PreflightMemo } from './memo.js';
 import type { PreflightProblem } from './problems.js';
+
+/**
+ * One key file's fingerprint: from the memo when these exact bytes passed before and still hold at `now`, else
+ * read and validated (OpenPGP is loaded only then), and remembered.
+ */
+async function fingerprintOf(file: string, from: string, now: Date, memo?: PreflightMemo): Promise<string> {
+  const bytes = memo ? await readFile(file).catch(() => undefined) : undefined;
+  const digest = bytes && fileDigest(bytes);
+  const known = digest ? memo?.key(digest, now) : undefined;
+  if (known) return known;
+  const { readPgpPublicKey } = await import('../vault/pgp.js');
+  const key = await readPgpPublicKey(file, { now, from });
+  if (digest) memo?.rememberKey(digest, key.fingerprint, now, key.validUntil);
+  return key.fingerprint;
+}
 
 /** Every problem with vault.pgpKeys, vault.rootTokenPgpKey and the share numbers. */
 export async function vaultKeyProblems(
   cluster: ClusterConfig,
   at: (field: string) => string,
   now = new Date(),
+  memo?: PreflightMemo,
 ): Promise<PreflightProblem[]> {
-  const { readPgpPublicKey } = await import('../vault/pgp.js');
   const { planFromConfig } = await import('../vault/init.js');
   const plan = planFromConfig(cluster.vault);
   const out: PreflightProblem[] = [];
@@ -31,7 +48,7 @@ export async function vaultKeyProblems(
   const read = await Promise.all(
     files.map(async (f) => {
       try {
-        return { ...f, fingerprint: (await readPgpPublicKey(f.file, { now, from: at(f.field) })).fingerprint };
+        return { ...f, fingerprint: await fingerprintOf(f.file, at(f.field), now, memo) };
       } catch (err) {
         if (!isPlatctlError(err)) throw err;
         add(f.field, err.hint ? `${err.message} (${err.hint})` : err.message);

@@ -5,7 +5,7 @@
  * not expired. Errors name the file and never echo its content.
  */
 import { readFile } from 'node:fs/promises';
-import type { Key } from 'openpgp';
+import type { Key, Subkey } from 'openpgp';
 import { PlatctlError } from '../errors.js';
 
 /** A validated public key, ready for `PUT /v1/sys/init`. */
@@ -18,6 +18,8 @@ export interface PgpPublicKey {
   base64: string;
   /** The key's user ids ("Alice <alice@example.com>"), for showing who holds which share. */
   userIds: string[];
+  /** When the key, or the subkey Vault would encrypt to, expires (undefined: never). */
+  validUntil?: Date;
 }
 
 const privateArmor = /-----BEGIN PGP PRIVATE KEY BLOCK-----/;
@@ -84,8 +86,9 @@ async function validate(file: string, key: Key, now: Date): Promise<PgpPublicKey
       'ask its holder to extend the expiry (`gpg --quick-set-expire`) and export it again',
     );
   }
+  let encryption: Awaited<ReturnType<Key['getEncryptionKey']>>;
   try {
-    await key.getEncryptionKey(undefined, now);
+    encryption = await key.getEncryptionKey(undefined, now);
   } catch {
     throw bad(
       file,
@@ -94,7 +97,11 @@ async function validate(file: string, key: Key, now: Date): Promise<PgpPublicKey
     );
   }
   const userIds = key.getUserIDs();
-  return { file, fingerprint, base64: Buffer.from(key.toPublic().write()).toString('base64'), userIds };
+  const ends = [expires, encryption === key ? null : await (encryption as Subkey).getExpirationTime(now)]
+    .filter((d): d is Date => d instanceof Date)
+    .map((d) => d.getTime());
+  const validUntil = ends.length > 0 ? new Date(Math.min(...ends)) : undefined;
+  return { file, fingerprint, base64: Buffer.from(key.toPublic().write()).toString('base64'), userIds, validUntil };
 }
 
 /** Options for {@link readPgpPublicKey}. */

@@ -2,14 +2,15 @@
  * Bootstrap's preflight without the lab: real files and real PGP keys in a temp dir, tools and STS behind the
  * narrow Exec / AwsClients interfaces. Every problem is reported at once, each naming its field.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../src/clients/aws.js';
 import type { Exec } from '../../src/clients/exec.js';
 import { validateConfig } from '../../src/config/load.js';
 import { PlatctlError } from '../../src/errors.js';
+import { fileDigest, preflightMemo } from '../../src/preflight/memo.js';
 import { assertPreflight, preflight } from '../../src/preflight/preflight.js';
 import { rawCluster, rawPlatform, withField } from '../helpers/config.js';
 import { makeKey, makeKeys, writePrivateKeyFile } from '../helpers/pgp-keys.js';
@@ -207,6 +208,66 @@ describe('preflight', () => {
     expect(err.code).toBe('PREFLIGHT_FAILED');
     expect(err.exitCode).toBe(2);
     expect(err.message).toMatch(/^platform\.yaml: 2 problems found before anything was created:\n {2}clusters\[0\]/);
+  });
+});
+
+describe('preflight with a memo of earlier runs', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  const run = (c: ReturnType<typeof cluster>, exec: Exec, memo: ReturnType<typeof preflightMemo>) =>
+    preflight({ cluster: c, index: 0, steps: ALL_STEPS, exec, aws: fakeAws('123456789012'), memo });
+
+  it('probes an unchanged native tool once, and a failing one every run', async () => {
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    for (const t of Object.keys(tools)) copyFileSync('/usr/bin/true', path.join(bin, t));
+    vi.stubEnv('PATH', bin);
+    const calls: string[] = [];
+    const counting = (versions: Record<string, string>): Exec => ({
+      run: async (file, args, o) => {
+        calls.push(file);
+        return fakeExec(versions).run(file, args, o);
+      },
+    });
+    const file = path.join(dir, 'tools-memo.json');
+    const old = { ...tools, helm: 'v3.10.1' };
+    expect(await run(cluster(goodVault()), counting(old), preflightMemo(file))).toHaveLength(1);
+    expect(calls.sort()).toEqual(['git', 'helm', 'ssh', 'ssh-keyscan', 'tofu']);
+    calls.length = 0;
+    expect(await run(cluster(goodVault()), counting(old), preflightMemo(file))).toEqual([
+      expect.objectContaining({ field: 'PATH', message: expect.stringMatching(/^helm: helm v3\.10\.1/) }),
+    ]);
+    expect(calls).toEqual(['helm']);
+    calls.length = 0;
+    expect(await run(cluster(goodVault()), counting(tools), preflightMemo(file))).toEqual([]);
+    expect(await run(cluster(goodVault()), counting(tools), preflightMemo(file))).toEqual([]);
+    expect(calls).toEqual(['helm']);
+  });
+
+  it("answers a key from the memo only for the same bytes, inside the window the key's validation holds", async () => {
+    const [k0, k1] = keys.good as [string, string];
+    // The memo says k1's bytes are k0's key: its answer is used instead of reading the file (a duplicate holder).
+    const c = cluster({ pgpKeys: [k0, k1], keyThreshold: 2, rootTokenPgpKey: k0 });
+    const first = preflightMemo();
+    await run(c, fakeExec(tools), first);
+    const fpr0 = first.key(fileDigest(readFileSync(k0)), new Date());
+    expect(fpr0).toMatch(/^[0-9A-F]{40}$/);
+    const lying = preflightMemo();
+    lying.rememberKey(fileDigest(readFileSync(k1)), fpr0 as string, new Date(Date.now() - 1000));
+    expect((await run(c, fakeExec(tools), lying)).map((p) => p.field)).toEqual(['clusters[0].vault.pgpKeys[1]']);
+    // Past its window the entry is not used: the file is read again, and it is a different key.
+    const stale = preflightMemo();
+    stale.rememberKey(
+      fileDigest(readFileSync(k1)),
+      fpr0 as string,
+      new Date(Date.now() - 2000),
+      new Date(Date.now() - 1000),
+    );
+    expect(await run(c, fakeExec(tools), stale)).toEqual([]);
+    // A key that fails is never remembered.
+    const bad = preflightMemo();
+    const expired = cluster({ pgpKeys: [k0, keys.expired], keyThreshold: 2, rootTokenPgpKey: k0 });
+    expect((await run(expired, fakeExec(tools), bad)).map((p) => p.field)).toEqual(['clusters[0].vault.pgpKeys[1]']);
+    expect(bad.key(fileDigest(readFileSync(keys.expired)), new Date())).toBeUndefined();
   });
 });
 
