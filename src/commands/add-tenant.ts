@@ -56,11 +56,20 @@ export function reportLines(r: TenantReport): string[] {
       `  cluster: ${applied} applied, ${deleted} deleted, ${unchanged} unchanged${r.dryRun ? ' (planned)' : ''}`,
     );
   }
-  for (const k of r.keys.filter((x) => x.created)) {
+  const created = r.keys.filter((x) => x.created);
+  for (const k of created) {
     lines.push(
       r.dryRun
         ? `  deploy key ${k.tenant}: would create Secret ${k.secret}`
         : `  deploy key ${k.tenant} (add it to ${k.repo}, read-only): ${k.publicKey}`,
+    );
+  }
+  const first = created[0];
+  if (first && !r.dryRun) {
+    // source-controller backs off a source it cannot read (up to --max-retry-delay, 15 min): say how to skip it.
+    const ns = first.secret.split('/')[0];
+    lines.push(
+      `  until a key is on its repository, Flux retries that tenant's source with growing delays (up to 15 min); once added: flux reconcile source git ${first.tenant} -n ${ns}`,
     );
   }
   return lines;
