@@ -2,9 +2,11 @@
  * `npx tsx scripts/bench-noop.ts [runs]`: only the bench's no-op re-run, on the running lab (started if down),
  * without the full bench's fresh lab and first bootstrap. The first run finishes the bench's demo cluster if it
  * is not finished yet; then `runs` (default 7) traced re-runs alternate Node's compile cache on and off
- * (NODE_DISABLE_COMPILE_CACHE=1), so both medians see the same machine load. Prints one JSON line with the
- * bench's field names; numbers only, nothing asserted.
+ * (NODE_DISABLE_COMPILE_CACHE=1) and the preflight memo kept and removed (every tool probed and every PGP key
+ * read again), so every median sees the same machine load. Prints one JSON line with the bench's field names;
+ * numbers only, nothing asserted.
  */
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labPaths } from '../test/lab/config.js';
@@ -14,7 +16,8 @@ import { startPlayer } from './demo-player.js';
 
 const runs = Number(process.argv[2] ?? 7);
 const say = (m: string) => process.stderr.write(`◎ ${m}\n`);
-process.env.PLATCTL_HOME = path.join(labPaths().dir, 'bench', 'home');
+const home = path.join(labPaths().dir, 'bench', 'home');
+process.env.PLATCTL_HOME = home;
 const { lab, env } = await prepareLab(say, () => {});
 const stop = await startPlayer(lab, () => {});
 try {
@@ -23,10 +26,14 @@ try {
   if (first.exitCode !== 0) throw new Error(`bootstrap failed:\n${first.stdout}`);
   const on: Awaited<ReturnType<typeof tracedBootstrap>>[] = [];
   const off: number[] = [];
+  const noMemo: number[] = [];
+  const memo = path.join(home, 'preflight-memo.json');
   for (let i = 0; i < runs; i++) {
-    say(`no-op re-run ${i + 1}/${runs}, compile cache on and off`);
+    say(`no-op re-run ${i + 1}/${runs}: as is, compile cache off, preflight memo removed`);
     on.push(await tracedBootstrap(env));
     off.push((await tracedBootstrap({ ...env, NODE_DISABLE_COMPILE_CACHE: '1' })).ms);
+    rmSync(memo, { force: true });
+    noMemo.push((await tracedBootstrap(env)).ms);
   }
   const mid = [...on].sort((a, b) => a.ms - b.ms)[Math.floor(on.length / 2)]!;
   const result = {
@@ -34,6 +41,7 @@ try {
     noop_rerun_requests: mid.requests,
     noop_rerun_writes: mid.writes,
     noop_rerun_ms_no_compile_cache: Math.round(median(off)),
+    noop_rerun_ms_no_preflight_memo: Math.round(median(noMemo)),
     runs,
     node: process.version,
     loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),

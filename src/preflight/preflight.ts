@@ -33,7 +33,8 @@ export interface PreflightOptions {
   gitHost?: GitHostCheck;
   /** When keys must be valid (tests). */
   now?: Date;
-  /** What earlier runs proved about these tools and keys (bootstrap keeps it in platctl's home); saved here. */
+  /** What earlier runs proved about these tools and keys (bootstrap keeps it in platctl's home); saved only by a
+   * preflight that found no problem. */
   memo?: PreflightMemo;
 }
 
@@ -43,7 +44,10 @@ const AWS_STEPS = ['cluster', 'access-entries', 'iam', 'kms', 'network', 'regist
 /** Every problem found, in a stable order: files, keys, tools, credentials, git host. */
 export async function preflight(o: PreflightOptions): Promise<PreflightProblem[]> {
   const [local, gitHost] = await Promise.all([preflightLocal(o), preflightGitHost(o)]);
-  return [...local, ...gitHost];
+  const problems = [...local, ...gitHost];
+  // Only a clean preflight writes what it learnt: a refused run leaves platctl's home as it found it.
+  if (problems.length === 0) await o.memo?.save();
+  return problems;
 }
 
 /**
@@ -60,7 +64,6 @@ export async function preflightLocal(o: Omit<PreflightOptions, 'gitHost'>): Prom
     Promise.all(tools.map((t) => probeRemembered(o, t))),
     usesAws(o) ? accountProblem(o, at) : Promise.resolve([]),
   ]);
-  await o.memo?.save();
   const toolProblems = probes
     .filter((p) => !p.ok)
     .map((p) => ({

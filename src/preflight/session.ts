@@ -46,6 +46,7 @@ export async function withPreflightedSession<T>(
   try {
     const found = await problems(gitHost.hasWork(opened.state));
     if (found.length > 0) throw preflightError(found, source);
+    await checks.memo?.save(); // only a clean preflight: a refused run leaves platctl's home as it found it
     return await fn(opened);
   } finally {
     await opened.close();

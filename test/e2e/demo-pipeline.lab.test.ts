@@ -104,6 +104,22 @@ describe('secrets audit of the demo pipeline', () => {
     for (const r of later) expect(r.exitCode, r.stderr).toBe(0);
   });
 
+  it("remembers the preflight's native tools and PGP keys (fingerprints only, 0600) for the re-run", () => {
+    const file = path.join(demo.home, 'preflight-memo.json');
+    expect(mode(file)).toBe(0o600);
+    const memo = JSON.parse(readFileSync(file, 'utf8')) as {
+      tools: Record<string, { detail: string }>;
+      keys: Record<string, { fingerprint: string }>;
+    };
+    expect(Object.keys(memo.tools)).toEqual(
+      expect.arrayContaining(['terraform/tofu@1.6', 'helm@3.12', 'git@2.30', 'ssh@7.6']),
+    );
+    expect(memo.tools['helm@3.12']?.detail).toMatch(/^helm v3\.\d+\.\d+/);
+    const fingerprints = Object.values(memo.keys).map((k) => k.fingerprint);
+    expect(fingerprints.length).toBeGreaterThanOrEqual(2);
+    for (const f of fingerprints) expect(f).toMatch(/^[0-9A-F]{40}$/);
+  });
+
   it('kept every lab component on loopback: no webhook call, no dial or lookup off 127.0.0.0/8', () => {
     expect(scanLabLogs(demo.lab.logsDir)).toEqual([]);
   });

@@ -40,23 +40,24 @@ export const GO_COMPONENTS = [
 ] as const;
 
 /**
- * About how long each first build takes on 2 cores with the Go build cache warmed by the builds before it
- * (measured; see docs/lab.md), so `lab install` can say what to expect.
+ * About how long each first install takes on an idle 2-core machine from empty caches, in `lab install`'s order
+ * (the Go build cache warmed by the builds before it, the next component's modules downloading meanwhile):
+ * measured 2026-12-03, see docs/lab.md. `lab install` says what to expect from these.
  */
 export const BUILD_ESTIMATE_S: Partial<Record<(typeof GO_COMPONENTS)[number] | 'moto' | 'openbao', number>> = {
-  kube: 370,
-  etcd: 85,
-  helm: 140,
-  tofu: 300,
-  scheduler: 60,
-  kwok: 100,
-  'source-controller': 280,
-  'kustomize-controller': 160,
-  'helm-controller': 200,
-  'notification-controller': 120,
-  gitea: 220,
-  moto: 45,
-  openbao: 10,
+  kube: 500,
+  etcd: 55,
+  helm: 145,
+  tofu: 340,
+  scheduler: 20,
+  kwok: 210,
+  'source-controller': 390,
+  'kustomize-controller': 210,
+  'helm-controller': 180,
+  'notification-controller': 200,
+  gitea: 325,
+  moto: 75,
+  openbao: 12,
 };
 /** Components installed from PyPI into a venv under the cache. */
 export const PY_COMPONENTS = ['moto', 'openbao'] as const;
