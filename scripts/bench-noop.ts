@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labPaths } from '../test/lab/config.js';
-import { median, tracedBootstrap } from './bench-parts.js';
+import { median, tracedBootstrap, waitFluxSettled } from './bench-parts.js';
 import { prepareLab } from './demo-lib.js';
 import { startPlayer } from './demo-player.js';
 
@@ -24,6 +24,7 @@ try {
   say('a bootstrap of the demo cluster first (finishes it if needed, and fills the compile cache)');
   const first = await tracedBootstrap(env);
   if (first.exitCode !== 0) throw new Error(`bootstrap failed:\n${first.stdout}`);
+  await waitFluxSettled(lab);
   const on: Awaited<ReturnType<typeof tracedBootstrap>>[] = [];
   const off: number[] = [];
   const noMemo: number[] = [];

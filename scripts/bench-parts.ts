@@ -384,3 +384,21 @@ export async function addManyTenants(
     await session.close();
   }
 }
+
+/**
+ * Waits (at most `timeoutMs`) until Flux has taken over the finished demo: every HelmRelease in flux-system Ready.
+ * A no-op re-run is a bootstrap of a finished cluster; measured while helm-controller still adopts the releases,
+ * it would time their upgrades on the same 2 cores, not platctl. Returns how long it waited, in ms.
+ */
+export async function waitFluxSettled(lab: LabEnv, timeoutMs = 180_000): Promise<number> {
+  const kube = await connectKube({ kubeconfig: lab.kubeconfig });
+  type Release = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+  const ready = (r: Release) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  const t = performance.now();
+  while (performance.now() - t < timeoutMs) {
+    const releases = await kube.list<Release>('helm.toolkit.fluxcd.io/v2', 'HelmRelease', { namespace: 'flux-system' });
+    if (releases.length > 0 && releases.every(ready)) break;
+    await sleep(1000);
+  }
+  return performance.now() - t;
+}
