@@ -135,16 +135,15 @@ export interface RunOptions {
 
 /**
  * The order objects are applied in, phase by phase (each phase finished before the next starts): namespaces
- * (everything else lives in them); RBAC, quotas and policies; the GitRepositories and Kustomizations last, so
- * kustomize-controller never impersonates a ServiceAccount whose RoleBinding is not there yet (a forbidden apply
- * is retried with exponential backoff, which would cost far more than the wait), and the sources' clones do not
- * compete with the applies for the API server (100 tenants on the idle lab: the add 10.4–17.2 s with the sources
- * second, 5.6–6.9 s with them last; docs/performance.md).
+ * (everything else lives in them); the tenants' GitRepositories, so source-controller starts cloning while the
+ * rest is applied; RBAC, quotas and policies; the Kustomizations last, so kustomize-controller never
+ * impersonates a ServiceAccount whose RoleBinding is not there yet (a forbidden apply is retried with
+ * exponential backoff, which would cost far more than the wait).
  */
 export function applyPhases(objects: readonly KubeObject[]): KubeObject[][] {
   const rank = (o: KubeObject) =>
-    o.kind === 'Namespace' ? 0 : o.kind === 'GitRepository' || o.kind === 'Kustomization' ? 2 : 1;
-  const phases: KubeObject[][] = [[], [], []];
+    o.kind === 'Namespace' ? 0 : o.kind === 'GitRepository' ? 1 : o.kind === 'Kustomization' ? 3 : 2;
+  const phases: KubeObject[][] = [[], [], [], []];
   for (const o of objects) phases[rank(o)]!.push(o);
   return phases.filter((p) => p.length > 0);
 }

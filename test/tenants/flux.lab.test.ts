@@ -149,10 +149,7 @@ describe('tenants under the real Flux controllers', () => {
     const log = counted.counts.log;
     const ks = log.lastIndexOf(`apply Kustomization ${U.name}`);
     expect(ks).toBeGreaterThan(log.lastIndexOf(`apply RoleBinding ${U.name}-reconciler`));
-    // The source goes in with the Kustomization, after the RBAC: its clone does not compete with the applies.
-    expect(log.indexOf(`apply GitRepository ${U.name}`)).toBeGreaterThan(
-      log.lastIndexOf(`apply RoleBinding ${U.name}-reconciler`),
-    );
+    expect(log.indexOf(`apply GitRepository ${U.name}`)).toBeLessThan(log.indexOf(`apply ServiceAccount ${U.name}`));
     // Asked after the objects: kustomize-controller meets the tenant's own Kustomization before tenant-<t>.
     expect(log.indexOf('patch GitRepository flux-system')).toBeGreaterThan(ks);
     expect(log.indexOf('patch Kustomization flux-system')).toBeGreaterThan(ks);

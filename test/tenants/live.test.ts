@@ -12,23 +12,19 @@ const objectsOf = (...names: string[]) =>
 const kindOf = (key: string) => key.split('|')[1];
 
 describe('applyPhases', () => {
-  it('namespaces, then the rest, the GitRepositories and Kustomizations last; nothing lost or doubled', () => {
+  it('namespaces, then the GitRepositories, then the rest, the Kustomizations last; nothing lost or doubled', () => {
     const objects = objectsOf('team-a', 'team-b');
     const phases = applyPhases(objects);
     expect(phases.map((p) => [...new Set(p.map((o) => o.kind))])).toEqual([
       ['Namespace'],
+      ['GitRepository'],
       ['ServiceAccount', 'RoleBinding', 'ResourceQuota', 'LimitRange', 'NetworkPolicy'],
-      ['GitRepository', 'Kustomization'],
+      ['Kustomization'],
     ]);
     expect(phases.flat()).toHaveLength(objects.length);
     expect(new Set(phases.flat())).toEqual(new Set(objects));
     // Within a phase, the tenants' own order stays.
-    expect(phases[2]?.map((o) => `${o.metadata.namespace}/${o.kind}`)).toEqual([
-      'team-a/GitRepository',
-      'team-a/Kustomization',
-      'team-b/GitRepository',
-      'team-b/Kustomization',
-    ]);
+    expect(phases[1]?.map((o) => o.metadata.namespace)).toEqual(['team-a', 'team-b']);
   });
 
   it('leaves out phases with nothing to do', () => {
@@ -39,7 +35,7 @@ describe('applyPhases', () => {
 });
 
 describe('runPlan', () => {
-  it('applies phase by phase: nothing before every namespace, no source or Kustomization before every RoleBinding', async () => {
+  it('applies phase by phase: no GitRepository before every namespace, no Kustomization before every RoleBinding', async () => {
     const kube = createFakeKube();
     const desired = objectsOf('team-a', 'team-b', 'team-c');
     const plan = await planLive(kube, ['team-a', 'team-b', 'team-c'], desired);
@@ -50,8 +46,8 @@ describe('runPlan', () => {
     expect(applies).toHaveLength(desired.length);
     const last = (k: string) => applies.lastIndexOf(k);
     const first = (k: string) => applies.indexOf(k);
-    expect(last('Namespace')).toBeLessThan(first('ServiceAccount'));
-    expect(last('RoleBinding')).toBeLessThan(first('GitRepository'));
+    expect(last('Namespace')).toBeLessThan(first('GitRepository'));
+    expect(last('GitRepository')).toBeLessThan(first('ServiceAccount'));
     expect(last('RoleBinding')).toBeLessThan(first('Kustomization'));
     expect(last('NetworkPolicy')).toBeLessThan(first('Kustomization'));
     expect(progress.at(-1)).toBe(`applied ${desired.length}/${desired.length} tenant objects`);
