@@ -198,6 +198,8 @@ async function pushTenantSources(lab: LabEnv, names: readonly string[]): Promise
 }
 
 type Flux = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+/** A Flux object's Ready condition is True. */
+const isReady = (o: Flux) => Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 
 /** The lab services whose CPU time a profile reports (the sshd listener's includes its finished sessions'). */
 const PROFILED = [
@@ -248,12 +250,7 @@ export function cpuDelta(before: Record<string, number>, after: Record<string, n
 async function readyCount(kube: KubeClient, kind: 'Kustomization' | 'GitRepository', want: Set<string>) {
   const apiVersion = kind === 'Kustomization' ? 'kustomize.toolkit.fluxcd.io/v1' : 'source.toolkit.fluxcd.io/v1';
   const all = await kube.list<Flux>(apiVersion, kind, { labelSelector: TENANT_LABEL });
-  return all.filter(
-    (k) =>
-      want.has(k.metadata.name) &&
-      k.metadata.namespace === k.metadata.name &&
-      k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
+  return all.filter((k) => want.has(k.metadata.name) && k.metadata.namespace === k.metadata.name && isReady(k)).length;
 }
 
 /**
@@ -392,12 +389,10 @@ export async function addManyTenants(
  */
 export async function waitFluxSettled(lab: LabEnv, timeoutMs = 180_000): Promise<number> {
   const kube = await connectKube({ kubeconfig: lab.kubeconfig });
-  type Release = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
-  const ready = (r: Release) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   const t = performance.now();
   while (performance.now() - t < timeoutMs) {
-    const releases = await kube.list<Release>('helm.toolkit.fluxcd.io/v2', 'HelmRelease', { namespace: 'flux-system' });
-    if (releases.length > 0 && releases.every(ready)) break;
+    const releases = await kube.list<Flux>('helm.toolkit.fluxcd.io/v2', 'HelmRelease', { namespace: 'flux-system' });
+    if (releases.length > 0 && releases.every(isReady)) break;
     await sleep(1000);
   }
   return performance.now() - t;
