@@ -12,7 +12,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labPaths } from '../test/lab/config.js';
-import { addManyTenants, median, tracedBootstrap } from './bench-parts.js';
+import { median, tracedBootstrap } from './bench-parts.js';
+import { addManyTenants } from './bench-tenant-batch.js';
 import { demoConfig, prepareLab, root } from './demo-lib.js';
 import { startPlayer } from './demo-player.js';
 

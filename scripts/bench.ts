@@ -9,7 +9,6 @@ import { DEFAULT_IAM_CONCURRENCY } from '../steps/iam.js';
 import { labPaths } from '../test/lab/config.js';
 import { labDown } from '../test/lab/lab.js';
 import {
-  addManyTenants,
   coldStart,
   firstBootstrap,
   iamApplyMs,
@@ -19,6 +18,7 @@ import {
   tracedBootstrap,
   waitFluxSettled,
 } from './bench-parts.js';
+import { addManyTenants } from './bench-tenant-batch.js';
 import { webhookToRevision } from './bench-webhook.js';
 import { prepareLab } from './demo-lib.js';
 import { startPlayer } from './demo-player.js';

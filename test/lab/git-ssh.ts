@@ -94,26 +94,36 @@ function sshdConfig(ports: Ports, s: ReturnType<typeof sshPaths>): string {
   ].join('\n');
 }
 
-/** Creates the fleet repo (bare, one commit on `main`) unless it exists. */
-export async function ensureFleetRepo(force = false): Promise<void> {
-  const { fleetRepo } = sshPaths();
-  if (!force && existsSync(join(fleetRepo, 'HEAD'))) return;
-  await runLogged('sshd', 'rm', ['-rf', fleetRepo]);
-  await runLogged('sshd', 'git', ['init', '-q', '--bare', '-b', 'main', fleetRepo]);
+/**
+ * Creates a bare repository under the lab's git root (`rel`, e.g. `teams/a.git`) with one commit on `main` holding
+ * `files` (flat: names without slashes), unless it exists. `force` recreates it.
+ */
+export async function ensureRepo(rel: string, files: Record<string, string>, force = false): Promise<void> {
+  const repo = join(sshPaths().gitRoot, rel);
+  if (!force && existsSync(join(repo, 'HEAD'))) return;
+  await runLogged('sshd', 'rm', ['-rf', repo]);
+  await runLogged('sshd', 'git', ['init', '-q', '--bare', '-b', 'main', repo]);
   const env = {
-    GIT_DIR: fleetRepo,
+    GIT_DIR: repo,
     GIT_AUTHOR_NAME: 'platctl lab',
     GIT_AUTHOR_EMAIL: 'lab@platctl.invalid',
     GIT_COMMITTER_NAME: 'platctl lab',
     GIT_COMMITTER_EMAIL: 'lab@platctl.invalid',
   };
   const git = (args: string[], input?: string) => runLogged('sshd', 'git', args, { env, input });
-  const blob = (
-    await git(['hash-object', '-w', '--stdin'], '# fleet\n\nGitOps repository of the platctl lab.\n')
-  ).trim();
-  const tree = (await git(['mktree'], `100644 blob ${blob}\tREADME.md\n`)).trim();
+  const entries: string[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const blob = (await git(['hash-object', '-w', '--stdin'], text)).trim();
+    entries.push(`100644 blob ${blob}\t${name}\n`);
+  }
+  const tree = (await git(['mktree'], entries.join(''))).trim();
   const commit = (await git(['commit-tree', tree, '-m', 'Initial commit'])).trim();
   await git(['update-ref', 'refs/heads/main', commit]);
+}
+
+/** Creates the fleet repo (bare, one commit on `main`) unless it exists. */
+export async function ensureFleetRepo(force = false): Promise<void> {
+  await ensureRepo('fleet.git', { 'README.md': '# fleet\n\nGitOps repository of the platctl lab.\n' }, force);
 }
 
 /** Recreates the fleet repository: bare, one initial commit on `main`, nothing pushed. */
