@@ -1,6 +1,7 @@
 /**
  * Git over ssh: Debian's sshd on a loopback port, with its own host key and config under
- * `.lab/ssh`, serving the bare fleet repository `.lab/git/fleet.git`.
+ * `.lab/ssh`, serving the bare repositories under `.lab/git`: the fleet repository `fleet.git`, and whatever
+ * {@link ensureRepo} makes (the bench's team repositories, `teams/<t>.git`).
  *
  * sshd runs as root and logs users in as root, but only with `PermitRootLogin
  * forced-commands-only`: every authorized key carries `restrict` and a forced command
