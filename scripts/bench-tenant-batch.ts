@@ -143,7 +143,7 @@ export async function addManyTenants(
   const { memoryLogger } = await import('../test/helpers/memory-logger.js');
   const { StateSession } = await import('../src/runner/session.js');
   const { addTenants, resolveTenant } = await import('../src/tenants/tenants.js');
-  const { planLive, runPlan } = await import('../src/tenants/live.js');
+  const { planLive, runPlan, waitGone } = await import('../src/tenants/live.js');
   const { syncTenantFleet, tenantDir, tenantsIndexFile } = await import('../src/tenants/fleet.js');
   const { requestReconcile, syncRefs, waitForSync } = await import('../src/flux/wait.js');
   const cluster = (await loadConfig(path.resolve(root, o.config ?? demoConfig))).clusters[0]!;
@@ -217,22 +217,15 @@ export async function addManyTenants(
     await session.close();
     // Flux prunes the removed flux-system/tenant-<t> Kustomizations' inventories (the tenants' namespaces) on its
     // own time: a next batch with the same names must not start while that still deletes what it adds.
-    await tenantsGone(kube, names);
-  }
-}
-
-/** Waits (at most 3 min) until no namespace of the named tenants and no flux-system/tenant-<t> Kustomization is left. */
-async function tenantsGone(kube: KubeClient, names: readonly string[]): Promise<void> {
-  const want = new Set(names);
-  const deadline = performance.now() + 180_000;
-  for (;;) {
-    const namespaces = await kube.list('v1', 'Namespace', { labelSelector: TENANT_LABEL });
-    const syncs = await kube.list('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', { namespace: 'flux-system' });
-    const left =
-      namespaces.filter((n) => want.has(n.metadata.name)).length +
-      syncs.filter((k) => want.has(k.metadata.name.replace(/^tenant-/, ''))).length;
-    if (left === 0) return;
-    if (performance.now() > deadline) throw new Error(`${left} benchmark tenant namespaces/Kustomizations still there`);
-    await sleep(500);
+    const left = names.flatMap((t) => [
+      { apiVersion: 'v1', kind: 'Namespace', name: t },
+      {
+        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+        kind: 'Kustomization',
+        namespace: 'flux-system',
+        name: `tenant-${t}`,
+      },
+    ]);
+    await waitGone(kube, left, { timeoutMs: 180_000 });
   }
 }
