@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mapLimit } from '../src/aws/parallel.js';
 import { connectKube, type KubeClient, type KubeObject } from '../src/clients/kube.js';
 import { TENANT_LABEL } from '../src/tenants/manifests.js';
 import { storedDeployKeys } from '../test/lab/git-host-admin.js';
@@ -25,14 +26,11 @@ export const teamRepo = (lab: LabEnv, name: string) => new URL(`teams/${name}.gi
  * repositories are kept; made 8 at a time, before the add is timed.
  */
 async function ensureTeamRepos(names: readonly string[]): Promise<void> {
-  const queue = [...names];
-  const worker = async () => {
-    for (let name = queue.shift(); name; name = queue.shift()) {
-      const app = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  team: ${name}\n`;
-      await ensureRepo(`teams/${name}.git`, { 'app.yaml': app });
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await mapLimit(names, 8, (name) =>
+    ensureRepo(`teams/${name}.git`, {
+      'app.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  team: ${name}\n`,
+    }),
+  );
 }
 
 /** The lab services whose CPU time a profile reports (the sshd listener's includes its finished sessions'). */
