@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { labWorkers } from './test/lab/config.js';
 
 /**
  * Two projects. `unit`: no lab, fakes behind narrow interfaces (`npm run test:unit`, well under 30 s).
@@ -13,6 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.lab.test.ts'],
           // One module registry per worker: the AWS SDK, client-node and openpgp load once, not once per file
@@ -33,8 +35,11 @@ export default defineConfig({
           globalSetup: ['test/lab/global-setup.ts'],
           // Around every lab file: it must leave the lab as it found it (test/lab/file-guard.ts).
           setupFiles: ['test/lab/file-guard.ts'],
-          // Lab-backed tests share one apiserver, one moto and one OpenBao: run files one at a time.
-          fileParallelism: false,
+          // After the unit files. One file per worker at a time, and each worker has a lab of its own (apiserver,
+          // moto, OpenBao, git servers, Flux controllers: global-setup.ts, env.ts), so no two running files share
+          // a Lease, a state ConfigMap, an account or a fleet repository.
+          sequence: { groupOrder: 1 },
+          maxWorkers: labWorkers(),
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

@@ -4,13 +4,22 @@
 import { readFileSync } from 'node:fs';
 import { labPaths } from './config.js';
 import { installAll } from './install.js';
-import { LabError, type LabStatusRow, labDown, labStatus, labUp, resetBao } from './lab.js';
+import {
+  existingLabDirs,
+  LabError,
+  type LabStatusRow,
+  labDown,
+  labStatus,
+  labUp,
+  resetBao,
+  withLabDir,
+} from './lab.js';
 
 const USAGE = `usage: npm run lab -- <command>
   install    build/install every lab binary into the cache (starts nothing)
   up         start whatever is not running; writes .lab/env and .lab/kubeconfig
   status     show what runs
-  down       stop everything and remove .lab/
+  down       stop everything and remove .lab/ (and the test run's .lab-<n>/ beside it)
   env        print .lab/env (eval "$(npm run -s lab -- env)")
   reset-bao  wipe OpenBao's storage and restart it uninitialised`;
 
@@ -46,7 +55,8 @@ async function main(cmd: string | undefined): Promise<number> {
       return 0;
     }
     case 'down':
-      await labDown();
+      // The test run's other labs too (PLATCTL_LAB_KEEP=1 leaves them all running).
+      for (const dir of existingLabDirs()) await withLabDir(dir, labDown);
       say(`lab: down in ${took()}`);
       return 0;
     case 'env':

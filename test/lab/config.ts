@@ -90,6 +90,23 @@ export function labDir(): string {
   return process.env.PLATCTL_LAB_DIR || join(REPO_ROOT, '.lab');
 }
 
+/**
+ * How many labs the lab test project runs, one per vitest worker (`PLATCTL_LAB_WORKERS`, default 2). Each lab is a
+ * whole cluster of its own (apiserver, moto, OpenBao, git servers, Flux controllers), so files on different labs
+ * share nothing but the machine: most of a lab file's time is waiting on controllers, pods and Vault, not CPU.
+ */
+export function labWorkers(): number {
+  const raw = process.env.PLATCTL_LAB_WORKERS ?? '2';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`PLATCTL_LAB_WORKERS must be 1–8, not "${raw}"`);
+  return n;
+}
+
+/** The dirs of the test run's labs: {@link labDir} for the first, `<labDir>-<n>` for the n-th. */
+export function labDirs(count = labWorkers()): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? labDir() : `${labDir()}-${i + 1}`));
+}
+
 /** Well-known paths inside the lab dir. */
 export function labPaths(dir = labDir()) {
   return {

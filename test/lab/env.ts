@@ -10,7 +10,13 @@ import type { LabEnv } from './lab-env.js';
 export type { LabEnv } from './lab-env.js';
 export { baoProcessEnv, labProcessEnv } from './lab-env.js';
 
-/** The lab's env (addresses, paths, binaries); the lab is up for the whole test run. */
+/**
+ * This worker's lab (addresses, paths, binaries); it is up for the whole test run. The lab project runs one file
+ * per worker at a time and vitest numbers the running workers 1…maxWorkers (`VITEST_POOL_ID`), so two files that
+ * run at once never share a lab.
+ */
 export function lab(): LabEnv {
-  return inject('lab');
+  const labs = inject('labs');
+  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
+  return labs[(worker - 1) % labs.length]!;
 }

@@ -1,31 +1,41 @@
 /**
- * vitest globalSetup: brings the lab up once for the whole run (installing whatever is
- * missing: a missing part fails the run, it never skips tests) and provides its env as
- * `inject('lab')`. Tears it down afterwards unless `PLATCTL_LAB_KEEP` is set, and fails the run if any lab
- * log shows traffic off loopback (`loopback.ts`).
+ * vitest globalSetup: brings the test run's labs up once for the whole run (installing whatever is missing: a
+ * missing part fails the run, it never skips tests) and provides their envs as `inject('labs')`, one per worker
+ * of the lab project (`labWorkers()`; `lab()` in env.ts picks the worker's own). Tears them down afterwards unless
+ * `PLATCTL_LAB_KEEP` is set, and fails the run if any lab log shows traffic off loopback (`loopback.ts`).
  */
 import type { TestProject } from 'vitest/node';
-import { labDown, labUp } from './lab.js';
+import { labDirs } from './config.js';
+import { labDown, labUp, withLabDir } from './lab.js';
 import type { LabEnv } from './lab-env.js';
 import { scanLabLogs } from './loopback.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    lab: LabEnv;
+    labs: LabEnv[];
   }
 }
 
-/** Starts the lab and provides its env; returns the teardown. */
+/** Starts the labs and provides their envs; returns the teardown. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const env = await labUp((msg) => console.error(msg));
-  project.provide('lab', env);
+  const dirs = labDirs();
+  const labs: LabEnv[] = [];
+  for (const [i, dir] of dirs.entries()) {
+    const log = (msg: string) => console.error(dirs.length > 1 ? `[lab ${i + 1}] ${msg}` : msg);
+    labs.push(await withLabDir(dir, () => labUp(log)));
+  }
+  project.provide('labs', labs);
   return async () => {
-    // Loopback only: read the logs before `down` removes them; a hit fails the run.
-    const hits = scanLabLogs(env.logsDir);
-    if (!process.env.PLATCTL_LAB_KEEP) await labDown();
-    if (hits.length) {
-      const lines = hits.slice(0, 20).map((h) => `  ${h.log}: ${h.line}`);
-      throw new Error(`lab: ${hits.length} log line(s) show traffic off loopback:\n${lines.join('\n')}`);
+    const lines: string[] = [];
+    for (const env of labs) {
+      // Loopback only: read the logs before `down` removes them; a hit fails the run.
+      const hits = scanLabLogs(env.logsDir);
+      lines.push(...hits.map((h) => `  ${h.log}: ${h.line}`));
+      if (!process.env.PLATCTL_LAB_KEEP) await withLabDir(env.labDir, labDown);
+    }
+    if (lines.length) {
+      const shown = lines.slice(0, 20).join('\n');
+      throw new Error(`lab: ${lines.length} log line(s) show traffic off loopback:\n${shown}`);
     }
   };
 }

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { baoSpec, baoUrl } from './bao.js';
 import { chartsSpec, chartsUrl } from './charts.js';
-import { labPaths, REPO_ROOT, VERSIONS } from './config.js';
+import { labDirs, labPaths, REPO_ROOT, VERSIONS } from './config.js';
 import { ebsProvisionerSpec } from './ebs-provisioner.js';
 import { FLUX_CONTROLLER_NAMES, type FluxController, fluxAddresses } from './flux-controllers.js';
 import { fluxHostSpec } from './flux-host.js';
@@ -215,4 +215,25 @@ export async function labDown(): Promise<void> {
     throw new Error(`lab: refusing to remove ${dir}: it does not look like a lab dir`);
   }
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Runs `fn` with `PLATCTL_LAB_DIR` naming one lab. A lab's services are detached processes that inherit it when
+ * they start, so labs are brought up one after the other (the first one also installs what is missing).
+ */
+export async function withLabDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.PLATCTL_LAB_DIR;
+  process.env.PLATCTL_LAB_DIR = dir;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.PLATCTL_LAB_DIR;
+    else process.env.PLATCTL_LAB_DIR = saved;
+  }
+}
+
+/** The lab dir and the test run's other labs beside it (`<labDir>-<n>`, global-setup.ts) that exist. */
+export function existingLabDirs(): string[] {
+  const [first, ...others] = labDirs(8);
+  return [first!, ...others.filter((d) => existsSync(d))];
 }
