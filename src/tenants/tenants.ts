@@ -5,16 +5,15 @@
  * commit, no kube write, no state write. State keeps one compact record per tenant (`state.records.tenants`).
  * {@link addTenants} takes a batch (one fleet commit, one Gateway write, two state writes) for scale.
  */
-import { isNotFound } from '../clients/kube.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { PlatctlError } from '../errors.js';
 import { fluxVar } from '../flux/substitution.js';
-import { requestReconcile, syncRefs } from '../flux/wait.js';
 import { injectionLabel } from '../istio/revision.js';
 import type { StepContext } from '../step.js';
 import { crashPoint } from '../test-seams.js';
 import { platformVars, type VarSource } from '../vars/catalogue.js';
 import { syncTenantFleet, tenantDir, tenantFiles, tenantsIndexFile } from './fleet.js';
+import { askFluxToFetch, waitForFluxRemoval } from './flux-sync.js';
 import { bindGateway, gatewayLabel, gatewayRef, missingGateway, readGateway } from './gateway.js';
 import type { TenantKey } from './keys.js';
 import { ensureTenantKeys, showNewKeys } from './keys.js';
@@ -211,23 +210,6 @@ export async function addTenants(
   return report;
 }
 
-/**
- * After a push: asks Flux to fetch and apply the fleet repo now (as `flux reconcile ks flux-system --with-source`)
- * rather than at its next interval. Nothing to ask when Flux is not installed yet.
- */
-async function askFluxToFetch(ctx: StepContext, sha: string | undefined): Promise<void> {
-  const kube = await ctx.kube();
-  const refs = syncRefs();
-  const installed = await kube.get(refs[0]!).catch((err: unknown) => {
-    // No Flux CRDs yet: the API server does not serve the kind (isNotFound covers both).
-    if (isNotFound(err)) return undefined;
-    throw err;
-  });
-  if (!installed) return;
-  await requestReconcile(kube, refs);
-  ctx.log.info(`asked Flux to sync ${sha} now`);
-}
-
 /** `--apply`: diff and apply (deleting what platctl made for these tenants and no longer wants). */
 async function applyLive(ctx: StepContext, names: readonly string[], desired: Parameters<typeof planLive>[2]) {
   const kube = await ctx.kube();
@@ -281,10 +263,11 @@ export async function removeTenant(ctx: StepContext, name: string, o: TenantRunO
   report.fleet = { commit: fleet.sha, committed: fleet.committed, changed: fleet.changed };
   if (fleet.committed) ctx.log.created(`removed tenant ${name} from the fleet repo at ${fleet.sha}`);
   crashPoint('remove-tenant', 'after-push');
-  if (fleet.committed) await askFluxToFetch(ctx, fleet.sha);
+  const requested = fleet.committed ? await askFluxToFetch(ctx, fleet.sha) : undefined;
   report.gateway.changed = await bindGateway(kube, gwRef, new Map([[name, []]]), { dryRun: ctx.dryRun });
   if (report.gateway.changed) ctx.log.success(`Gateway ${report.gateway.name}: servers of ${name} removed`);
   if (o.apply) {
+    if (requested && fleet.revision && !ctx.dryRun) await waitForFluxRemoval(ctx, name, fleet.revision, requested);
     const plan = await planLive(kube, [name], []);
     if (!ctx.dryRun && plan.prune.length > 0) {
       ctx.log.waiting(`deleting ${plan.prune.length} object(s) of tenant ${name}`);

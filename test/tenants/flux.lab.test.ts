@@ -157,6 +157,27 @@ describe('tenants under the real Flux controllers', () => {
     await expectTenantSynced(U.name);
   });
 
+  it('remove-tenant --apply deletes only after Flux applied the removal, so adding the tenant again at once keeps it', async () => {
+    const removed = await removeTenant(fluxContext(cluster, { kube }).ctx, U.name, { ...io(), apply: true });
+    expect(removed.fleet.committed).toBe(true);
+    // Flux itself has applied the removal commit and pruned flux-system/tenant-<t> before platctl returned.
+    const root = await kube.get<Flux & { status?: { lastAppliedRevision?: string } }>(
+      tenantRef('Kustomization', 'flux-system', 'flux-system'),
+    );
+    expect(root?.status?.lastAppliedRevision).toContain(removed.fleet.commit!);
+    expect(await kube.get(tenantRef('Kustomization', `tenant-${U.name}`, 'flux-system'))).toBeUndefined();
+
+    // Added again straight away: nothing left over from the removal deletes the new namespace or its key.
+    await addTenants(fluxContext(cluster, { kube }).ctx, [U], { ...io(), apply: true });
+    await until(tenantRef('Kustomization', `tenant-${U.name}`, 'flux-system'), isReady);
+    await until(tenantRef('Kustomization', U.name, U.name), isReady);
+    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: U.name });
+    expect(ns?.metadata.deletionTimestamp).toBeUndefined();
+    const secret = { apiVersion: 'v1', kind: 'Secret', namespace: U.name, name: `${U.name}-deploy-key` };
+    expect(await kube.get(secret)).toBeDefined();
+    await expectTenantSynced(U.name);
+  });
+
   it('a tenant Kustomization that writes into another namespace is refused by impersonation: forbidden', async () => {
     // The team adds a Flux Kustomization of its own that targets namespace default, as its ServiceAccount.
     const escaping = [
