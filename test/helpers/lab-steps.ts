@@ -9,11 +9,12 @@
  * Every apply appends "<id>" to $PLATCTL_TEST_DIR/applied.log, so tests can count re-executions.
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Step, StepContext } from '../../src/step.js';
 
-const dir = () => process.env.PLATCTL_TEST_DIR ?? '/tmp';
+const dir = () => process.env.PLATCTL_TEST_DIR ?? os.tmpdir();
 const applied = (id: string) => appendFileSync(path.join(dir(), 'applied.log'), `${id}\n`);
 
 function configMapStep(id: string, name: string, sleepMs: () => number): Step {

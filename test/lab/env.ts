@@ -18,5 +18,11 @@ export { baoProcessEnv, labProcessEnv } from './lab-env.js';
 export function lab(): LabEnv {
   const labs = inject('labs');
   const worker = Number(process.env.VITEST_POOL_ID ?? '1');
-  return labs[(worker - 1) % labs.length]!;
+  const env = labs[worker - 1];
+  // More workers than labs (VITEST_MAX_WORKERS overrides the project's maxWorkers) would put two files on one lab.
+  if (!env)
+    throw new Error(
+      `lab worker ${worker} has no lab: ${labs.length} started; set PLATCTL_LAB_WORKERS, not the worker count`,
+    );
+  return env;
 }

@@ -5,6 +5,7 @@
  * `PLATCTL_LAB_KEEP` is set, and fails the run if any lab log shows traffic off loopback (`loopback.ts`).
  */
 import type { TestProject } from 'vitest/node';
+import { ensureBuiltCli } from '../helpers/built-cli.js';
 import { labDirs } from './config.js';
 import { labDown, labUp, withLabDir } from './lab.js';
 import type { LabEnv } from './lab-env.js';
@@ -18,11 +19,15 @@ declare module 'vitest' {
 
 /** Starts the labs and provides their envs; returns the teardown. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Files that run the built CLI check dist/ too; built here once, two of them never rebuild it under each other.
+  ensureBuiltCli();
   const dirs = labDirs();
   const labs: LabEnv[] = [];
   for (const [i, dir] of dirs.entries()) {
     const log = (msg: string) => console.error(dirs.length > 1 ? `[lab ${i + 1}] ${msg}` : msg);
-    labs.push(await withLabDir(dir, () => labUp(log)));
+    // Each lab's ports stay clear of those before it, listened on yet or not (the Flux controllers' come later).
+    const avoid = labs.flatMap((l) => Object.values(l.ports));
+    labs.push(await withLabDir(dir, () => labUp(log, avoid)));
   }
   project.provide('labs', labs);
   return async () => {

@@ -92,13 +92,14 @@ export interface LabStatusRow {
 
 /**
  * Starts whatever is not running and returns the lab's env; installs missing binaries
- * first (slow the first time: Go builds). Idempotent.
+ * first (slow the first time: Go builds). Idempotent. `avoidPorts`: the ports of other labs up on this machine
+ * (global-setup's), never picked even while nothing listens on them yet.
  */
-export async function labUp(log: (msg: string) => void = () => {}): Promise<LabEnv> {
+export async function labUp(log: (msg: string) => void = () => {}, avoidPorts: number[] = []): Promise<LabEnv> {
   await installAll(log);
   const p = labPaths();
   await Promise.all([p.logs, p.run, p.data].map((d) => mkdir(d, { recursive: true })));
-  const ports = await resolvePorts((name) => isRunning(readPidRecord(PORT_OWNER[name])));
+  const ports = await resolvePorts((name) => isRunning(readPidRecord(PORT_OWNER[name])), avoidPorts);
   const bins = binPaths();
   const pki = await ensurePki();
   await writeKubeconfig(p.kubeconfig, ports, pki);

@@ -57,8 +57,38 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * The first port of the kernel's ephemeral range (`ip_local_port_range`, 32768 by default): outgoing connections
+ * and binds to port 0 take their ports from there, so a port the lab only listens on later (a Flux controller's,
+ * OpenBao's cluster port) is safe only below it.
+ */
+function ephemeralStart(): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 1024 ? first : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Lab ports are picked from [LOW, ephemeral start): above the well-known and common service ports. */
+const LOW = 20000;
+
+/**
+ * A port that is free right now and outside the ephemeral range (random, so two labs rarely even try the same one),
+ * not in `taken`; the kernel's pick (port 0) only when no such port turns up.
+ */
+export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
+  const high = ephemeralStart();
+  for (let i = 0; high > LOW && i < 50; i++) {
+    const port = LOW + Math.floor(Math.random() * (high - LOW));
+    if (!taken.has(port) && (await isPortFree(port))) return port;
+  }
+  return kernelPort();
+}
+
 /** A port the kernel says is free right now. */
-export function freePort(): Promise<number> {
+function kernelPort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
@@ -82,18 +112,21 @@ export function readPorts(): Partial<Ports> {
 /**
  * Resolves every port: a remembered one is kept when its owner still runs (`inUse`) or
  * when it is still free; anything else gets a fresh free port. Persists the result.
+ * `others`: the ports of other labs on this machine (a test run's labs beside this one). Several of a lab's
+ * ports are listened on only later (the Flux controllers' once Flux is installed), so "free now" is not enough:
+ * no port of another lab is ever picked.
  */
-export async function resolvePorts(inUse: (name: PortName) => boolean): Promise<Ports> {
+export async function resolvePorts(inUse: (name: PortName) => boolean, others: number[] = []): Promise<Ports> {
   const old = readPorts();
   const ports: Partial<Ports> = {};
-  const taken = new Set<number>();
+  const taken = new Set<number>(others);
   for (const name of PORT_NAMES) {
     const prev = old[name];
     if (prev && (inUse(name) || (await isPortFree(prev))) && !taken.has(prev)) {
       ports[name] = prev;
     } else {
-      let p = await freePort();
-      while (taken.has(p)) p = await freePort();
+      let p = await freePort(taken);
+      while (taken.has(p)) p = await freePort(taken);
       ports[name] = p;
     }
     taken.add(ports[name]!);
