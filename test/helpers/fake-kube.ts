@@ -7,6 +7,10 @@
  */
 import type { KubeClient, KubeObject, ObjectRef } from '../../src/clients/kube.js';
 import { kubeError, refLabel as label, refOf } from '../../src/clients/kube.js';
+import { validateConfig } from '../../src/config/load.js';
+import { createStepContext } from '../../src/runner/context.js';
+import { rawCluster, rawPlatform } from './config.js';
+import { memoryLogger } from './memory-logger.js';
 
 /** One recorded call. */
 export interface FakeKubeCall {
@@ -156,4 +160,16 @@ export function createFakeKube(server = 'https://fake-kube.invalid:6443'): FakeK
     },
   };
   return fake;
+}
+
+/**
+ * A step context for cluster `demo` over a fake kube, with `flux.timeout` as given and a memory logger: for code
+ * that waits on Flux (the fake plays the controllers through `beforeWrite`).
+ */
+export function fakeFluxContext(kube: KubeClient, fluxTimeout = '2s') {
+  const raw = rawCluster('demo');
+  raw.flux = { timeout: fluxTimeout };
+  const cluster = validateConfig(rawPlatform(raw), 't').clusters[0]!;
+  const log = memoryLogger();
+  return { ctx: createStepContext({ cluster, log, kube: async () => kube, progress: () => {} }), log };
 }

@@ -6,26 +6,16 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
-import { validateConfig } from '../../src/config/load.js';
 import { syncRefs } from '../../src/flux/wait.js';
-import { createStepContext } from '../../src/runner/context.js';
 import { askFluxToFetch, waitForFluxRemoval } from '../../src/tenants/flux-sync.js';
-import { rawCluster, rawPlatform } from '../helpers/config.js';
-import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
-import { memoryLogger } from '../helpers/memory-logger.js';
+import { createFakeKube, type FakeKube, fakeFluxContext } from '../helpers/fake-kube.js';
 
 const REVISION = 'main@sha1:0123456789abcdef0123456789abcdef01234567';
 const [GIT, ROOT] = syncRefs();
 const INDEX = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', namespace: 'flux-system' };
 let kube: FakeKube;
 
-function context(timeout = '2s') {
-  const raw = rawCluster('demo');
-  raw.flux = { timeout };
-  const cluster = validateConfig(rawPlatform(raw), 't').clusters[0]!;
-  const log = memoryLogger();
-  return { ctx: createStepContext({ cluster, log, kube: async () => kube, progress: () => {} }), log };
-}
+const context = (timeout = '2s') => fakeFluxContext(kube, timeout);
 
 /** The root sync's two objects, at an older revision, plus the tenant's flux-system/tenant-<t>. */
 function seedFlux() {

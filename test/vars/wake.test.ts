@@ -5,24 +5,14 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/clients/kube.js';
-import { validateConfig } from '../../src/config/load.js';
-import { createStepContext } from '../../src/runner/context.js';
 import { wakeReaders } from '../../src/vars/wake.js';
-import { rawCluster, rawPlatform } from '../helpers/config.js';
-import { createFakeKube, type FakeKube } from '../helpers/fake-kube.js';
-import { memoryLogger } from '../helpers/memory-logger.js';
+import { createFakeKube, type FakeKube, fakeFluxContext } from '../helpers/fake-kube.js';
 
 const KS = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' };
 const reads = { postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'platform-vars' }] } };
 let kube: FakeKube;
 
-function context(timeout = '2s') {
-  const raw = rawCluster('demo');
-  raw.flux = { timeout };
-  const cluster = validateConfig(rawPlatform(raw), 't').clusters[0]!;
-  const log = memoryLogger();
-  return { ctx: createStepContext({ cluster, log, kube: async () => kube, progress: () => {} }), log };
-}
+const context = (timeout = '2s') => fakeFluxContext(kube, timeout);
 
 /** Plays kustomize-controller for the named Kustomizations: handles a request at once, Ready as given. */
 function controller(ready: Record<string, 'True' | 'False'>) {
