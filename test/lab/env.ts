@@ -4,25 +4,62 @@
  *   import { lab } from '../lab/env.js';
  *   const { kubeconfig, awsEndpoint } = lab();
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import type { LabEnv } from './lab-env.js';
 
 export type { LabEnv } from './lab-env.js';
 export { baoProcessEnv, labProcessEnv } from './lab-env.js';
 
+/** The claim file of a lab: the pid of the test file's process that has it. */
+const claimFile = (env: LabEnv) => path.join(env.labDir, 'run', 'test-file.claim');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * This worker's lab (addresses, paths, binaries); it is up for the whole test run. The lab project runs one file
- * per worker at a time and vitest numbers the running workers 1…maxWorkers (`VITEST_POOL_ID`), so two files that
- * run at once never share a lab.
+ * Claims a lab no other running test file has (test/lab/file-guard.ts, before the file is imported): an exclusive
+ * create of the lab's claim file, so two files never share a lab whatever the worker numbering; a claim whose
+ * process is gone (a killed worker) is taken over. The worker's own lab (`VITEST_POOL_ID`) is tried first.
+ * Returns the release.
  */
+export async function claimLab(): Promise<{ env: LabEnv; release: () => void }> {
+  const labs = inject('labs');
+  const first = (Number(process.env.VITEST_POOL_ID ?? '1') - 1 + labs.length) % labs.length;
+  const order = [...labs.slice(first), ...labs.slice(0, first)];
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    for (const env of order) {
+      const file = claimFile(env);
+      try {
+        writeFileSync(file, String(process.pid), { flag: 'wx' });
+        process.env.PLATCTL_LAB_DIR = env.labDir;
+        const release = () => rmSync(file, { force: true });
+        process.once('exit', release);
+        return { env, release };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const holder = Number(readFileSync(file, 'utf8'));
+        if (holder && !alive(holder)) rmSync(file, { force: true });
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no free lab among ${labs.map((l) => l.labDir).join(', ')}`);
+    await sleep(200);
+  }
+}
+
+/** This file's lab (addresses, paths, binaries): the one file-guard claimed for it; up for the whole run. */
 export function lab(): LabEnv {
   const labs = inject('labs');
-  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
-  const env = labs[worker - 1];
-  // More workers than labs (VITEST_MAX_WORKERS overrides the project's maxWorkers) would put two files on one lab.
-  if (!env)
-    throw new Error(
-      `lab worker ${worker} has no lab: ${labs.length} started; set PLATCTL_LAB_WORKERS, not the worker count`,
-    );
+  const env = labs.find((l) => l.labDir === process.env.PLATCTL_LAB_DIR);
+  if (!env) throw new Error(`no lab claimed for this file (PLATCTL_LAB_DIR=${process.env.PLATCTL_LAB_DIR})`);
   return env;
 }

@@ -4,8 +4,8 @@
  * (vitest setupFiles): what a file left behind is cleaned up here, so the next file starts clean, and it fails
  * THIS file naming what was left — one failure stays one failure, and a red run names its real cause.
  *
- * Files run two at a time, each against its worker's own lab (env.ts), so nothing on the machine may be shared
- * between two files either: this points `PLATCTL_LAB_DIR` at the worker's lab, and gives the file its own
+ * Files run two at a time, each against a lab it claims for itself (env.ts), so nothing on the machine may be
+ * shared between two files either: this points `PLATCTL_LAB_DIR` at the claimed lab, and gives the file its own
  * `PLATCTL_HOME` and `TMPDIR` (platctl's journals and lock files, key files, clones), which child processes inherit.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { settle } from '../../src/clients/namespaces.js';
 import { LOCK_LEASE } from '../../src/lock/lease.js';
 import { removeClusterState } from '../../src/runner/session.js';
 import { STATE_CONFIGMAP, SYSTEM_NAMESPACE } from '../../src/state/configmap.js';
-import { lab } from './env.js';
+import { claimLab } from './env.js';
 
 const LEASE = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM_NAMESPACE, name: LOCK_LEASE };
 const STATE = { apiVersion: 'v1', kind: 'ConfigMap', namespace: SYSTEM_NAMESPACE, name: STATE_CONFIGMAP };
@@ -34,8 +34,9 @@ async function snapshot(kube: KubeClient) {
   return { holder: lease?.spec?.holderIdentity ?? undefined, state: state ? (cluster ?? '?') : undefined };
 }
 
+// Sets PLATCTL_LAB_DIR: lab() returns this file's lab from here on.
+const claimed = await claimLab();
 const fileTmp = mkdtempSync(path.join(os.tmpdir(), 'platctl-lab-file-'));
-process.env.PLATCTL_LAB_DIR = lab().labDir;
 process.env.PLATCTL_HOME = path.join(fileTmp, 'home');
 process.env.TMPDIR = path.join(fileTmp, 'tmp');
 mkdirSync(process.env.TMPDIR, { recursive: true });
@@ -44,7 +45,7 @@ let kube: KubeClient;
 let before: Awaited<ReturnType<typeof snapshot>>;
 
 beforeAll(async () => {
-  kube = await connectKube({ kubeconfig: lab().kubeconfig });
+  kube = await connectKube({ kubeconfig: claimed.env.kubeconfig });
   before = await snapshot(kube);
 });
 
@@ -65,6 +66,7 @@ afterAll(async () => {
     await settle(kube, ref, { timeoutMs: SETTLE_MS }).catch((err: Error) => left.push(err.message));
   }
   rmSync(fileTmp, { recursive: true, force: true });
+  claimed.release();
   if (left.length > 0) {
     throw new Error(`this test file left the lab changed (now cleaned up): ${left.join('; ')}`);
   }

@@ -4,6 +4,8 @@
  * of the lab project (`labWorkers()`; `lab()` in env.ts picks the worker's own). Tears them down afterwards unless
  * `PLATCTL_LAB_KEEP` is set, and fails the run if any lab log shows traffic off loopback (`loopback.ts`).
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureBuiltCli } from '../helpers/built-cli.js';
 import { labDirs } from './config.js';
@@ -29,6 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const avoid = labs.flatMap((l) => Object.values(l.ports));
     labs.push(await withLabDir(dir, () => labUp(log, avoid)));
   }
+  // Claims of test files of an earlier run that was killed (env.ts): none runs yet.
+  for (const env of labs) rmSync(join(env.labDir, 'run', 'test-file.claim'), { force: true });
   project.provide('labs', labs);
   return async () => {
     const lines: string[] = [];
