@@ -5,7 +5,6 @@
  *   const { kubeconfig, awsEndpoint } = lab();
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import type { LabEnv } from './lab-env.js';
@@ -13,8 +12,7 @@ import type { LabEnv } from './lab-env.js';
 export type { LabEnv } from './lab-env.js';
 export { baoProcessEnv, labProcessEnv } from './lab-env.js';
 
-/** The claim file of a lab: the pid of the test file's process that has it. */
-const claimFile = (env: LabEnv) => path.join(env.labDir, 'run', 'test-file.claim');
+import { labPaths } from './config.js';
 
 function alive(pid: number): boolean {
   try {
@@ -38,7 +36,7 @@ export async function claimLab(): Promise<{ env: LabEnv; release: () => void }> 
   const deadline = Date.now() + 600_000;
   for (;;) {
     for (const env of order) {
-      const file = claimFile(env);
+      const file = labPaths(env.labDir).claim;
       try {
         writeFileSync(file, String(process.pid), { flag: 'wx' });
         process.env.PLATCTL_LAB_DIR = env.labDir;

@@ -5,10 +5,9 @@
  * `PLATCTL_LAB_KEEP` is set, and fails the run if any lab log shows traffic off loopback (`loopback.ts`).
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureBuiltCli } from '../helpers/built-cli.js';
-import { labDirs } from './config.js';
+import { labDirs, labPaths } from './config.js';
 import { labDown, labUp, withLabDir } from './lab.js';
 import type { LabEnv } from './lab-env.js';
 import { scanLabLogs } from './loopback.js';
@@ -32,7 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     labs.push(await withLabDir(dir, () => labUp(log, avoid)));
   }
   // Claims of test files of an earlier run that was killed (env.ts): none runs yet.
-  for (const env of labs) rmSync(join(env.labDir, 'run', 'test-file.claim'), { force: true });
+  for (const env of labs) rmSync(labPaths(env.labDir).claim, { force: true });
   project.provide('labs', labs);
   return async () => {
     const lines: string[] = [];
