@@ -38,7 +38,7 @@ export function targetKubeconfig(ctx: StepContext): string {
 const entryContext = (ctx: StepContext) => ctx.kubeTarget.requested.context ?? ctx.cluster.name;
 
 async function describe(ctx: StepContext, name: string): Promise<Cluster | undefined> {
-  const { DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const { DescribeClusterCommand } = await import('../src/aws/eks.js');
   const eks = await ctx.aws.eks();
   const r = await awsGet(ctx, 'eks:DescribeCluster', `EKS cluster ${name}`, () =>
     eks.send(new DescribeClusterCommand({ name })),

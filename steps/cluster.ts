@@ -46,7 +46,7 @@ const terraformFor = (ctx: StepContext): Terraform => {
 };
 
 async function describeCluster(ctx: StepContext, name: string) {
-  const { DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const { DescribeClusterCommand } = await import('../src/aws/eks.js');
   const eks = await ctx.aws.eks();
   const r = await awsGet(ctx, 'eks:DescribeCluster', `EKS cluster ${name}`, () =>
     eks.send(new DescribeClusterCommand({ name })),

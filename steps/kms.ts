@@ -98,7 +98,7 @@ async function fixKey(
   principal: string,
   waiting: () => void,
 ): Promise<void> {
-  const sdk = await import('@aws-sdk/client-kms');
+  const sdk = await import('../src/aws/kms.js');
   const KeyId = meta.KeyId ?? '';
   const call = <T>(action: string, fn: () => Promise<T>) =>
     awsCall({ action: `kms:${action}`, resource: `key ${want.alias} (${KeyId})`, principal }, fn);
@@ -145,7 +145,7 @@ function searchOnce(ctx: StepContext, kms: KMSClient, principal: string, why: st
 
 /** Ensures one aliased key: existing alias → fix; tagged orphan → adopt + alias; else CreateKey + alias. */
 async function ensureKey(ctx: StepContext, kms: KMSClient, want: KeyWant, principal: string, search: Search) {
-  const sdk = await import('@aws-sdk/client-kms');
+  const sdk = await import('../src/aws/kms.js');
   const call = <T>(action: string, fn: () => Promise<T>) =>
     awsCall({ action: `kms:${action}`, resource: want.alias, principal }, fn);
   const waiting = () => ctx.log.waiting(`waiting for IAM to propagate the Vault role before using it in ${want.alias}`);

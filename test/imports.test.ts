@@ -81,4 +81,26 @@ describe('imports', () => {
     expect(graph.size).toBeGreaterThan(100);
     expect(cycles(graph)).toEqual([]);
   });
+
+  // A value import of '@aws-sdk/client-*' anywhere else would bundle every operation of that client (EC2's chunk
+  // was ~1 MB): the clients and commands come from src/aws/<client>.ts, which re-export them by name.
+  it('AWS SDK clients are imported (as values) only through their re-export modules in src/aws', () => {
+    const sdkValue =
+      /(?:^|\n)\s*(?:import|export)\s+(?!type\b)[^'"]*?from\s*['"](@aws-sdk\/client-[^'"]+)['"]|import\(\s*['"](@aws-sdk\/client-[^'"]+)['"]\s*\)/g;
+    const reExport = (file: string, text: string) =>
+      /^src\/aws\/[a-z0-9]+\.ts$/.test(file) &&
+      /^(\/\*\*[^]*?\*\/\n)?export \{[^}]*\} from '@aws-sdk\/client-[a-z0-9-]+';\n$/.test(text);
+    expect([...'import { EC2Client } from "@aws-sdk/client-ec2";'.matchAll(sdkValue)]).toHaveLength(1);
+    expect([...'const { X } = await import("@aws-sdk/client-iam");'.matchAll(sdkValue)]).toHaveLength(1);
+    expect([...'import type { IAMClient } from "@aws-sdk/client-iam";'.matchAll(sdkValue)]).toHaveLength(0);
+    const offenders: string[] = [];
+    let reExports = 0;
+    for (const file of [...sources('src'), ...sources('steps')]) {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      if (reExport(file, text)) reExports++;
+      else for (const m of text.matchAll(sdkValue)) offenders.push(`${file}: ${m[1] ?? m[2]}`);
+    }
+    expect(offenders).toEqual([]);
+    expect(reExports).toBeGreaterThanOrEqual(8);
+  });
 });

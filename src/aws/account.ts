@@ -13,7 +13,7 @@ export function assertAccount(aws: AwsClients, cluster: ClusterConfig): Promise<
   let p = verified.get(aws);
   if (!p) {
     p = (async () => {
-      const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      const { GetCallerIdentityCommand } = await import('./sts.js');
       let id: { Account?: string; Arn?: string };
       try {
         id = await (await aws.sts()).send(new GetCallerIdentityCommand({}));

@@ -79,7 +79,7 @@ export async function detectAccessMode(
   ctx: Ctx,
   clusterName: string,
 ): Promise<{ mode: AccessMode; reason: string } | undefined> {
-  const { DescribeClusterCommand, ListAccessEntriesCommand } = await import('@aws-sdk/client-eks');
+  const { DescribeClusterCommand, ListAccessEntriesCommand } = await import('./eks.js');
   const eks = await ctx.aws.eks();
   const described = await awsGet(ctx, 'eks:DescribeCluster', `EKS cluster ${clusterName}`, () =>
     eks.send(new DescribeClusterCommand({ name: clusterName })),
@@ -102,7 +102,7 @@ export async function detectAccessMode(
 
 /** Every principal with an access entry on the cluster (one paginated list; one call for small clusters). */
 export async function listEntryPrincipals(ctx: Ctx, clusterName: string): Promise<Set<string>> {
-  const { ListAccessEntriesCommand } = await import('@aws-sdk/client-eks');
+  const { ListAccessEntriesCommand } = await import('./eks.js');
   const eks = await ctx.aws.eks();
   const out = new Set<string>();
   let nextToken: string | undefined;
@@ -126,7 +126,7 @@ export interface EntryState {
 
 /** Reads one entry and its associated policies (two reads; one when absent). */
 export async function inspectEntry(ctx: Ctx, clusterName: string, principal: string): Promise<EntryState> {
-  const { DescribeAccessEntryCommand, ListAssociatedAccessPoliciesCommand } = await import('@aws-sdk/client-eks');
+  const { DescribeAccessEntryCommand, ListAssociatedAccessPoliciesCommand } = await import('./eks.js');
   const eks = await ctx.aws.eks();
   const what = `access entry ${principal} on EKS cluster ${clusterName}`;
   const d = await awsGet(ctx, 'eks:DescribeAccessEntry', what, () =>
@@ -145,7 +145,7 @@ export async function inspectEntry(ctx: Ctx, clusterName: string, principal: str
 
 /** Creates the entry (tagged) when absent and associates the grant's policy when missing. */
 export async function ensureEntry(ctx: Ctx, clusterName: string, grant: Grant, now: EntryState): Promise<void> {
-  const { AssociateAccessPolicyCommand, CreateAccessEntryCommand } = await import('@aws-sdk/client-eks');
+  const { AssociateAccessPolicyCommand, CreateAccessEntryCommand } = await import('./eks.js');
   const eks = await ctx.aws.eks();
   const what = `access entry ${grant.principal} on EKS cluster ${clusterName}`;
   if (!now.exists) {
@@ -176,7 +176,7 @@ export async function ensureEntry(ctx: Ctx, clusterName: string, grant: Grant, n
 
 /** Deletes an entry (its policy associations go with it); false when it was already gone. */
 export async function deleteEntry(ctx: Ctx, clusterName: string, principal: string): Promise<boolean> {
-  const { DeleteAccessEntryCommand } = await import('@aws-sdk/client-eks');
+  const { DeleteAccessEntryCommand } = await import('./eks.js');
   const eks = await ctx.aws.eks();
   const r = await awsGet(ctx, 'eks:DeleteAccessEntry', `access entry ${principal} on EKS cluster ${clusterName}`, () =>
     eks.send(new DeleteAccessEntryCommand({ clusterName, principalArn: principal })),

@@ -71,7 +71,7 @@ const missingTags = (want: IamPlan['tags'], have: { Key?: string; Value?: string
 
 /** Roles under `/platctl/<cluster>/`, trust policies included: the step's one-read check. */
 export async function listClusterRoles(iam: IAMClient, cluster: string): Promise<Role[]> {
-  const { ListRolesCommand } = await import('@aws-sdk/client-iam');
+  const { ListRolesCommand } = await import('./iam.js');
   const roles: Role[] = [];
   let Marker: string | undefined;
   do {
@@ -91,7 +91,7 @@ export function trustDrift(role: DesiredRole, found: string | undefined): string
 
 /** Reads one role: GetRole and GetRolePolicy (two reads). */
 export async function inspectRole(iam: IAMClient, role: DesiredRole, tags: IamPlan['tags']): Promise<RoleStatus> {
-  const { GetRoleCommand, GetRolePolicyCommand } = await import('@aws-sdk/client-iam');
+  const { GetRoleCommand, GetRolePolicyCommand } = await import('./iam.js');
   let found: Role | undefined;
   try {
     found = (await iam.send(new GetRoleCommand({ RoleName: role.name }))).Role;
@@ -123,7 +123,7 @@ export async function ensureRole(
   tags: IamPlan['tags'],
   principal?: string,
 ): Promise<{ arn: string; wrote: string[] }> {
-  const iamSdk = await import('@aws-sdk/client-iam');
+  const iamSdk = await import('./iam.js');
   const call = <T>(action: string, fn: () => Promise<T>) =>
     awsCall({ action: `iam:${action}`, resource: `role ${role.name}`, principal }, fn);
   const wrote: string[] = [];
@@ -179,7 +179,7 @@ export async function inspectProvider(
   iam: IAMClient,
   plan: IamPlan,
 ): Promise<{ exists: boolean; ours: boolean; drift: string[] }> {
-  const { GetOpenIDConnectProviderCommand } = await import('@aws-sdk/client-iam');
+  const { GetOpenIDConnectProviderCommand } = await import('./iam.js');
   try {
     const p = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: plan.providerArn }));
     const drift = (p.ClientIDList ?? []).includes(STS_AUDIENCE) ? [] : [`client id ${STS_AUDIENCE} missing`];
@@ -197,7 +197,7 @@ export async function inspectProvider(
  * trusts AWS's CA library instead.
  */
 export async function ensureProvider(iam: IAMClient, plan: IamPlan, principal?: string): Promise<string[]> {
-  const sdk = await import('@aws-sdk/client-iam');
+  const sdk = await import('./iam.js');
   const call = <T>(action: string, fn: () => Promise<T>) =>
     awsCall({ action: `iam:${action}`, resource: `OIDC provider ${plan.providerArn}`, principal }, fn);
   const found = await call('GetOpenIDConnectProvider', () => inspectProvider(iam, plan));
@@ -232,7 +232,7 @@ export async function deleteRole(
   cluster: string,
   principal?: string,
 ): Promise<'deleted' | 'gone' | 'not ours'> {
-  const sdk = await import('@aws-sdk/client-iam');
+  const sdk = await import('./iam.js');
   const call = <T>(action: string, fn: () => Promise<T>) =>
     awsCall({ action: `iam:${action}`, resource: `role ${name}`, principal }, async () => {
       try {
@@ -265,7 +265,7 @@ export async function deleteProvider(
   plan: IamPlan,
   principal?: string,
 ): Promise<'deleted' | 'gone' | 'not ours'> {
-  const sdk = await import('@aws-sdk/client-iam');
+  const sdk = await import('./iam.js');
   const found = await awsCall({ action: 'iam:GetOpenIDConnectProvider', resource: plan.providerArn, principal }, () =>
     inspectProvider(iam, plan),
   );

@@ -74,7 +74,7 @@ export function deletionWindowDays(cluster: ClusterConfig, env: NodeJS.ProcessEn
 
 /** The key an alias points to, or undefined when the alias does not exist. */
 export async function describeAlias(kms: KMSClient, alias: string): Promise<KeyMetadata | undefined> {
-  const { DescribeKeyCommand } = await import('@aws-sdk/client-kms');
+  const { DescribeKeyCommand } = await import('./kms.js');
   try {
     return (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
   } catch (err) {
@@ -85,7 +85,7 @@ export async function describeAlias(kms: KMSClient, alias: string): Promise<KeyM
 
 /** Alias name → target key id for every alias of the account and region (one read unless there are >100). */
 export async function listAliases(kms: KMSClient, want: readonly string[]): Promise<Map<string, string>> {
-  const { ListAliasesCommand } = await import('@aws-sdk/client-kms');
+  const { ListAliasesCommand } = await import('./kms.js');
   const found = new Map<string, string>();
   let marker: string | undefined;
   do {
@@ -99,13 +99,13 @@ export async function listAliases(kms: KMSClient, want: readonly string[]): Prom
 
 /** Reads a key's policy (the only policy name KMS has is "default"). */
 export async function getKeyPolicy(kms: KMSClient, keyId: string): Promise<string> {
-  const { GetKeyPolicyCommand } = await import('@aws-sdk/client-kms');
+  const { GetKeyPolicyCommand } = await import('./kms.js');
   return (await kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))).Policy ?? '{}';
 }
 
 /** Reads a key's tags as a record. */
 export async function getKeyTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {
-  const { ListResourceTagsCommand } = await import('@aws-sdk/client-kms');
+  const { ListResourceTagsCommand } = await import('./kms.js');
   const tags = (await kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? [];
   return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']));
 }
@@ -115,7 +115,7 @@ export async function retireKey(
   kms: KMSClient,
   o: { alias?: string; key?: KeyMetadata; days: number; principal?: string },
 ): Promise<void> {
-  const { DeleteAliasCommand, ScheduleKeyDeletionCommand } = await import('@aws-sdk/client-kms');
+  const { DeleteAliasCommand, ScheduleKeyDeletionCommand } = await import('./kms.js');
   if (o.alias) {
     const alias = o.alias;
     await awsCall({ action: 'kms:DeleteAlias', resource: alias, principal: o.principal }, async () => {

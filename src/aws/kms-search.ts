@@ -19,7 +19,7 @@ const TAG_READS_IN_FLIGHT = 8;
 
 /** Every alias of the region, as key id → alias names (all pages). */
 async function aliasesByKey(kms: KMSClient): Promise<Map<string, string[]>> {
-  const { ListAliasesCommand } = await import('@aws-sdk/client-kms');
+  const { ListAliasesCommand } = await import('./kms.js');
   const byKey = new Map<string, string[]>();
   let marker: string | undefined;
   do {
@@ -33,7 +33,7 @@ async function aliasesByKey(kms: KMSClient): Promise<Map<string, string[]>> {
 
 /** The key ids worth reading, this cluster's aliased keys first. */
 export async function candidateKeys(kms: KMSClient, cluster: string): Promise<string[]> {
-  const { ListKeysCommand } = await import('@aws-sdk/client-kms');
+  const { ListKeysCommand } = await import('./kms.js');
   const ids: string[] = [];
   let marker: string | undefined;
   do {
@@ -73,7 +73,7 @@ export async function findClusterKeys(
   cluster: string,
   opts: { includePending?: boolean } = {},
 ): Promise<ClusterKeySearch> {
-  const { ListResourceTagsCommand, DescribeKeyCommand } = await import('@aws-sdk/client-kms');
+  const { ListResourceTagsCommand, DescribeKeyCommand } = await import('./kms.js');
   let skipped = 0;
   const matches = await mapLimit(await candidateKeys(kms, cluster), TAG_READS_IN_FLIGHT, async (KeyId) => {
     try {

@@ -40,7 +40,7 @@ export async function networkPolicyState(
   ctx: { aws: AwsClients; cluster: ClusterConfig },
   clusterName: string,
 ): Promise<NetworkPolicyState> {
-  const { DescribeAddonCommand, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const { DescribeAddonCommand, DescribeClusterCommand } = await import('./eks.js');
   const eks = await ctx.aws.eks();
   let values: string | undefined;
   try {

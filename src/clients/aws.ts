@@ -4,7 +4,6 @@
  * tests can prove a re-run makes zero writes.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -31,7 +30,6 @@ export interface AwsClients {
   iam(): Promise<IAMClient>;
   kms(): Promise<KMSClient>;
   eks(): Promise<EKSClient>;
-  ecr(): Promise<ECRClient>;
   ec2(): Promise<EC2Client>;
   elbv2(): Promise<ElasticLoadBalancingV2Client>;
   /** Classic ELB: only to confirm that a load balancer the tagging API lists still exists. */
@@ -95,20 +93,13 @@ export function createAwsClients(opts: { region: string; profile?: string; timeo
   return {
     region: opts.region,
     counts,
-    sts: lazy('sts', async () => (await import('@aws-sdk/client-sts')).STSClient),
-    iam: lazy('iam', async () => (await import('@aws-sdk/client-iam')).IAMClient),
-    kms: lazy('kms', async () => (await import('@aws-sdk/client-kms')).KMSClient),
-    eks: lazy('eks', async () => (await import('@aws-sdk/client-eks')).EKSClient),
-    ecr: lazy('ecr', async () => (await import('@aws-sdk/client-ecr')).ECRClient),
+    sts: lazy('sts', async () => (await import('../aws/sts.js')).STSClient),
+    iam: lazy('iam', async () => (await import('../aws/iam.js')).IAMClient),
+    kms: lazy('kms', async () => (await import('../aws/kms.js')).KMSClient),
+    eks: lazy('eks', async () => (await import('../aws/eks.js')).EKSClient),
     ec2: lazy('ec2', async () => (await import('../aws/ec2.js')).EC2Client),
-    elbv2: lazy(
-      'elbv2',
-      async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client,
-    ),
+    elbv2: lazy('elbv2', async () => (await import('../aws/elbv2.js')).ElasticLoadBalancingV2Client),
     elb: lazy('elb', async () => (await import('../aws/elb.js')).ElasticLoadBalancingClient),
-    tagging: lazy(
-      'tagging',
-      async () => (await import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPIClient,
-    ),
+    tagging: lazy('tagging', async () => (await import('../aws/tagging.js')).ResourceGroupsTaggingAPIClient),
   };
 }

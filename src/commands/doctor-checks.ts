@@ -46,7 +46,7 @@ export async function checkGitHostToken(
 export async function checkAws(cluster?: ClusterConfig): Promise<Check> {
   const region = cluster?.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const { createAwsClients } = await import('../clients/aws.js');
-  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { GetCallerIdentityCommand } = await import('../aws/sts.js');
   const { timeoutsOf } = await import('../clients/timeouts.js');
   const { setNoticeInterval } = await import('../clients/waiting.js');
   const timeouts = timeoutsOf(cluster);

@@ -44,9 +44,7 @@ export interface ClusterLoadBalancer {
 
 /** ELBv2 (ALB/NLB): every load balancer of the region, then DescribeTags in batches of 20 (the API's limit). */
 async function elbv2LoadBalancers(aws: AwsClients, cluster: string): Promise<ClusterLoadBalancer[]> {
-  const { DescribeLoadBalancersCommand, DescribeTagsCommand } = await import(
-    '@aws-sdk/client-elastic-load-balancing-v2'
-  );
+  const { DescribeLoadBalancersCommand, DescribeTagsCommand } = await import('../aws/elbv2.js');
   const elbv2 = await aws.elbv2();
   const all: { arn: string; name: string }[] = [];
   let Marker: string | undefined;
@@ -92,7 +90,7 @@ export async function taggedArns(
   key: string,
   values: string[],
 ): Promise<{ arn: string; tags: Tags }[]> {
-  const { GetResourcesCommand } = await import('@aws-sdk/client-resource-groups-tagging-api');
+  const { GetResourcesCommand } = await import('../aws/tagging.js');
   const tagging = await aws.tagging();
   const out: { arn: string; tags: Tags }[] = [];
   let PaginationToken: string | undefined;

@@ -26,9 +26,7 @@ const ec2Resource = /^arn:[^:]+:ec2:[^:]*:[^:]*:([a-z-]+)\/([\w-]+)$/;
 const GONE_INSTANCE = new Set(['shutting-down', 'terminated']);
 
 async function elbv2Exists(aws: AwsClients, arn: string): Promise<boolean> {
-  const { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand } = await import(
-    '@aws-sdk/client-elastic-load-balancing-v2'
-  );
+  const { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand } = await import('../aws/elbv2.js');
   const elbv2 = await aws.elbv2();
   const tg = targetGroup.test(arn);
   try {

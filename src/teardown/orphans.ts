@@ -61,7 +61,7 @@ async function unlessGone<T>(fn: () => Promise<T>): Promise<T | undefined> {
 }
 
 async function iamRoles(aws: AwsClients, cluster: string): Promise<string[]> {
-  const { ListRolesCommand, ListRoleTagsCommand } = await import('@aws-sdk/client-iam');
+  const { ListRolesCommand, ListRoleTagsCommand } = await import('../aws/iam.js');
   const iam = await aws.iam();
   const roles: { name: string; arn: string }[] = [];
   let Marker: string | undefined;
@@ -83,9 +83,7 @@ async function iamRoles(aws: AwsClients, cluster: string): Promise<string[]> {
 }
 
 async function oidcProviders(aws: AwsClients, cluster: string): Promise<string[]> {
-  const { ListOpenIDConnectProvidersCommand, ListOpenIDConnectProviderTagsCommand } = await import(
-    '@aws-sdk/client-iam'
-  );
+  const { ListOpenIDConnectProvidersCommand, ListOpenIDConnectProviderTagsCommand } = await import('../aws/iam.js');
   const iam = await aws.iam();
   const list = await awsCall({ action: 'iam:ListOpenIDConnectProviders', resource: '*' }, () =>
     iam.send(new ListOpenIDConnectProvidersCommand({})),
@@ -102,7 +100,7 @@ async function oidcProviders(aws: AwsClients, cluster: string): Promise<string[]
 }
 
 async function iamPolicies(aws: AwsClients, cluster: string): Promise<string[]> {
-  const { ListPoliciesCommand, ListPolicyTagsCommand } = await import('@aws-sdk/client-iam');
+  const { ListPoliciesCommand, ListPolicyTagsCommand } = await import('../aws/iam.js');
   const iam = await aws.iam();
   const arns: string[] = [];
   let Marker: string | undefined;
@@ -145,7 +143,7 @@ async function securityGroupRules(aws: AwsClients, cluster: string): Promise<str
   } while (NextToken);
   if (rules.every((r) => r.arn)) return rules.map((r) => r.arn as string);
   // Older endpoints (and moto) leave SecurityGroupRuleArn out: build it from the caller's account.
-  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { GetCallerIdentityCommand } = await import('../aws/sts.js');
   const sts = await aws.sts();
   const id = await awsCall({ action: 'sts:GetCallerIdentity', resource: 'caller' }, () =>
     sts.send(new GetCallerIdentityCommand({})),
@@ -155,7 +153,7 @@ async function securityGroupRules(aws: AwsClients, cluster: string): Promise<str
 }
 
 async function eksClusters(aws: AwsClients, cluster: string): Promise<string[]> {
-  const { ListClustersCommand, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const { ListClustersCommand, DescribeClusterCommand } = await import('../aws/eks.js');
   const eks = await aws.eks();
   const names: string[] = [];
   let nextToken: string | undefined;
@@ -178,7 +176,7 @@ async function eksClusters(aws: AwsClients, cluster: string): Promise<string[]> 
 
 /** True unless the KMS key is scheduled for deletion (or already gone). */
 async function kmsKeyLive(aws: AwsClients, arn: string): Promise<boolean> {
-  const { DescribeKeyCommand } = await import('@aws-sdk/client-kms');
+  const { DescribeKeyCommand } = await import('../aws/kms.js');
   const kms = await aws.kms();
   let d: DescribeKeyCommandOutput | undefined;
   try {
