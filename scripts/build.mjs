@@ -66,7 +66,7 @@ const awsShapesShakeable = {
   },
 };
 
-// zod's `z` carries every one of its locales (64 files) as `z.locales`, so none can be dropped. platctl speaks
+// zod's `z` carries all 63 of its locales as `z.locales`, so none can be dropped. platctl speaks
 // English, which zod configures itself (`locales/en.js`); the index of the others is left out.
 const zodEnglishOnly = {
   name: 'zod-english-only',
