@@ -89,7 +89,7 @@ describe('imports', () => {
       /(?:^|\n)\s*(?:import|export)\s+(?!type\b)[^'"]*?from\s*['"](@aws-sdk\/client-[^'"]+)['"]|import\(\s*['"](@aws-sdk\/client-[^'"]+)['"]\s*\)/g;
     const reExport = (file: string, text: string) =>
       /^src\/aws\/[a-z0-9]+\.ts$/.test(file) &&
-      /^(\/\*\*[^]*?\*\/\n)?export \{[^}]*\} from '@aws-sdk\/client-[a-z0-9-]+';\n$/.test(text);
+      /^(\/\*\*[\s\S]*?\*\/\n)?export \{[^}]*\} from '@aws-sdk\/client-[a-z0-9-]+';\n$/.test(text);
     expect([...'import { EC2Client } from "@aws-sdk/client-ec2";'.matchAll(sdkValue)]).toHaveLength(1);
     expect([...'const { X } = await import("@aws-sdk/client-iam");'.matchAll(sdkValue)]).toHaveLength(1);
     expect([...'import type { IAMClient } from "@aws-sdk/client-iam";'.matchAll(sdkValue)]).toHaveLength(0);
