@@ -13,7 +13,7 @@ import type { StepContext } from '../step.js';
 import { crashPoint } from '../test-seams.js';
 import { platformVars, type VarSource } from '../vars/catalogue.js';
 import { syncTenantFleet, tenantDir, tenantFiles, tenantsIndexFile } from './fleet.js';
-import { askFluxToFetch, waitForFluxRemoval } from './flux-sync.js';
+import { askFluxToFetch, waitForFluxRemoval, waitForPendingRemovals } from './flux-sync.js';
 import { bindGateway, gatewayLabel, gatewayRef, missingGateway, readGateway } from './gateway.js';
 import type { TenantKey } from './keys.js';
 import { ensureTenantKeys, showNewKeys } from './keys.js';
@@ -135,6 +135,13 @@ export async function addTenants(
     if (!ok) throw new PlatctlError('ABORTED', `namespace(s) ${dropped.join(', ')} kept: nothing changed`);
   }
 
+  // Tenants removed without --apply that Flux still holds: added back only once Flux has applied the removal.
+  // Their namespaces are gone then: the keys below must not count on the list read above.
+  const waited = await waitForPendingRemovals(
+    ctx,
+    names.filter((n) => !records[n]),
+  );
+
   const env = tenantEnv(ctx.cluster);
   const manifests = new Map(specs.map((s) => [s.name, tenantManifests(s, env)]));
   const layout = specs.map((s) => tenantFiles(s.name, tenantManifests(s, tenantFleetEnv(ctx, env))));
@@ -159,7 +166,7 @@ export async function addTenants(
   }
   // Each tenant's own read-only git credentials, in place before Flux sees the GitRepository that uses them.
   report.keys = await ensureTenantKeys(ctx, specs, (s) => manifests.get(s.name)!.namespaces[0]!, {
-    namespaces: liveNamespaces,
+    namespaces: waited ? await kube.list('v1', 'Namespace') : liveNamespaces,
   });
   showNewKeys(ctx.log, ctx.cluster.name, report.keys, ctx.dryRun);
   ctx.log.action(`writing ${names.length} tenant(s) to ${ctx.cluster.fleet.url} (${ctx.cluster.fleet.branch})`);

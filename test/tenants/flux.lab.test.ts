@@ -178,6 +178,26 @@ describe('tenants under the real Flux controllers', () => {
     await expectTenantSynced(U.name);
   });
 
+  it('remove-tenant without --apply, then add-tenant at once: the add waits for Flux to apply the removal first', async () => {
+    const removed = await removeTenant(fluxContext(cluster, { kube }).ctx, U.name, io());
+    expect(removed.fleet.committed).toBe(true);
+    // Flux still holds tenant-<t> (nothing was deleted): the add must not race its prune.
+    expect(await kube.get(tenantRef('Kustomization', `tenant-${U.name}`, 'flux-system'))).toBeDefined();
+
+    const { ctx, log } = fluxContext(cluster, { kube });
+    await addTenants(ctx, [U], { ...io(), apply: true });
+    expect(log.lines.join('\n')).toContain(
+      `waiting for Flux to apply ${cluster.fleet.branch}@sha1:${removed.fleet.commit}`,
+    );
+    await until(tenantRef('Kustomization', `tenant-${U.name}`, 'flux-system'), isReady);
+    await until(tenantRef('Kustomization', U.name, U.name), isReady);
+    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: U.name });
+    expect(ns?.metadata.deletionTimestamp).toBeUndefined();
+    const secret = { apiVersion: 'v1', kind: 'Secret', namespace: U.name, name: `${U.name}-deploy-key` };
+    expect(await kube.get(secret)).toBeDefined();
+    await expectTenantSynced(U.name);
+  });
+
   it('a tenant Kustomization that writes into another namespace is refused by impersonation: forbidden', async () => {
     // The team adds a Flux Kustomization of its own that targets namespace default, as its ServiceAccount.
     const escaping = [
