@@ -82,23 +82,23 @@ export async function waitForFluxRemoval(
  * Flux not getting there in time is an error: nothing has been written yet. True when it waited.
  */
 export async function waitForPendingRemovals(ctx: StepContext, tenants: readonly string[]): Promise<boolean> {
+  if (tenants.length === 0) return false;
   const kube = await ctx.kube();
-  const held: { tenant: string; ref: ObjectRef }[] = [];
-  for (const tenant of tenants) {
-    const ref = indexRef(tenant);
-    const live = await kube.get(ref).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined; // no Flux CRDs: nothing held
-      throw err;
-    });
-    if (live) held.push({ tenant, ref });
-  }
+  // One list for the batch, whatever its size (a GET per tenant would grow with it).
+  const index = indexRef(tenants[0]!);
+  const listed = await kube.list(index.apiVersion, index.kind, { namespace: index.namespace }).catch((err: unknown) => {
+    if (isNotFound(err)) return []; // no Flux CRDs: nothing held
+    throw err;
+  });
+  const names = new Set(listed.map((k) => k.metadata.name));
+  const held = tenants.map((tenant) => ({ tenant, ref: indexRef(tenant) })).filter((h) => names.has(h.ref.name));
   if (held.length === 0 || ctx.dryRun) return false;
   const { url, branch } = ctx.cluster.fleet;
   const head = (await git(ctx.exec, ['ls-remote', url, `refs/heads/${branch}`])).stdout.split('\t')[0]?.trim();
   if (!head) return false; // no branch: no removal commit either
   const revision = fluxRevision(branch, head);
-  const names = `tenant ${held.map((h) => h.tenant).join(', ')}`;
-  ctx.log.waiting(`waiting for Flux to apply ${revision} first: ${names} is still in the cluster's Flux`);
+  const label = `tenant ${held.map((h) => h.tenant).join(', ')}`;
+  ctx.log.waiting(`waiting for Flux to apply ${revision} first: ${label} is still in the cluster's Flux`);
   const timeoutMs = parseDuration(ctx.cluster.flux.timeout);
   const deadline = Date.now() + timeoutMs;
   try {
@@ -120,7 +120,7 @@ export async function waitForPendingRemovals(ctx: StepContext, tenants: readonly
     if (!(err instanceof PlatctlError)) throw err;
     throw new PlatctlError(
       'FLUX_NOT_READY',
-      `${names} removed from the fleet repo, but Flux has not applied that: adding it back now could lose its namespaces when Flux does (${err.message})`,
+      `${label} removed from the fleet repo, but Flux has not applied that: adding it back now could lose its namespaces when Flux does (${err.message})`,
       {
         cause: err,
         hint: 'let Flux catch up (`flux reconcile ks flux-system --with-source`), then run add-tenant again',

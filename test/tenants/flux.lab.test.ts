@@ -114,6 +114,17 @@ describe('tenants under the real Flux controllers', () => {
     expect(cm?.data).toEqual({ from: 'tenant' });
   };
 
+  /** A tenant added back after its removal: Flux holds and syncs it, its namespace and deploy key are in place. */
+  const expectAddedBack = async (name: string) => {
+    await until(tenantRef('Kustomization', `tenant-${name}`, 'flux-system'), isReady);
+    await until(tenantRef('Kustomization', name, name), isReady);
+    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name });
+    expect(ns?.metadata.deletionTimestamp).toBeUndefined();
+    const secret = { apiVersion: 'v1', kind: 'Secret', namespace: name, name: `${name}-deploy-key` };
+    expect(await kube.get(secret)).toBeDefined();
+    await expectTenantSynced(name);
+  };
+
   it('add-tenant gives the tenant its own read-only deploy key in its own namespace, and Flux syncs with it', async () => {
     const report = await addTenants(fluxContext(cluster, { kube }).ctx, [T], io());
     expect(report.fleet.committed).toBe(true);
@@ -169,13 +180,7 @@ describe('tenants under the real Flux controllers', () => {
 
     // Added again straight away: nothing left over from the removal deletes the new namespace or its key.
     await addTenants(fluxContext(cluster, { kube }).ctx, [U], { ...io(), apply: true });
-    await until(tenantRef('Kustomization', `tenant-${U.name}`, 'flux-system'), isReady);
-    await until(tenantRef('Kustomization', U.name, U.name), isReady);
-    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: U.name });
-    expect(ns?.metadata.deletionTimestamp).toBeUndefined();
-    const secret = { apiVersion: 'v1', kind: 'Secret', namespace: U.name, name: `${U.name}-deploy-key` };
-    expect(await kube.get(secret)).toBeDefined();
-    await expectTenantSynced(U.name);
+    await expectAddedBack(U.name);
   });
 
   it('remove-tenant without --apply, then add-tenant at once: the add waits for Flux to apply the removal first', async () => {
@@ -189,13 +194,7 @@ describe('tenants under the real Flux controllers', () => {
     expect(log.lines.join('\n')).toContain(
       `waiting for Flux to apply ${cluster.fleet.branch}@sha1:${removed.fleet.commit}`,
     );
-    await until(tenantRef('Kustomization', `tenant-${U.name}`, 'flux-system'), isReady);
-    await until(tenantRef('Kustomization', U.name, U.name), isReady);
-    const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: U.name });
-    expect(ns?.metadata.deletionTimestamp).toBeUndefined();
-    const secret = { apiVersion: 'v1', kind: 'Secret', namespace: U.name, name: `${U.name}-deploy-key` };
-    expect(await kube.get(secret)).toBeDefined();
-    await expectTenantSynced(U.name);
+    await expectAddedBack(U.name);
   });
 
   it('a tenant Kustomization that writes into another namespace is refused by impersonation: forbidden', async () => {
