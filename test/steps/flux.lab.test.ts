@@ -208,7 +208,9 @@ describe('flux step', () => {
           namespace: 'flux-system',
           name,
         });
-        if (repo?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break;
+        // Ready=True was once read with no artifact yet (a warm CI run of 56b84d0): wait for both.
+        const ready = repo?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ready && repo?.status?.artifact?.url) break;
         await new Promise((r) => setTimeout(r, 200));
       }
       expect(repo?.spec?.url, name).toMatch(new RegExp(`^${env.chartsUrl}/`));
