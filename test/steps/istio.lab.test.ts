@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, KubeObject } from '../../src/clients/kube.js';
+import { NAMESPACE_WAIT_MS } from '../../src/clients/namespaces.js';
 import { FLUX_FIX_NAME } from '../../src/istio/flux-fix.js';
 import { istioStep } from '../../steps/istio.js';
 import { ISTIO_CHARTS, labCluster, labContext, namespaceSettled, runStepOnce } from '../helpers/helm-context.js';
@@ -176,44 +177,52 @@ describe('istio step (lab)', () => {
     expect((await istioStep.check(labContext(env, cluster))).status).toBe('absent');
   });
 
-  it('destroy waits until its namespaces are gone; apply waits out ones still being deleted', async () => {
-    const waitLine = 'namespace istio-ingress is being deleted: waiting until it is gone';
-    const holdIngress = () =>
-      kube.create({
-        ...hold,
-        metadata: { name: hold.name, namespace: hold.namespace, finalizers: ['platctl.test/hold'] },
-        spec: { host: 'example.invalid' },
-      });
-    const release = () => kube.patch(hold, { metadata: { finalizers: null } }).catch(() => undefined);
+  // 30–40 s as a rule, but after a failed API discovery while CRDs come and go, the namespace controller backs off
+  // for up to a minute per namespace. The bound is above the step's own (NAMESPACE_WAIT_MS), so a real stall ends
+  // in its error naming what holds the namespace, not in vitest's timeout (one CI run did hit 120 s).
+  it(
+    'destroy waits until its namespaces are gone; apply waits out ones still being deleted',
+    async () => {
+      const waitLine = 'namespace istio-ingress is being deleted: waiting until it is gone';
+      const holdIngress = () =>
+        kube.create({
+          ...hold,
+          metadata: { name: hold.name, namespace: hold.namespace, finalizers: ['platctl.test/hold'] },
+          spec: { host: 'example.invalid' },
+        });
+      // Not swallowed: a release that failed would leave the step waiting out its whole bound.
+      const release = () => kube.patch(hold, { metadata: { finalizers: null } });
 
-    expect((await runStepOnce(labContext(env, cluster), istioStep)).steps[0]?.result).toBe('applied');
-    await holdIngress();
-    const down = labContext(env, cluster);
-    let destroyed = false;
-    const destroying = istioStep.destroy(down).then(() => (destroyed = true));
-    await until('the destroy waiting line', async () => down.log.lines.some((l) => l.includes(waitLine)));
-    expect(destroyed).toBe(false);
-    await release();
-    await destroying;
-    expect(await kube.get(ns('istio-ingress'))).toBeUndefined();
-
-    expect((await runStepOnce(labContext(env, cluster), istioStep)).steps[0]?.result).toBe('applied');
-    await holdIngress();
-    // Stands in for a teardown killed while it waited (or a kubectl delete): istio-ingress and the
-    // DestinationRule CRD are left terminating.
-    await kube.delete(ns('istio-ingress'));
-    await kube.delete(drCrd);
-    const up = labContext(env, cluster);
-    // The step's own apply (not the runner, which logs to stderr) so the test can read what it said.
-    const applying = istioStep.apply(up);
-    try {
-      await until('the apply waiting line', async () => up.log.lines.some((l) => l.includes(waitLine)));
-    } finally {
+      expect((await runStepOnce(labContext(env, cluster), istioStep)).steps[0]?.result).toBe('applied');
+      await holdIngress();
+      const down = labContext(env, cluster);
+      let destroyed = false;
+      const destroying = istioStep.destroy(down).then(() => (destroyed = true));
+      await until('the destroy waiting line', async () => down.log.lines.some((l) => l.includes(waitLine)));
+      expect(destroyed).toBe(false);
       await release();
-    }
-    expect(await applying).toMatchObject({ revision: '1-30-3', tags: ['prod-stable'] });
-    expect((await istioStep.check(labContext(env, cluster))).status).toBe('up-to-date');
-    expect((await kube.get(ns('istio-ingress')))?.metadata.deletionTimestamp).toBeUndefined();
-    expect((await kube.get(drCrd))?.metadata.deletionTimestamp).toBeUndefined();
-  });
+      await destroying;
+      expect(await kube.get(ns('istio-ingress'))).toBeUndefined();
+
+      expect((await runStepOnce(labContext(env, cluster), istioStep)).steps[0]?.result).toBe('applied');
+      await holdIngress();
+      // Stands in for a teardown killed while it waited (or a kubectl delete): istio-ingress and the
+      // DestinationRule CRD are left terminating.
+      await kube.delete(ns('istio-ingress'));
+      await kube.delete(drCrd);
+      const up = labContext(env, cluster);
+      // The step's own apply (not the runner, which logs to stderr) so the test can read what it said.
+      const applying = istioStep.apply(up);
+      try {
+        await until('the apply waiting line', async () => up.log.lines.some((l) => l.includes(waitLine)));
+      } finally {
+        await release();
+      }
+      expect(await applying).toMatchObject({ revision: '1-30-3', tags: ['prod-stable'] });
+      expect((await istioStep.check(labContext(env, cluster))).status).toBe('up-to-date');
+      expect((await kube.get(ns('istio-ingress')))?.metadata.deletionTimestamp).toBeUndefined();
+      expect((await kube.get(drCrd))?.metadata.deletionTimestamp).toBeUndefined();
+    },
+    2 * NAMESPACE_WAIT_MS,
+  );
 });
