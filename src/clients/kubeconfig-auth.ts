@@ -2,8 +2,9 @@
  * Reads a kubeconfig the way kubectl does (KUBECONFIG with several files, --kubeconfig, --context) and turns
  * the chosen context into TLS options and an Authorization header. Done here rather than with client-node's
  * KubeConfig because importing client-node costs ~0.5 s, which alone would break the 1 s no-op re-run
- * target. Exec plugins (`platctl eks token`, `aws eks get-token`) are run and their token cached until it
- * expires. The deprecated auth-provider stanza is left to client-node (see kube-transport.ts).
+ * target. Exec plugins (`aws eks get-token`, …) are run and their token cached until it expires; platctl's own
+ * `platctl eks token` is made in-process (own-exec.ts). The deprecated auth-provider stanza is left to
+ * client-node (see kube-transport.ts).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { parse } from 'yaml';
 import { PlatctlError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 import type { KubeTarget } from './kube-target.js';
+import { ownEksToken, ownEksTokenArgs } from './own-exec.js';
 
 interface Named<T> {
   name: string;
@@ -149,33 +151,51 @@ export function bearerSource(cfg: ResolvedKubeconfig): () => Promise<string | un
   }
   if (!u.exec) return async () => undefined;
   const exec = u.exec;
-  let cached: { token: string; expires: number } | undefined;
+  const own = ownEksTokenArgs(exec);
+  const fetch = own ? () => ownEksToken(own) : () => runExecPlugin(exec);
+  // One fetch shared by the requests that start together (a run's first checks go out in parallel).
+  let current: { token: Promise<{ token: string; expires: number }>; expires: number } | undefined;
   return async () => {
-    if (cached && cached.expires - Date.now() > 30_000) return `Bearer ${cached.token}`;
-    const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value])) };
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(exec.command, exec.args ?? [], { env, timeout: 60_000 }, (err, out, errOut) => {
-        if (err) {
-          reject(
-            new PlatctlError(
-              'KUBE_UNREACHABLE',
-              `kubeconfig exec plugin "${exec.command}" failed: ${String(errOut).trim().split('\n').pop() || err.message}`,
-              {
-                cause: err,
-              },
-            ),
-          );
-        } else resolve(out);
-      });
+    if (!current || current.expires - Date.now() <= 30_000) {
+      const entry = { token: fetch(), expires: Number.POSITIVE_INFINITY };
+      current = entry;
+      entry.token.then(
+        (t) => {
+          entry.expires = t.expires;
+        },
+        () => {
+          if (current === entry) current = undefined;
+        },
+      );
+    }
+    return `Bearer ${(await current.token).token}`;
+  };
+}
+
+/** Runs a kubeconfig exec plugin and reads the token (and its expiry) from the ExecCredential it prints. */
+async function runExecPlugin(exec: ExecConfig): Promise<{ token: string; expires: number }> {
+  const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value])) };
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(exec.command, exec.args ?? [], { env, timeout: 60_000 }, (err, out, errOut) => {
+      if (err) {
+        reject(
+          new PlatctlError(
+            'KUBE_UNREACHABLE',
+            `kubeconfig exec plugin "${exec.command}" failed: ${String(errOut).trim().split('\n').pop() || err.message}`,
+            {
+              cause: err,
+            },
+          ),
+        );
+      } else resolve(out);
     });
-    const status = (JSON.parse(stdout) as { status?: { token?: string; expirationTimestamp?: string } }).status ?? {};
-    if (!status.token)
-      throw new PlatctlError('KUBE_UNREACHABLE', `kubeconfig exec plugin "${exec.command}" returned no token`);
-    registerSecret(status.token);
-    cached = {
-      token: status.token,
-      expires: status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Date.now() + 60_000,
-    };
-    return `Bearer ${cached.token}`;
+  });
+  const status = (JSON.parse(stdout) as { status?: { token?: string; expirationTimestamp?: string } }).status ?? {};
+  if (!status.token)
+    throw new PlatctlError('KUBE_UNREACHABLE', `kubeconfig exec plugin "${exec.command}" returned no token`);
+  registerSecret(status.token);
+  return {
+    token: status.token,
+    expires: status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Date.now() + 60_000,
   };
 }

@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { CLUSTER_ID_HEADER, decodeEksToken } from '../../src/aws/eks-token.js';
 import { bearerSource, resolveKubeconfig } from '../../src/clients/kubeconfig-auth.js';
+import { execArgs } from '../../src/kubeconfig.js';
 import { maskSecrets } from '../../src/secrets.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-'));
@@ -82,10 +84,56 @@ describe('bearerSource', () => {
       'current-context': 'c',
     });
     const auth = bearerSource(resolveKubeconfig({ kubeconfig: f }));
-    expect(await auth()).toBe('Bearer k8s-aws-v1.abcdefghijklmnopqrstuvwxyz0123');
+    // The first requests of a run go out together: they share one run of the plugin.
+    const first = await Promise.all([auth(), auth(), auth()]);
+    expect(new Set(first)).toEqual(new Set(['Bearer k8s-aws-v1.abcdefghijklmnopqrstuvwxyz0123']));
     expect(await auth()).toBe('Bearer k8s-aws-v1.abcdefghijklmnopqrstuvwxyz0123');
     expect(readFileSync(count, 'utf8').trim().split('\n')).toHaveLength(1);
     expect(maskSecrets('token k8s-aws-v1.abcdefghijklmnopqrstuvwxyz0123')).not.toContain('abcdefghijklmnop');
+  });
+
+  describe("platctl's own exec plugin", () => {
+    const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
+    const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+    afterEach(() => {
+      for (const k of keys) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    });
+    // A platctl that does not exist: a token can only come from this process.
+    const absent = path.join(dir, 'no-such-dir', 'platctl');
+    const eksConfig = (file: string, args: string[]) =>
+      write(file, {
+        clusters: [cluster('c', 'https://eks:443')],
+        users: [{ name: 'u', user: { exec: { command: absent, args } } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'c',
+      });
+
+    it("makes the token of `platctl eks token` in-process: signed for the cluster with the caller's keys", async () => {
+      process.env.AWS_ACCESS_KEY_ID = 'AKIAOWNEXECTEST00001';
+      process.env.AWS_SECRET_ACCESS_KEY = 'own-exec-secret-key-for-the-test-only';
+      delete process.env.AWS_SESSION_TOKEN;
+      delete process.env.AWS_PROFILE;
+      const f = eksConfig('own.yaml', execArgs({ cluster: 'demo', region: 'eu-west-1' }));
+      const auth = bearerSource(resolveKubeconfig({ kubeconfig: f }));
+      const header = await auth();
+      const token = header?.replace(/^Bearer /, '') ?? '';
+      const url = decodeEksToken(token);
+      expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
+      expect(url.searchParams.get('Action')).toBe('GetCallerIdentity');
+      expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIAOWNEXECTEST00001\/\d{8}\/eu-west-1\/sts\//);
+      expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain(CLUSTER_ID_HEADER);
+      expect(await auth()).toBe(header);
+      expect(maskSecrets(`token ${token}`)).not.toContain(token.slice(20, 40));
+    });
+
+    it('runs any other stanza naming platctl as the process it names', async () => {
+      const args = [...execArgs({ cluster: 'demo', region: 'eu-west-1' }), '--output', 'json'];
+      const auth = bearerSource(resolveKubeconfig({ kubeconfig: eksConfig('other.yaml', args) }));
+      await expect(auth()).rejects.toThrow(/kubeconfig exec plugin ".*no-such-dir\/platctl" failed/);
+    });
   });
 
   it('re-reads a tokenFile each time (projected tokens rotate)', async () => {
