@@ -196,6 +196,7 @@ async function runExecPlugin(exec: ExecConfig): Promise<{ token: string; expires
   registerSecret(status.token);
   return {
     token: status.token,
-    expires: status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Date.now() + 60_000,
+    // No timestamp, or one that does not parse: good for a minute (never "forever").
+    expires: Date.parse(status.expirationTimestamp ?? '') || Date.now() + 60_000,
   };
 }

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { isIsolatedRegion } from '../aws/partition.js';
+import { PlatctlError } from '../errors.js';
 
 /** The exec stanza fields this looks at. */
 export interface ExecStanza {
@@ -31,31 +32,60 @@ const FLAGS: Record<string, keyof OwnEksTokenArgs> = {
 
 /**
  * The arguments of a `platctl eks token` exec stanza, or undefined when it is anything else: another command,
- * another flag, a repeated flag, an env entry other than AWS_PROFILE, or a region `eks token` refuses (the
- * child then fails with its own message).
+ * another flag, a repeated flag, an env entry other than AWS_PROFILE, an AWS_PROFILE other than this process's,
+ * or a region `eks token` refuses (the child then fails with its own message).
  */
-export function ownEksTokenArgs(exec: ExecStanza): OwnEksTokenArgs | undefined {
+export function ownEksTokenArgs(exec: ExecStanza, env: NodeJS.ProcessEnv = process.env): OwnEksTokenArgs | undefined {
   if (path.basename(exec.command) !== 'platctl') return undefined;
   const [verb, sub, ...rest] = exec.args ?? [];
   if (verb !== 'eks' || sub !== 'token' || rest.length % 2 !== 0) return undefined;
   const out: Partial<OwnEksTokenArgs> = {};
   for (let i = 0; i < rest.length; i += 2) {
-    const key = FLAGS[rest[i] as string];
+    const flag = rest[i] as string;
+    const key = Object.hasOwn(FLAGS, flag) ? FLAGS[flag] : undefined;
     const value = rest[i + 1];
     if (!key || out[key] !== undefined || !value || value.startsWith('-')) return undefined;
     out[key] = value;
   }
   for (const e of exec.env ?? []) {
-    if (e.name !== 'AWS_PROFILE' || out.profile !== undefined) return undefined;
+    if (e.name !== 'AWS_PROFILE' || !e.value || out.profile !== undefined) return undefined;
     out.profile = e.value;
   }
+  // The child got the profile as AWS_PROFILE; in-process it can only be a client option, and the SDK reads some
+  // profile settings (endpoint_url) from AWS_PROFILE alone. So in-process only when the two agree.
+  if (out.profile !== undefined && out.profile !== env.AWS_PROFILE) return undefined;
   if (!out.cluster || !out.region || isIsolatedRegion(out.region)) return undefined;
   return out as OwnEksTokenArgs;
 }
 
+/** How long the token may take: what the child plugin was given (a credential_process can wait forever). */
+export const OWN_TOKEN_TIMEOUT_MS = 60_000;
+
 /** Makes the token `platctl eks token` would print, with when to stop using it. */
-export async function ownEksToken(a: OwnEksTokenArgs): Promise<{ token: string; expires: number }> {
+export async function ownEksToken(
+  a: OwnEksTokenArgs,
+  timeoutMs = OWN_TOKEN_TIMEOUT_MS,
+): Promise<{ token: string; expires: number }> {
   const { createEksToken } = await import('../aws/eks-token.js');
-  const t = await createEksToken(a);
-  return { token: t.token, expires: t.expiresAt.getTime() };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new PlatctlError(
+            'KUBE_UNREACHABLE',
+            `no EKS token for cluster ${a.cluster} after ${Math.round(timeoutMs / 1000)}s (AWS credentials)`,
+            { hint: 'check the AWS credentials the kubeconfig user names: `platctl doctor`' },
+          ),
+        ),
+      timeoutMs,
+    );
+    timer.unref();
+  });
+  try {
+    const t = await Promise.race([createEksToken(a), late]);
+    return { token: t.token, expires: t.expiresAt.getTime() };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -2,7 +2,7 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { CLUSTER_ID_HEADER, decodeEksToken } from '../../src/aws/eks-token.js';
 import { bearerSource, resolveKubeconfig } from '../../src/clients/kubeconfig-auth.js';
@@ -134,6 +134,36 @@ describe('bearerSource', () => {
       const auth = bearerSource(resolveKubeconfig({ kubeconfig: eksConfig('other.yaml', args) }));
       await expect(auth()).rejects.toThrow(/kubeconfig exec plugin ".*no-such-dir\/platctl" failed/);
     });
+  });
+
+  it('keeps a token whose expiry does not parse for a minute, not for ever', async () => {
+    const count = path.join(dir, 'count-nan');
+    writeFileSync(count, '');
+    const plugin = path.join(dir, 'plugin-nan.sh');
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\necho run >> "${count}"\necho '{"status":{"token":"tok-without-a-usable-expiry","expirationTimestamp":"soon"}}'\n`,
+    );
+    chmodSync(plugin, 0o755);
+    const f = write('nan.yaml', {
+      clusters: [cluster('c', 'https://k:443')],
+      users: [{ name: 'u', user: { exec: { command: plugin } } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    });
+    const auth = bearerSource(resolveKubeconfig({ kubeconfig: f }));
+    const runs = () => readFileSync(count, 'utf8').trim().split('\n').length;
+    await auth();
+    await auth();
+    expect(runs()).toBe(1);
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    try {
+      await auth();
+    } finally {
+      clock.mockRestore();
+    }
+    expect(runs()).toBe(2);
   });
 
   it('re-reads a tokenFile each time (projected tokens rotate)', async () => {
