@@ -9,9 +9,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEksToken, decodeEksToken } from '../../src/aws/eks-token.js';
 
+const VARS = [
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_STS',
+] as const;
+const saved = Object.fromEntries(VARS.map((k) => [k, process.env[k]]));
 const actions: string[] = [];
 let server: Server;
 
@@ -38,26 +49,22 @@ beforeAll(async () => {
     `[profile team]\nregion = eu-west-1\nendpoint_url = http://127.0.0.1:${port}\n` +
       'aws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = profile-secret\n',
   );
-  for (const k of [
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_SESSION_TOKEN',
-    'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_STS',
-  ])
-    vi.stubEnv(k, undefined);
-  vi.stubEnv('AWS_CONFIG_FILE', path.join(dir, 'config'));
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(dir, 'no-credentials'));
+  for (const k of VARS) delete process.env[k];
+  process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'no-credentials');
 });
 
 afterAll(async () => {
-  vi.unstubAllEnvs();
+  for (const k of VARS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
   await new Promise((r) => server.close(r));
 });
 
 describe('createEksToken with a profile and a role', () => {
   it("with AWS_PROFILE the profile's, assumes the role at the profile's STS endpoint and signs with its session", async () => {
-    vi.stubEnv('AWS_PROFILE', 'team');
+    process.env.AWS_PROFILE = 'team';
     const { token } = await createEksToken({
       cluster: 'demo',
       region: 'eu-west-1',

@@ -93,7 +93,14 @@ describe('bearerSource', () => {
   });
 
   describe("platctl's own exec plugin", () => {
-    afterEach(() => vi.unstubAllEnvs());
+    const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
+    const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+    afterEach(() => {
+      for (const k of keys) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    });
     // A platctl that does not exist: a token can only come from this process.
     const absent = path.join(dir, 'no-such-dir', 'platctl');
     const eksConfig = (file: string, args: string[]) =>
@@ -105,10 +112,10 @@ describe('bearerSource', () => {
       });
 
     it("makes the token of `platctl eks token` in-process: signed for the cluster with the caller's keys", async () => {
-      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAOWNEXECTEST00001');
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'own-exec-secret-key-for-the-test-only');
-      vi.stubEnv('AWS_SESSION_TOKEN', undefined);
-      vi.stubEnv('AWS_PROFILE', undefined);
+      process.env.AWS_ACCESS_KEY_ID = 'AKIAOWNEXECTEST00001';
+      process.env.AWS_SECRET_ACCESS_KEY = 'own-exec-secret-key-for-the-test-only';
+      delete process.env.AWS_SESSION_TOKEN;
+      delete process.env.AWS_PROFILE;
       const f = eksConfig('own.yaml', execArgs({ cluster: 'demo', region: 'eu-west-1' }));
       const auth = bearerSource(resolveKubeconfig({ kubeconfig: f }));
       const header = await auth();

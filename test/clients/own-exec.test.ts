@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ownEksToken, ownEksTokenArgs } from '../../src/clients/own-exec.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { execArgs } from '../../src/kubeconfig.js';
@@ -48,16 +48,23 @@ describe('ownEksTokenArgs', () => {
 });
 
 describe('ownEksToken', () => {
-  afterEach(() => vi.unstubAllEnvs());
+  const keys = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID'] as const;
+  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+  afterEach(() => {
+    for (const k of keys) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
 
   it('gives up after its bound when the credentials never come, as the child plugin was stopped', async () => {
     // A credential_process that hangs (one waiting for a prompt nobody answers).
     const dir = mkdtempSync(path.join(os.tmpdir(), 'own-exec-'));
     writeFileSync(path.join(dir, 'config'), '[profile stuck]\ncredential_process = sleep 30\n');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
-    vi.stubEnv('AWS_CONFIG_FILE', path.join(dir, 'config'));
-    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(dir, 'none'));
-    vi.stubEnv('AWS_PROFILE', 'stuck');
+    for (const k of keys) delete process.env[k];
+    process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'none');
+    process.env.AWS_PROFILE = 'stuck';
     const started = Date.now();
     const err = await ownEksToken({ cluster: 'demo', region: 'eu-west-1', profile: 'stuck' }, 1_000).catch((e) => e);
     expect(isPlatctlError(err) && err.code).toBe('KUBE_UNREACHABLE');
