@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEksToken, decodeEksToken } from '../../src/aws/eks-token.js';
+import { saveEnv } from '../helpers/saved-env.js';
 
 const VARS = [
   'AWS_CONFIG_FILE',
@@ -22,7 +23,7 @@ const VARS = [
   'AWS_ENDPOINT_URL',
   'AWS_ENDPOINT_URL_STS',
 ] as const;
-const saved = Object.fromEntries(VARS.map((k) => [k, process.env[k]]));
+const restoreEnv = saveEnv(...VARS);
 const actions: string[] = [];
 let server: Server;
 
@@ -55,10 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const k of VARS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
+  restoreEnv();
   await new Promise((r) => server.close(r));
 });
 

@@ -8,6 +8,7 @@ import { CLUSTER_ID_HEADER, decodeEksToken } from '../../src/aws/eks-token.js';
 import { bearerSource, resolveKubeconfig } from '../../src/clients/kubeconfig-auth.js';
 import { execArgs } from '../../src/kubeconfig.js';
 import { maskSecrets } from '../../src/secrets.js';
+import { saveEnv } from '../helpers/saved-env.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-'));
 const write = (name: string, doc: unknown) => {
@@ -15,11 +16,7 @@ const write = (name: string, doc: unknown) => {
   writeFileSync(file, stringify(doc));
   return file;
 };
-const saved = process.env.KUBECONFIG;
-afterEach(() => {
-  if (saved === undefined) delete process.env.KUBECONFIG;
-  else process.env.KUBECONFIG = saved;
-});
+afterEach(saveEnv('KUBECONFIG'));
 
 const cluster = (name: string, server: string) => ({
   name,
@@ -93,14 +90,7 @@ describe('bearerSource', () => {
   });
 
   describe("platctl's own exec plugin", () => {
-    const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
-    const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
-    afterEach(() => {
-      for (const k of keys) {
-        if (saved[k] === undefined) delete process.env[k];
-        else process.env[k] = saved[k];
-      }
-    });
+    afterEach(saveEnv('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'));
     // A platctl that does not exist: a token can only come from this process.
     const absent = path.join(dir, 'no-such-dir', 'platctl');
     const eksConfig = (file: string, args: string[]) =>

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ownEksToken, ownEksTokenArgs } from '../../src/clients/own-exec.js';
 import { isPlatctlError } from '../../src/errors.js';
 import { execArgs } from '../../src/kubeconfig.js';
+import { saveEnv } from '../helpers/saved-env.js';
 
 const written = (roleArn?: string) => execArgs({ cluster: 'demo', region: 'eu-west-1', roleArn });
 
@@ -49,13 +50,7 @@ describe('ownEksTokenArgs', () => {
 
 describe('ownEksToken', () => {
   const keys = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID'] as const;
-  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
-  afterEach(() => {
-    for (const k of keys) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-  });
+  afterEach(saveEnv(...keys));
 
   it('gives up after its bound when the credentials never come, as the child plugin was stopped', async () => {
     // A credential_process that hangs (one waiting for a prompt nobody answers).
