@@ -14,6 +14,7 @@ import { crashPoint, pausePoint } from '../test-seams.js';
 import { type ContextBase, createStepContext } from './context.js';
 import { type DriveTask, drive, type TaskIo } from './drive.js';
 import type { Phase } from './phase.js';
+import { ReadAhead } from './read-ahead.js';
 import { type Mark, mark, storedError } from './record.js';
 import type { RunReport, StepReport } from './report.js';
 import { hashInputs } from './select.js';
@@ -43,7 +44,27 @@ class Run {
   firstError?: unknown;
   /** What each phase handed back for the command to print. */
   readonly data: Record<string, unknown> = {};
-  constructor(private readonly o: PipelineOptions) {}
+  /** Bootstrap's checks read ahead (not under --verify, whose checks are deep); see read-ahead.ts. */
+  private readonly ahead?: ReadAhead;
+  /** Where the read-ahead starts: after the last step that moves state (and so settles the kube target). */
+  private readonly aheadFrom: number;
+
+  constructor(private readonly o: PipelineOptions) {
+    this.aheadFrom = o.steps.map((s) => Boolean(s.movesStateToCluster)).lastIndexOf(true) + 1;
+    if (!o.verify) {
+      this.ahead = new ReadAhead(
+        (id) => this.state.steps[id],
+        (io) =>
+          createStepContext({
+            ...o.base,
+            ...io,
+            interactive: false,
+            deep: false,
+            outputs: (id) => this.state.steps[id]?.outputs ?? {},
+          }),
+      );
+    }
+  }
 
   get state(): State {
     return this.o.session.state;
@@ -87,8 +108,9 @@ class Run {
       const inputsHash = hashInputs(step.inputs(this.ctx(io, false)));
       const deep = Boolean(this.o.verify) || rec?.status !== 'done' || rec.inputsHash !== inputsHash;
       const ctx = this.ctx(io, deep);
-      await pausePoint(step.id, 'check');
-      const check = await step.check(ctx);
+      const index = this.o.steps.indexOf(step);
+      if (!deep && index === this.aheadFrom) this.ahead?.start(this.o.steps.slice(index));
+      const check = await ((!deep && this.ahead?.take(step.id, io)) || this.checkNow(step, ctx));
       let result: StepReport;
       if (check.status === 'up-to-date') {
         const outputs: StepOutputs = { ...(rec?.outputs ?? {}), ...(check.outputs ?? {}) };
@@ -96,14 +118,17 @@ class Run {
           rec?.status !== 'done' ||
           rec.inputsHash !== inputsHash ||
           JSON.stringify(outputs) !== JSON.stringify(rec.outputs);
+        if (changed) this.ahead?.drop();
         if (changed && !ctx.dryRun) await this.mark({ ...at, result: 'up-to-date', patch: { inputsHash, outputs } });
         const durationMs = Date.now() - started;
         result = { ...base, result: 'up-to-date', detail: check.detail, durationMs, outputs, check: check.status };
       } else if (ctx.dryRun) {
+        this.ahead?.drop();
         const durationMs = Date.now() - started;
         const { detail, changes, status } = check;
         result = { ...base, result: 'would-apply', detail, changes, durationMs, check: status };
       } else {
+        this.ahead?.drop();
         io.log.action(check.detail);
         await this.mark({ ...at, result: 'started', patch: { inputsHash } });
         crashPoint(step.id, 'start');
@@ -116,8 +141,15 @@ class Run {
       if (step.movesStateToCluster && !ctx.dryRun) await this.o.session.moveToCluster(this.state);
       return result;
     } catch (err) {
+      this.ahead?.drop();
       return this.fail(at, step.title, err, started);
     }
+  }
+
+  /** The step's check, made now (after the test seam that can hold a run there). */
+  private async checkNow(step: Step, ctx: StepContext) {
+    await pausePoint(step.id, 'check');
+    return step.check(ctx);
   }
 
   async teardownStep(step: Step, io: TaskIo): Promise<StepReport> {
