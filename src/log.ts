@@ -59,6 +59,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const code = colours[verb];
     write(options.colour && code ? `\u001b[${code}m${text}\u001b[0m` : text);
   };
+  return loggerOf(emit);
+}
+
+/** A {@link Logger} whose every verb goes through `emit(verb)`: how each logger here is made from one function. */
+export function loggerOf(emit: (verb: LogVerb) => (msg: string) => void): Logger {
   return {
     action: emit('action'),
     created: emit('created'),

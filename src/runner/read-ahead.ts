@@ -11,7 +11,7 @@
  * when it is taken.
  */
 
-import type { Logger, LogVerb } from '../log.js';
+import { type Logger, type LogVerb, loggerOf } from '../log.js';
 import type { StepState } from '../state/types.js';
 import type { CheckResult, Step, StepContext } from '../step.js';
 import { pausePoint } from '../test-seams.js';
@@ -29,16 +29,7 @@ class HeldIo {
 
   constructor() {
     const emit = (verb: LogVerb) => (msg: string) => (this.io ? this.io.log[verb](msg) : this.held.push({ verb, msg }));
-    this.log = {
-      action: emit('action'),
-      created: emit('created'),
-      waiting: emit('waiting'),
-      success: emit('success'),
-      warning: emit('warning'),
-      failure: emit('failure'),
-      info: emit('info'),
-      debug: emit('debug'),
-    };
+    this.log = loggerOf(emit);
   }
 
   progress = (msg: string) => (this.io ? this.io.progress(msg) : this.held.push({ progress: msg }));
