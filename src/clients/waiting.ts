@@ -1,8 +1,11 @@
 /**
  * Calls to the outside that wait say so: after a while, a progress line ("waiting for sts.us-east-1… 20 s"),
  * repeated while the wait goes on. Where the line goes is set once per run: the runner points it at the
- * current step's progress, commands outside the runner at their logger; the default is a ◎ line on stderr.
+ * current step's progress, commands outside the runner at their logger; the default is a ◎ line on stderr. Work
+ * started ahead of its turn (the runner's read-ahead) keeps its own reporter (`withWaitReporter`), so its lines are
+ * not shown under whichever step is current.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PlatctlError } from '../errors.js';
 import { seconds } from './timeouts.js';
 
@@ -14,12 +17,19 @@ const stderrReporter: WaitReporter = (m) => {
 };
 let reporter: WaitReporter = stderrReporter;
 let noticeEveryMs = 10_000;
+/** A reporter for one piece of work and everything it awaits, over the run-wide one. */
+const scoped = new AsyncLocalStorage<WaitReporter>();
 
 /** Sends wait lines to `r` (undefined: back to stderr); returns the previous reporter. */
 export function setWaitReporter(r: WaitReporter | undefined): WaitReporter {
   const previous = reporter;
   reporter = r ?? stderrReporter;
   return previous;
+}
+
+/** Runs `fn` with the waits it starts (and their later lines) reported to `r`, whatever the run-wide reporter. */
+export function withWaitReporter<T>(r: WaitReporter, fn: () => T): T {
+  return scoped.run(r, fn);
 }
 
 /** How long a call may wait before its first progress line (and between lines). */
@@ -30,7 +40,8 @@ export function setNoticeInterval(ms: number): void {
 /** Starts reporting "waiting for <label>… N s" every notice interval; call the result when the wait is over. */
 export function noticeWhile(label: string, everyMs = noticeEveryMs): () => void {
   const started = Date.now();
-  const timer = setInterval(() => reporter(`waiting for ${label}… ${seconds(Date.now() - started)}`), everyMs);
+  const own = scoped.getStore();
+  const timer = setInterval(() => (own ?? reporter)(`waiting for ${label}… ${seconds(Date.now() - started)}`), everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -7,10 +7,11 @@
  * A result is used only while every step before it in this run was up to date with its recorded outputs
  * unchanged: each later check was made with those outputs, so it is the check the step would make now. Once a
  * step applies or changes its outputs, every result still ahead is dropped, and those steps check again when
- * they come (their reads were only reads). Lines a check logs while ahead are held and shown under its own task
- * when it is taken.
+ * they come (their reads were only reads). Lines a check logs while ahead, its wait notices included, are held
+ * and shown under its own task when it is taken.
  */
 
+import { withWaitReporter } from '../clients/waiting.js';
 import { type Logger, type LogVerb, loggerOf } from '../log.js';
 import type { StepState } from '../state/types.js';
 import type { CheckResult, Step, StepContext } from '../step.js';
@@ -65,10 +66,11 @@ export class ReadAhead {
       const io = new HeldIo();
       const ctx = this.context({ log: io.log, progress: io.progress });
       if (!this.unchanged(step, ctx)) return;
-      const result = (async () => {
+      // Its waits report under its own step too, not under whichever step is current meanwhile.
+      const result = withWaitReporter(io.progress, async () => {
         await pausePoint(step.id, 'check');
         return step.check(ctx);
-      })().then(
+      }).then(
         (value): Settled => ({ ok: true, value }),
         (error: unknown): Settled => ({ ok: false, error }),
       );

@@ -4,6 +4,7 @@
  * starts only after the step that moves state, and a check's lines are shown under its own step.
  */
 import { describe, expect, it } from 'vitest';
+import { noticeWhile, setWaitReporter } from '../../src/clients/waiting.js';
 import { createStepContext } from '../../src/runner/context.js';
 import { ReadAhead } from '../../src/runner/read-ahead.js';
 import { hashInputs } from '../../src/runner/select.js';
@@ -126,5 +127,35 @@ describe('ReadAhead', () => {
     await expect(result).resolves.toMatchObject({ detail: 'fine' });
     expect(log.lines.join('\n')).toContain('late line');
     expect(again.take('a', { log, progress: () => {} })).toBeUndefined();
+  });
+
+  it("reports a check's waits under its own step, not under the step that is current meanwhile", async () => {
+    const cluster = clusterConfig('demo');
+    const step = {
+      ...fakeSteps(['b']).steps[0]!,
+      async check(): Promise<CheckResult> {
+        const done = noticeWhile('a slow endpoint', 5);
+        await new Promise((r) => setTimeout(r, 40));
+        done();
+        return { status: 'up-to-date', detail: 'fine' };
+      },
+    };
+    const ahead = new ReadAhead(
+      () => ({ status: 'done', inputsHash: hashInputs({ id: 'b' }), outputs: {} }) as never,
+      (io) => createStepContext({ cluster, ...io }),
+    );
+    // The runner points the run-wide reporter at the current step (here: another one) while b is read ahead.
+    const current: string[] = [];
+    const previous = setWaitReporter((m) => current.push(m));
+    try {
+      ahead.start([step]);
+      await new Promise((r) => setTimeout(r, 60));
+      const own: string[] = [];
+      await ahead.take('b', { log: memoryLogger(), progress: (m) => own.push(m) });
+      expect(own.some((m) => m.startsWith('waiting for a slow endpoint'))).toBe(true);
+      expect(current).toEqual([]);
+    } finally {
+      setWaitReporter(previous);
+    }
   });
 });
