@@ -121,7 +121,7 @@ export function labPaths(dir = labDir()) {
     envJson: join(dir, 'lab-env.json'),
     envSh: join(dir, 'env'),
     kubeconfig: join(dir, 'kubeconfig'),
-    /** The pid of the test file that has this lab (test/lab/env.ts `claimLab`). */
+    /** `<pid> <random>` of the test file that has this lab (test/lab/env.ts `claimLab`). */
     claim: join(dir, 'run', 'test-file.claim'),
   };
 }

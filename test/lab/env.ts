@@ -4,6 +4,7 @@
  *   import { lab } from '../lab/env.js';
  *   const { kubeconfig, awsEndpoint } = lab();
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
@@ -29,28 +30,63 @@ function alive(pid: number): boolean {
  * process is gone (a killed worker) is taken over. The worker's own lab (`VITEST_POOL_ID`) is tried first.
  * Returns the release.
  */
-export async function claimLab(): Promise<{ env: LabEnv; release: () => void }> {
+export async function claimLab(): Promise<Claim<LabEnv>> {
   const labs = inject('labs');
   const first = (Number(process.env.VITEST_POOL_ID ?? '1') - 1 + labs.length) % labs.length;
-  const order = [...labs.slice(first), ...labs.slice(0, first)];
-  const deadline = Date.now() + 600_000;
+  const claimed = await claimOne([...labs.slice(first), ...labs.slice(0, first)]);
+  process.env.PLATCTL_LAB_DIR = claimed.env.labDir;
+  return claimed;
+}
+
+/** A lab claimed by this file: the lab, its release, and whether the claim is still this file's own. */
+export interface Claim<T> {
+  env: T;
+  release: () => void;
+  held: () => boolean;
+}
+
+/**
+ * The first of `labs` whose claim file this process creates, waiting while all are held. The claim holds
+ * `<pid> <random>`, and the release removes the file only while it still holds exactly that: a release that
+ * comes late (the process's exit, after the file already let its lab go and another file claimed it) never
+ * removes the next holder's claim, which would let a third file onto a lab in use.
+ */
+export async function claimOne<T extends { labDir: string }>(
+  labs: readonly T[],
+  timeoutMs = 600_000,
+): Promise<Claim<T>> {
+  const token = `${process.pid} ${randomUUID()}`;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    for (const env of order) {
+    for (const env of labs) {
       const file = labPaths(env.labDir).claim;
       try {
-        writeFileSync(file, String(process.pid), { flag: 'wx' });
-        process.env.PLATCTL_LAB_DIR = env.labDir;
-        const release = () => rmSync(file, { force: true });
+        writeFileSync(file, token, { flag: 'wx' });
+        const release = () => {
+          process.off('exit', release);
+          if (readClaim(file) === token) rmSync(file, { force: true });
+        };
         process.once('exit', release);
-        return { env, release };
+        return { env, release, held: () => readClaim(file) === token };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const holder = Number(readFileSync(file, 'utf8'));
-        if (holder && !alive(holder)) rmSync(file, { force: true });
+        const held = readClaim(file);
+        const holder = Number(held?.split(' ')[0]);
+        // A killed worker's claim; read again just before, so a claim made meanwhile is not the one removed.
+        if (holder && !alive(holder) && readClaim(file) === held) rmSync(file, { force: true });
       }
     }
     if (Date.now() > deadline) throw new Error(`no free lab among ${labs.map((l) => l.labDir).join(', ')}`);
     await sleep(200);
+  }
+}
+
+/** A claim file's content, or undefined once it is gone. */
+function readClaim(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

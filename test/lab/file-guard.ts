@@ -18,6 +18,7 @@ import { LOCK_LEASE } from '../../src/lock/lease.js';
 import { removeClusterState } from '../../src/runner/session.js';
 import { STATE_CONFIGMAP, SYSTEM_NAMESPACE } from '../../src/state/configmap.js';
 import { claimLab } from './env.js';
+import { sessionDescendants } from './proc.js';
 
 const LEASE = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM_NAMESPACE, name: LOCK_LEASE };
 const STATE = { apiVersion: 'v1', kind: 'ConfigMap', namespace: SYSTEM_NAMESPACE, name: STATE_CONFIGMAP };
@@ -51,6 +52,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const left: string[] = [];
+  // A test that timed out leaves its child running (a helm install, a kubectl wait): it would go on acting on
+  // this lab after the next file has claimed it. Stopped here, and named.
+  for (const child of sessionDescendants()) {
+    left.push(`a process still running: ${child.cmd} (killed)`);
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
   const now = await snapshot(kube);
   if (now.holder && now.holder !== before.holder) {
     left.push(`the run lock (Lease ${SYSTEM_NAMESPACE}/${LOCK_LEASE}) held by ${now.holder}`);
@@ -66,6 +77,8 @@ afterAll(async () => {
     await settle(kube, ref, { timeoutMs: SETTLE_MS }).catch((err: Error) => left.push(err.message));
   }
   rmSync(fileTmp, { recursive: true, force: true });
+  // Two files on one lab see each other's namespaces and locks: a claim lost on the way is named, never silent.
+  if (!claimed.held()) left.push(`its claim on ${claimed.env.labDir} (removed or replaced while the file ran)`);
   claimed.release();
   if (left.length > 0) {
     throw new Error(`this test file left the lab changed (now cleaned up): ${left.join('; ')}`);

@@ -3,7 +3,7 @@
  * liveness checks that survive pid reuse, and stopping a service's process group.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -174,4 +174,41 @@ function signalGroup(pid: number, sig: NodeJS.Signals): void {
 export async function logTail(path: string, lines = 15): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * The processes `pid` started, and theirs, that still run in its session (from /proc): what a test file left
+ * running. Detached lab services (their own session, {@link spawnDetached}) and zombies are not counted.
+ */
+export function sessionDescendants(pid = process.pid): { pid: number; cmd: string }[] {
+  const procs = new Map<number, { ppid: number; session: number; zombie: boolean }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command's ")": state [0], ppid [1], pgrp [2], session [3].
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), { ppid: Number(f[1]), session: Number(f[3]), zombie: f[0] === 'Z' });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const session = procs.get(pid)?.session;
+  const found: { pid: number; cmd: string }[] = [];
+  const walk = (parent: number) => {
+    for (const [child, p] of procs) {
+      if (p.ppid !== parent) continue;
+      walk(child);
+      if (p.session !== session || p.zombie) continue;
+      let cmd = '?';
+      try {
+        cmd = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ').slice(0, 120);
+      } catch {
+        // Gone meanwhile.
+      }
+      found.push({ pid: child, cmd });
+    }
+  };
+  walk(pid);
+  return found;
 }
