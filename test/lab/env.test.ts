@@ -44,6 +44,7 @@ describe('lab claims', () => {
     a.release();
     expect(held(0)).toBe(true);
     expect([a.held(), b.held()]).toEqual([false, true]);
+    expect(b.history()).toMatch(/claimed by .*released by .*claimed by /);
     const c = await claimOne(labs);
     expect(c.env).toBe(labs[1]);
     b.release();

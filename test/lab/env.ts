@@ -5,7 +5,7 @@
  *   const { kubeconfig, awsEndpoint } = lab();
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import type { LabEnv } from './lab-env.js';
@@ -43,6 +43,8 @@ export interface Claim<T> {
   env: T;
   release: () => void;
   held: () => boolean;
+  /** The lab's last claim events (claimed, released, taken over), for an error. */
+  history: () => string;
 }
 
 /**
@@ -62,23 +64,40 @@ export async function claimOne<T extends { labDir: string }>(
       const file = labPaths(env.labDir).claim;
       try {
         writeFileSync(file, token, { flag: 'wx' });
+        note(file, `claimed by ${token}`);
         const release = () => {
           process.off('exit', release);
-          if (readClaim(file) === token) rmSync(file, { force: true });
+          if (readClaim(file) !== token) return;
+          rmSync(file, { force: true });
+          note(file, `released by ${token}`);
         };
         process.once('exit', release);
-        return { env, release, held: () => readClaim(file) === token };
+        return { env, release, held: () => readClaim(file) === token, history: () => history(file) };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const held = readClaim(file);
         const holder = Number(held?.split(' ')[0]);
         // A killed worker's claim; read again just before, so a claim made meanwhile is not the one removed.
-        if (holder && !alive(holder) && readClaim(file) === held) rmSync(file, { force: true });
+        if (holder && !alive(holder) && readClaim(file) === held) {
+          rmSync(file, { force: true });
+          note(file, `taken from ${held} (gone) by ${token}`);
+        }
       }
     }
     if (Date.now() > deadline) throw new Error(`no free lab among ${labs.map((l) => l.labDir).join(', ')}`);
     await sleep(200);
   }
+}
+
+/** Appends one event to the lab's claim history (`<claim>.log`), which a lost claim's error shows. */
+function note(file: string, what: string): void {
+  appendFileSync(`${file}.log`, `${new Date().toISOString()} ${what}\n`);
+}
+
+/** The last events of a lab's claim history. */
+function history(file: string): string {
+  const lines = readClaim(`${file}.log`)?.trim().split('\n') ?? [];
+  return lines.slice(-8).join('; ');
 }
 
 /** A claim file's content, or undefined once it is gone. */

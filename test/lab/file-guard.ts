@@ -78,7 +78,9 @@ afterAll(async () => {
   }
   rmSync(fileTmp, { recursive: true, force: true });
   // Two files on one lab see each other's namespaces and locks: a claim lost on the way is named, never silent.
-  if (!claimed.held()) left.push(`its claim on ${claimed.env.labDir} (removed or replaced while the file ran)`);
+  if (!claimed.held()) {
+    left.push(`its claim on ${claimed.env.labDir} (removed or replaced while the file ran: ${claimed.history()})`);
+  }
   claimed.release();
   if (left.length > 0) {
     throw new Error(`this test file left the lab changed (now cleaned up): ${left.join('; ')}`);

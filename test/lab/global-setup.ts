@@ -31,7 +31,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     labs.push(await withLabDir(dir, () => labUp(log, avoid)));
   }
   // Claims of test files of an earlier run that was killed (env.ts): none runs yet.
-  for (const env of labs) rmSync(labPaths(env.labDir).claim, { force: true });
+  for (const env of labs) {
+    rmSync(labPaths(env.labDir).claim, { force: true });
+    rmSync(`${labPaths(env.labDir).claim}.log`, { force: true });
+  }
   project.provide('labs', labs);
   return async () => {
     const lines: string[] = [];
