@@ -123,6 +123,8 @@ export function labPaths(dir = labDir()) {
     kubeconfig: join(dir, 'kubeconfig'),
     /** `<pid> <random>` of the test file that has this lab (test/lab/env.ts `claimLab`). */
     claim: join(dir, 'run', 'test-file.claim'),
+    /** The claim's history: claimed, released, taken over (shown when a file lost its claim). */
+    claimLog: join(dir, 'run', 'test-file.claim.log'),
   };
 }
 

@@ -61,26 +61,26 @@ export async function claimOne<T extends { labDir: string }>(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const env of labs) {
-      const file = labPaths(env.labDir).claim;
+      const { claim: file, claimLog: log } = labPaths(env.labDir);
       try {
         writeFileSync(file, token, { flag: 'wx' });
-        note(file, `claimed by ${token}`);
+        note(log, `claimed by ${token}`);
         const release = () => {
           process.off('exit', release);
-          if (readClaim(file) !== token) return;
+          if (readIfThere(file) !== token) return;
           rmSync(file, { force: true });
-          note(file, `released by ${token}`);
+          note(log, `released by ${token}`);
         };
         process.once('exit', release);
-        return { env, release, held: () => readClaim(file) === token, history: () => history(file) };
+        return { env, release, held: () => readIfThere(file) === token, history: () => history(log) };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const held = readClaim(file);
+        const held = readIfThere(file);
         const holder = Number(held?.split(' ')[0]);
         // A killed worker's claim; read again just before, so a claim made meanwhile is not the one removed.
-        if (holder && !alive(holder) && readClaim(file) === held) {
+        if (holder && !alive(holder) && readIfThere(file) === held) {
           rmSync(file, { force: true });
-          note(file, `taken from ${held} (gone) by ${token}`);
+          note(log, `taken from ${held} (gone) by ${token}`);
         }
       }
     }
@@ -89,19 +89,19 @@ export async function claimOne<T extends { labDir: string }>(
   }
 }
 
-/** Appends one event to the lab's claim history (`<claim>.log`), which a lost claim's error shows. */
-function note(file: string, what: string): void {
-  appendFileSync(`${file}.log`, `${new Date().toISOString()} ${what}\n`);
+/** Appends one event to a lab's claim history, which a lost claim's error shows. */
+function note(log: string, what: string): void {
+  appendFileSync(log, `${new Date().toISOString()} ${what}\n`);
 }
 
 /** The last events of a lab's claim history. */
-function history(file: string): string {
-  const lines = readClaim(`${file}.log`)?.trim().split('\n') ?? [];
+function history(log: string): string {
+  const lines = readIfThere(log)?.trim().split('\n') ?? [];
   return lines.slice(-8).join('; ');
 }
 
-/** A claim file's content, or undefined once it is gone. */
-function readClaim(file: string): string | undefined {
+/** A file's content, or undefined when it is not there (a claim released meanwhile). */
+function readIfThere(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch {

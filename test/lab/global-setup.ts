@@ -33,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Claims of test files of an earlier run that was killed (env.ts): none runs yet.
   for (const env of labs) {
     rmSync(labPaths(env.labDir).claim, { force: true });
-    rmSync(`${labPaths(env.labDir).claim}.log`, { force: true });
+    rmSync(labPaths(env.labDir).claimLog, { force: true });
   }
   project.provide('labs', labs);
   return async () => {
