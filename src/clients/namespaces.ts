@@ -1,13 +1,18 @@
 /**
- * Namespaces that are still terminating. A teardown (or `kubectl delete ns`) returns before the namespace
- * controller has emptied the namespace, and a terminating namespace refuses new objects. So every step that
- * creates a namespace first waits for an old one of the same name to be gone, and says so while it waits.
+ * Namespaces (and CRDs) that are still terminating. A teardown (or `kubectl delete ns`) returns before the
+ * namespace controller has emptied the namespace, and a terminating namespace refuses new objects. So every step
+ * that creates a namespace first waits for an old one of the same name to be gone, and says so while it waits. A
+ * CRD is deleted and waited for the same way, with the care crds.ts explains.
  */
 import { PlatctlError } from '../errors.js';
+import { crdBlockers, deleteCrd, finalizerStalled, isCrd, nudgeCrd } from './crds.js';
 import { isConflict, type KubeClient, type KubeObject, type ObjectRef } from './kube.js';
 
 /** How long platctl waits for a terminating namespace (or other object) by default. */
 export const NAMESPACE_WAIT_MS = 180_000;
+
+/** How often a CRD whose finalizer stalled is queued again (crds.ts). */
+const NUDGE_EVERY_MS = 5_000;
 
 interface NamespaceStatus {
   conditions?: { type: string; status: string; message?: string }[];
@@ -29,7 +34,8 @@ export interface SettleOptions {
 
 /**
  * Returns the object if it exists and is not being deleted, or undefined once it is gone. While it is being
- * deleted it polls; after `timeoutMs` it fails naming what still holds it (a namespace's conditions).
+ * deleted it polls (queueing a stalled CRD finalizer again); after `timeoutMs` it fails naming what still holds it
+ * (a namespace's conditions, a CRD's Terminating condition).
  */
 export async function settle(
   kube: KubeClient,
@@ -40,11 +46,16 @@ export async function settle(
   const timeoutMs = opts.timeoutMs ?? NAMESPACE_WAIT_MS;
   const deadline = Date.now() + timeoutMs;
   let told = false;
+  let nudgeAt = 0;
   for (;;) {
     const obj = await kube.get(ref);
     if (!obj?.metadata.deletionTimestamp) return obj;
+    if (isCrd(ref) && finalizerStalled(obj) && Date.now() >= nudgeAt) {
+      await nudgeCrd(kube, obj);
+      nudgeAt = Date.now() + NUDGE_EVERY_MS;
+    }
     if (Date.now() >= deadline) {
-      const why = ref.kind === 'Namespace' ? blockers(obj) : [];
+      const why = ref.kind === 'Namespace' ? blockers(obj) : isCrd(ref) ? crdBlockers(obj) : [];
       throw new PlatctlError(
         'KUBE_TIMEOUT',
         `${what} is still being deleted after ${Math.round(timeoutMs / 1000)}s${why.length ? ` (${why.join('; ')})` : ''}`,
@@ -69,13 +80,15 @@ export function settleNamespace(
 }
 
 /**
- * Deletes an object and waits until it is gone (a namespace until the cluster has emptied it), reporting the
- * wait. One already being deleted (a killed teardown, resumed) is only waited for. True when it was there.
+ * Deletes an object and waits until it is gone (a namespace until the cluster has emptied it, a CRD after its
+ * kind's cache is warm), reporting the wait. One already being deleted (a killed teardown, resumed) is only waited
+ * for. True when it was there.
  */
 export async function deleteAndWait(kube: KubeClient, ref: ObjectRef, opts: SettleOptions = {}): Promise<boolean> {
   const obj = await kube.get(ref);
   if (!obj) return false;
-  if (!obj.metadata.deletionTimestamp) await kube.delete(ref);
+  if (!obj.metadata.deletionTimestamp)
+    await (isCrd(ref) ? deleteCrd(kube, { ...obj, apiVersion: ref.apiVersion, kind: ref.kind }) : kube.delete(ref));
   await settle(kube, ref, opts);
   return true;
 }

@@ -5,6 +5,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Crd, crdKind, isCrd } from '../clients/crds.js';
 import {
   isNotFound,
   type KubeClient,
@@ -17,11 +18,6 @@ import { deleteAndWait, settle } from '../clients/namespaces.js';
 import { PlatctlError, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { InstallSet } from './manifests.js';
-
-type Crd = KubeObject & {
-  spec: { group: string; names: { kind: string }; versions: { name: string; storage?: boolean }[] };
-  status?: { conditions?: { type: string; status: string; message?: string }[] };
-};
 
 /** Applies each object with server-side apply (force: platctl owns these fields until Flux takes over). */
 export async function applyAll(
@@ -41,7 +37,7 @@ export async function applyAll(
 /** Waits until every CRD in the set reports Established=True. */
 export async function waitForCrds(kube: KubeClient, crds: readonly KubeObject[], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let pending = crds.filter((c) => c.kind === 'CustomResourceDefinition');
+  let pending = crds.filter(isCrd);
   while (pending.length > 0) {
     const next: KubeObject[] = [];
     for (const c of pending) {
@@ -73,12 +69,7 @@ export async function installFlux(kube: KubeClient, set: InstallSet, progress?: 
 
 /** The kinds a CRD of the set serves (storage version), for listing what is left of them. */
 function crdKinds(set: InstallSet): { apiVersion: string; kind: string }[] {
-  return (set.first as Crd[])
-    .filter((c) => c.kind === 'CustomResourceDefinition')
-    .map((c) => ({
-      apiVersion: `${c.spec.group}/${(c.spec.versions.find((v) => v.storage) ?? c.spec.versions[0])?.name}`,
-      kind: c.spec.names.kind,
-    }));
+  return set.first.filter(isCrd).flatMap((c) => crdKind(c) ?? []);
 }
 
 /** Lists every object of a kind, cluster-wide; nothing when the kind is not served (CRD already gone). */

@@ -11,6 +11,7 @@
  * It is applied only when both Flux and Istio are installed: by the istio step when flux-system exists,
  * and by the flux step (which runs later) through {@link fluxTrailingDotFix}.
  */
+import { CRD_API_VERSION } from '../clients/crds.js';
 import type { KubeClient, KubeObject, ObjectRef } from '../clients/kube.js';
 import type { StepContext } from '../step.js';
 import { ISTIO_NAMESPACE } from './revision.js';
@@ -63,7 +64,7 @@ export function trailingDotFilter(): KubeObject & { spec: unknown } {
 }
 
 const crdRef = (name: string): ObjectRef => ({
-  apiVersion: 'apiextensions.k8s.io/v1',
+  apiVersion: CRD_API_VERSION,
   kind: 'CustomResourceDefinition',
   name,
 });

@@ -4,6 +4,7 @@
  * Nothing waits for pods: readiness is the cluster's business (and the lab has no kubelet).
  */
 
+import { CRD_API_VERSION, deleteCrd } from '../clients/crds.js';
 import { type KubeClient, type KubeObject, refOf } from '../clients/kube.js';
 import { settle, waitFor } from '../clients/namespaces.js';
 import { PlatctlError } from '../errors.js';
@@ -87,10 +88,10 @@ export async function applyIstio(ctx: StepContext): Promise<StepOutputs> {
 
 /** The CRDs the istio-base chart installed (it marks them keep, so they outlive its release). */
 async function istioCrds(kube: KubeClient): Promise<KubeObject[]> {
-  const crds = await kube.list<KubeObject>('apiextensions.k8s.io/v1', 'CustomResourceDefinition', {
+  const crds = await kube.list<KubeObject>(CRD_API_VERSION, 'CustomResourceDefinition', {
     labelSelector: `app.kubernetes.io/instance=${BASE_RELEASE}`,
   });
-  return crds.map((c) => ({ ...c, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }));
+  return crds.map((c) => ({ ...c, apiVersion: CRD_API_VERSION, kind: 'CustomResourceDefinition' }));
 }
 
 /** Removes what applyIstio made; everything tolerates being gone already. */
@@ -110,7 +111,7 @@ export async function destroyIstio(ctx: StepContext): Promise<void> {
   if (await helm.uninstall(BASE_RELEASE, ISTIO_NAMESPACE)) ctx.log.success(`helm release ${BASE_RELEASE} removed`);
   // istio-base marks its CRDs keep, so uninstall leaves them; they are platctl's to remove.
   const crds = await istioCrds(kube);
-  for (const crd of crds) await kube.delete(refOf(crd));
+  for (const crd of crds) await deleteCrd(kube, crd);
   if (crds.length > 0) ctx.log.success(`${crds.length} Istio CRDs removed`);
   const values = [...c.istio.tags, configRevision(c)];
   for (const ns of await unlabelNamespaces(kube, c.istio.namespaces, values))

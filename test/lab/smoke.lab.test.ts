@@ -10,6 +10,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRD_API_VERSION } from '../../src/clients/crds.js';
+import { connectKube, refOf } from '../../src/clients/kube.js';
+import { deleteAndWait } from '../../src/clients/namespaces.js';
 import { FIXTURES } from './config.js';
 import { baoProcessEnv, lab } from './env.js';
 import { giteaCall } from './gitea.js';
@@ -144,39 +147,46 @@ describe('opentofu', () => {
 
 describe('helm', () => {
   const ns = ['--namespace', 'istio-system'];
-  /** Removes what the case made (its CRDs are marked keep), bounded: run again in afterAll if the case failed. */
+  /**
+   * Removes what the case made (its CRDs are marked keep), each wait bounded at 90 s so a hang is named rather than
+   * timed out; run again in afterAll if the case failed. The CRDs go through platctl's own deletion
+   * (src/clients/crds.ts): a plain `kubectl delete crd` of CRDs nobody has read can sit terminating for minutes.
+   */
   const remove = async () => {
-    await run(env.bins.helm, ['uninstall', 'istio-base', ...ns, '--wait', '--ignore-not-found', '--timeout=90s']);
-    const crds = ['delete', 'crd', '-l', 'app.kubernetes.io/instance=istio-base', '--wait=true', '--timeout=90s'];
-    const removed = await run(env.bins.kubectl, crds);
-    const gone = await run(env.bins.kubectl, ['delete', 'ns', 'istio-system', '--ignore-not-found', '--timeout=90s']);
-    return [removed, gone];
+    const un = await run(env.bins.helm, [
+      'uninstall',
+      'istio-base',
+      ...ns,
+      '--wait',
+      '--ignore-not-found',
+      '--timeout=90s',
+    ]);
+    if (un.exitCode !== 0) throw new Error(`helm uninstall istio-base: ${un.stderr}`);
+    const kube = await connectKube({ kubeconfig: env.kubeconfig });
+    const crds = await kube.list(CRD_API_VERSION, 'CustomResourceDefinition', {
+      labelSelector: 'app.kubernetes.io/instance=istio-base',
+    });
+    await Promise.all(crds.map((c) => deleteAndWait(kube, refOf(c), { timeoutMs: 90_000 })));
+    await deleteAndWait(kube, { apiVersion: 'v1', kind: 'Namespace', name: 'istio-system' }, { timeoutMs: 90_000 });
   };
   // Even when the case fails or times out, the next file on this lab must not find its istio-system: the istio
   // step would take it over, and its destroy (rightly) leaves a namespace it did not make.
   afterAll(remove, 300_000);
-  // Install, then three bounded removals: the CRD deletion has run past the default 120 s with two labs busy.
-  const CASE_MS = 420_000;
 
-  it(
-    'installs and uninstalls the istio base chart into the apiserver',
-    async () => {
-      const version = await run(env.bins.helm, ['version', '--short']);
-      expect(version.stdout).toContain(env.versions.helm);
-      const chart = join(FIXTURES, 'charts', 'istio', 'base');
-      const gone = await run(env.bins.kubectl, ['wait', '--for=delete', 'namespace/istio-system', '--timeout=90s']);
-      expect(gone.exitCode, `istio-system still terminating: ${gone.stderr}`).toBe(0);
-      const inst = await run(env.bins.helm, ['install', 'istio-base', chart, ...ns, '--create-namespace', '--wait']);
-      expect(inst.exitCode, inst.stderr).toBe(0);
-      const list = await run(env.bins.helm, ['list', ...ns, '-o', 'json']);
-      expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'istio-base', status: 'deployed' }]);
-      const crd = await run(env.bins.kubectl, ['get', 'crd', 'peerauthentications.security.istio.io']);
-      expect(crd.exitCode, crd.stderr).toBe(0);
-      // Each removal bounded at 90 s, so one that hangs is named rather than timed out.
-      for (const r of await remove()) expect(r.exitCode, `${r.command}: ${r.stderr}`).toBe(0);
-    },
-    CASE_MS,
-  );
+  it('installs and uninstalls the istio base chart into the apiserver', async () => {
+    const version = await run(env.bins.helm, ['version', '--short']);
+    expect(version.stdout).toContain(env.versions.helm);
+    const chart = join(FIXTURES, 'charts', 'istio', 'base');
+    const gone = await run(env.bins.kubectl, ['wait', '--for=delete', 'namespace/istio-system', '--timeout=90s']);
+    expect(gone.exitCode, `istio-system still terminating: ${gone.stderr}`).toBe(0);
+    const inst = await run(env.bins.helm, ['install', 'istio-base', chart, ...ns, '--create-namespace', '--wait']);
+    expect(inst.exitCode, inst.stderr).toBe(0);
+    const list = await run(env.bins.helm, ['list', ...ns, '-o', 'json']);
+    expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'istio-base', status: 'deployed' }]);
+    const crd = await run(env.bins.kubectl, ['get', 'crd', 'peerauthentications.security.istio.io']);
+    expect(crd.exitCode, crd.stderr).toBe(0);
+    await remove();
+  }, 300_000);
 });
 
 describe('git over ssh', () => {
