@@ -12,7 +12,7 @@
  * someone else, or a cache rebuilt meanwhile) is listed again and touched with an annotation: the update queues the
  * finalizer again. docs/lab.md shows the refused list in the lab's API server log.
  */
-import { isNotFound, type KubeClient, type KubeObject, type ObjectRef, refOf } from './kube.js';
+import { type KubeClient, type KubeObject, type ObjectRef, refOf } from './kube.js';
 
 /** The CRD API. */
 export const CRD_API_VERSION = 'apiextensions.k8s.io/v1';
@@ -50,15 +50,18 @@ export function finalizerStalled(crd: KubeObject): boolean {
 }
 
 /**
- * Lists the CRD's kind in every namespace, so the API server builds (or finishes rebuilding) its watch cache. The
- * client retries 429 while it is not ready. A kind no longer served is nothing to warm.
+ * Lists the CRD's kind in every namespace, so the API server builds (or finishes rebuilding) its watch cache; the
+ * client retries 429 while it is not ready. Without a `limit` on purpose: a limited list of a cold cache is served
+ * from etcd and warms nothing. Best effort: false when the list failed (a kind no longer served, no RBAC to list
+ * it, still refused after the client's retries); the wait after the delete names a CRD that then stays.
  */
-export async function warmCrd(kube: KubeClient, crd: KubeObject): Promise<void> {
+export async function warmCrd(kube: KubeClient, crd: KubeObject): Promise<boolean> {
   const k = crdKind(crd);
-  if (!k) return;
-  await kube.list(k.apiVersion, k.kind).catch((err: unknown) => {
-    if (!isNotFound(err)) throw err;
-  });
+  if (!k) return false;
+  return kube.list(k.apiVersion, k.kind).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Warms the CRD's cache, then deletes it; false when it was already gone. */
@@ -69,13 +72,12 @@ export async function deleteCrd(kube: KubeClient, crd: KubeObject): Promise<bool
 
 /**
  * Queues the CRD finalizer again: warms the cache its list needs, then touches an annotation (an update the
- * finalizer does not filter out). Nothing when the CRD is gone meanwhile.
+ * finalizer does not filter out). Best effort, like the warming: a CRD gone meanwhile or a refused write leaves the
+ * wait to go on, and to name the CRD if it stays.
  */
 export async function nudgeCrd(kube: KubeClient, crd: KubeObject): Promise<void> {
   await warmCrd(kube, crd);
   const ref: ObjectRef = { ...refOf(crd), apiVersion: CRD_API_VERSION, kind: 'CustomResourceDefinition' };
   const patch = { metadata: { annotations: { [FINALIZE_RETRY_ANNOTATION]: new Date().toISOString() } } };
-  await kube.patch(ref, patch).catch((err: unknown) => {
-    if (!isNotFound(err)) throw err;
-  });
+  await kube.patch(ref, patch).catch(() => undefined);
 }
